@@ -1,0 +1,68 @@
+# surveyapp: `make run` starts the app with demo data, `make test` runs the whole suite.
+# Both set up everything they need first: a virtualenv, the Python packages and (as root) Debian packages.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app surveyapp
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# pytest workers; the suite runs once on SQLite and once on PostgreSQL
+JOBS ?= 2
+export SURVEYAPP_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.PHONY: run test bench lint i18n i18n-check wheel system-deps clean help
+
+help:
+	@echo "make run    start the app on SQLite with demo data at http://$(HOST):$(PORT)"
+	@echo "make test   run the whole test suite (SQLite, then PostgreSQL)"
+	@echo "make bench  print speed and memory figures"
+	@echo "make i18n   extract, update and compile the translation catalogs"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "surveyapp needs Python 3.11 or newer"' \
+	  || { echo "make: Python 3.11+ is required as '$(PYTHON)'"; exit 1; }
+	$(PYTHON) -m venv $(VENV) || { echo "make: could not create a virtualenv: install python3-venv (apt-get install python3-venv)"; exit 1; }
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall when the dependencies change.
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml .ci/constraints.txt
+	$(BIN)/pip install --quiet -c .ci/constraints.txt -e '.[postgres,server,test]' \
+	  || { echo "make: pip could not install the Python packages (is PyPI reachable?)"; exit 1; }
+	touch $@
+
+system-deps:
+	@.ci/system-deps
+
+instance/config.py:
+	@mkdir -p instance
+	@$(PYTHON) -c 'import secrets; print("# Created by make run for local demo use; see README \"Configuration\".\nSECRET_KEY = %r\nDEMO = True" % secrets.token_hex(32))' > $@
+	@echo "created $@ (demo mode, random SECRET_KEY)"
+
+run: $(VENV)/.installed system-deps instance/config.py
+	$(FLASK) db upgrade
+	$(FLASK) forms load
+	$(FLASK) demo load
+	@echo ""
+	@echo "  surveyapp is starting at http://$(HOST):$(PORT)"
+	@$(FLASK) demo logins
+	@echo ""
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed system-deps
+	@.ci/test-both $(BIN) $(JOBS)
+
+bench: $(VENV)/.installed system-deps
+	$(BIN)/python -m tests.bench
+
+lint:
+	$(BIN)/python -m ruff check surveyapp tests
+
+i18n: $(VENV)/.installed
+	$(BIN)/python -m surveyapp.i18n_tool update
+
+wheel: $(VENV)/.installed
+	$(BIN)/python -m build --wheel --outdir dist .
+
+clean:
+	rm -rf $(VENV) dist build *.egg-info .pytest_cache

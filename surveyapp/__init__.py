@@ -1,0 +1,86 @@
+"""surveyapp: service-quality supervision for customer-service business halls."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from surveyapp.resources import resource_dir
+
+__version__ = "0.1.0"
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application: defaults, then ``instance/config.py``, then ``SURVEYAPP_*``, then ``test_config``."""
+    instance_path = os.environ.get("SURVEYAPP_INSTANCE_PATH") or None
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        instance_relative_config=True,
+        template_folder=str(resource_dir("templates")),
+    )
+    app.config.from_object("surveyapp.config")
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("SURVEYAPP")
+    if test_config:
+        app.config.from_mapping(test_config)
+    _finish_config(app)
+
+    from surveyapp import cli, i18n, labels, nav, security
+    from surveyapp.db import db
+    from surveyapp.extensions import csrf
+
+    db.init_app(app)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    nav.init_app(app)
+    labels.init_app(app)
+    _register_blueprints(app)
+    cli.init_app(app)
+
+    from surveyapp.auth.access import check_every_route_decides
+
+    check_every_route_decides(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    config = app.config
+    if not config.get("SECRET_KEY"):
+        if config.get("TESTING") or config.get("DEMO"):
+            config["SECRET_KEY"] = secrets.token_hex(32)
+        else:
+            raise RuntimeError(
+                "surveyapp: SECRET_KEY is not set. Put SECRET_KEY = '...' in instance/config.py "
+                "or set SURVEYAPP_SECRET_KEY (python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+    if not config.get("DATABASE_URL"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "surveyapp.sqlite")
+    config.setdefault("UPLOAD_FOLDER", None)
+    config["UPLOAD_FOLDER"] = config["UPLOAD_FOLDER"] or os.path.join(app.instance_path, "uploads")
+    config["PDF_FOLDER"] = config["PDF_FOLDER"] or os.path.join(app.instance_path, "pdf")
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    config["SESSION_COOKIE_SECURE"] = bool(config.get("SECURE_COOKIES"))
+    config["SESSION_COOKIE_NAME"] = "surveyapp_session"
+    # CSRF tokens live as long as the session; an aged-out token is handled without losing input.
+    config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    if isinstance(config.get("LANGUAGES"), str):
+        config["LANGUAGES"] = tuple(config["LANGUAGES"].split(","))
+    logging.getLogger("surveyapp").setLevel(logging.INFO)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from surveyapp.audit.views import bp as audit_bp
+    from surveyapp.auth.views import bp as auth_bp
+    from surveyapp.home.views import bp as home_bp
+    from surveyapp.org.views import bp as org_bp
+
+    for bp in (auth_bp, home_bp, org_bp, audit_bp):
+        app.register_blueprint(bp)

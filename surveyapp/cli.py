@@ -1,0 +1,52 @@
+"""Command-line entry points: ``flask --app surveyapp ...`` or the ``surveyapp`` script."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from surveyapp import migrate
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Create or upgrade the database schema."""
+    migrate.upgrade(current_app._get_current_object(), revision)  # type: ignore[attr-defined]
+    click.echo(f"database at revision {migrate.current_revision(current_app._get_current_object())}")  # type: ignore[attr-defined]
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration does.")
+@with_appcontext
+def db_revision(message: str) -> None:
+    """Write a new migration for model changes (upgrade the database to head first)."""
+    migrate.revision(current_app._get_current_object(), message)  # type: ignore[attr-defined]
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Print the schema revision of the database."""
+    click.echo(migrate.current_revision(current_app._get_current_object()) or "empty")  # type: ignore[attr-defined]
+
+
+def init_app(app: Flask) -> None:
+    from surveyapp.auth.cli import users_group
+    from surveyapp.org.cli import org_group
+
+    for group in (db_group, users_group, org_group):
+        app.cli.add_command(group)
+
+
+def main() -> None:
+    """The ``surveyapp`` console script: the Flask CLI bound to this app."""
+    from surveyapp import create_app
+
+    FlaskGroup(create_app=create_app)()

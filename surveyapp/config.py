@@ -1,0 +1,50 @@
+"""Default settings. ``instance/config.py`` and ``SURVEYAPP_*`` environment variables override them.
+
+Nothing here reads the environment: :func:`surveyapp.create_app` layers the sources in order
+(these defaults, then the instance file, then the environment, then a test mapping).
+"""
+
+#: Signs the session cookie and CSRF tokens. ``create_app`` refuses to start without one.
+SECRET_KEY = None
+
+#: SQLAlchemy URL. ``None`` means ``sqlite:///<instance>/surveyapp.sqlite``.
+DATABASE_URL = None
+
+#: Demo mode: ``flask demo load`` may create users with known passwords. Never in production.
+DEMO = False
+
+#: Send session cookies only over HTTPS (turn on behind TLS).
+SECURE_COOKIES = False
+
+#: Company time zone: a visit belongs to the month of its visit date in this zone.
+TIMEZONE = "Asia/Shanghai"
+
+#: Languages offered in the UI; the first is the default.
+LANGUAGES = ("zh_CN", "en")
+
+#: Where uploaded photos and rendered PDFs are kept. ``None`` means inside the instance folder.
+UPLOAD_FOLDER = None
+PDF_FOLDER = None
+
+#: Largest request body accepted (photos are at most 15 MB each; imports are smaller).
+MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+
+#: Failed logins allowed per account and per IP address within one minute.
+LOGIN_FAILURES_PER_MINUTE = 10
+
+#: Rows per page in lists.
+PAGE_SIZE = 50
+
+#: Outgoing mail (optional). Without a host, notifications stay in the in-app inbox only.
+SMTP_HOST = None
+SMTP_PORT = 25
+SMTP_USER = None
+SMTP_PASSWORD = None
+SMTP_STARTTLS = False
+MAIL_FROM = "surveyapp@localhost"
+
+#: Fixed "now" for demonstrations and tests (ISO 8601 with offset); ``None`` is the real clock.
+FROZEN_NOW = None
+
+#: Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are trusted.
+TRUSTED_PROXIES = 0

@@ -1,0 +1,66 @@
+"""Languages: Chinese by default, English second; the choice is kept in the session and on the account."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+
+from surveyapp.auth.access import public
+from surveyapp.db import db
+from surveyapp.extensions import babel
+
+bp = Blueprint("i18n", __name__)
+
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    return languages[0]
+
+
+def is_chinese() -> bool:
+    """Whether the UI speaks Chinese now (used to pick ``text`` over ``text_en`` in data)."""
+    return str(get_locale()).startswith("zh")
+
+
+def localized(zh: str | None, en: str | None) -> str:
+    """The Chinese or English variant of a data label, falling back to the other one."""
+    if is_chinese():
+        return zh or en or ""
+    return en or zh or ""
+
+
+@bp.post("/lang")
+@public
+def set_language():
+    """Switch the UI language (a POST: it changes state)."""
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        if current_user.is_authenticated and current_user.locale != lang:
+            current_user.locale = lang
+            db.session.commit()
+    target = request.form.get("next") or ""
+    # Only local paths: never redirect to another site.
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for("home.index")
+    return redirect(target)
+
+
+def init_app(app: Flask) -> None:
+    # Every capability keeps its own catalog in ``<package>/translations``; Flask-Babel merges them.
+    root = Path(app.root_path)
+    dirs = ";".join(str(d) for d in [root / "translations", *sorted(root.glob("*/translations"))] if d.is_dir())
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", dirs)
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["LANGUAGES"][0])
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
+    babel.init_app(app, locale_selector=select_locale)
+    app.register_blueprint(bp)
+    app.jinja_env.globals.update(localized=localized, is_chinese=is_chinese)

@@ -1,0 +1,36 @@
+"""Alembic, driven from the app: the migrations folder travels with the package."""
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from flask import Flask
+
+from surveyapp.resources import resource_dir
+
+
+def alembic_config(app: Flask) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resource_dir("migrations")))
+    config.set_main_option("sqlalchemy.url", app.config["DATABASE_URL"].replace("%", "%%"))
+    config.attributes["app"] = app
+    return config
+
+
+def upgrade(app: Flask, revision: str = "head") -> None:
+    with app.app_context():
+        command.upgrade(alembic_config(app), revision)
+
+
+def revision(app: Flask, message: str) -> None:
+    """Write a new migration from the difference between the models and the database (developers)."""
+    with app.app_context():
+        command.revision(alembic_config(app), message=message, autogenerate=True)
+
+
+def current_revision(app: Flask) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    from surveyapp.db import db
+
+    with app.app_context(), db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

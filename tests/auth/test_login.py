@@ -1,0 +1,155 @@
+"""Logging in and out: sessions are server-side, revocable, and rate-limited against guessing."""
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from surveyapp.auth.models import LoginAttempt, Role, UserSession
+from surveyapp.db import db
+from tests.conftest import PASSWORD
+
+HOME = {Role.ADMIN: "/home/admin", Role.MARKET: "/home/market", Role.SUPERVISOR: "/home/supervisor", Role.HALL_MANAGER: "/home/hall"}
+
+
+def _login(client, username, password=PASSWORD, **extra):
+    return client.post("/login", data={"username": username, "password": password, **extra})
+
+
+def _cookie(client):
+    cookie = client.get_cookie("surveyapp_session")
+    return cookie.value if cookie else None
+
+
+def test_each_role_lands_on_its_home_page(client, make_user, make_hall):
+    for role in Role:
+        user = make_user(role, halls=[make_hall()] if role is Role.HALL_MANAGER else [])
+        response = _login(client, user.username.upper())  # usernames are case-insensitive
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/"
+        assert client.get("/").headers["Location"] == HOME[role]
+        assert client.get(HOME[role]).status_code == 200
+        client.post("/logout")
+
+
+def test_wrong_password_is_refused_and_logged(client, make_user, caplog):
+    user = make_user(Role.MARKET)
+    response = _login(client, user.username, "wrong password")
+    assert response.status_code == 401
+    assert "用户名或密码错误" in response.get_data(as_text=True)
+    assert client.get("/home/market").status_code == 302
+    attempt = db.session.scalar(sa.select(LoginAttempt))
+    assert (attempt.username, attempt.success) == (user.username, False)
+    assert any("login failed" in r.message and user.username in r.message for r in caplog.records)
+
+
+def test_next_parameter_only_redirects_locally(client, make_user):
+    user = make_user(Role.ADMIN)
+    assert _login(client, user.username, next="/audit/").headers["Location"] == "/audit/"
+    client.post("/logout")
+    assert _login(client, user.username, next="https://evil.example/").headers["Location"] == "/"
+    client.post("/logout")
+    assert _login(client, user.username, next="//evil.example/").headers["Location"] == "/"
+
+
+def test_failed_logins_are_limited_per_account(client, make_user):
+    user = make_user(Role.MARKET)
+    for _ in range(10):
+        assert _login(client, user.username, "nope").status_code == 401
+    # The right password no longer helps for a minute.
+    response = _login(client, user.username)
+    assert response.status_code == 401
+    assert "登录失败次数过多" in response.get_data(as_text=True)
+
+
+def test_failed_logins_are_limited_per_ip(client, make_user):
+    user = make_user(Role.MARKET)
+    for n in range(10):
+        _login(client, f"nobody{n}", "nope")
+    assert _login(client, user.username).status_code == 401
+    # Another address is not affected.
+    response = client.post("/login", data={"username": user.username, "password": PASSWORD},
+                           environ_overrides={"REMOTE_ADDR": "10.0.0.9"})
+    assert response.status_code == 302
+
+
+def test_rate_limit_window_is_one_minute(app, client, make_user):
+    user = make_user(Role.MARKET)
+    app.config["FROZEN_NOW"] = "2026-11-05T10:00:00+08:00"
+    for _ in range(10):
+        _login(client, user.username, "nope")
+    assert _login(client, user.username).status_code == 401
+    app.config["FROZEN_NOW"] = "2026-11-05T10:01:01+08:00"
+    assert _login(client, user.username).status_code == 302
+
+
+def test_session_cookie_changes_at_login(client, make_user):
+    user = make_user(Role.ADMIN)
+    client.get("/login")
+    with client.session_transaction() as sess:
+        sess["planted"] = "by an attacker"
+    before = _cookie(client)
+    _login(client, user.username)
+    with client.session_transaction() as sess:
+        assert "planted" not in sess
+    assert _cookie(client) != before
+
+
+def test_logout_revokes_the_session_so_a_replayed_cookie_fails(app, client, make_user):
+    user = make_user(Role.ADMIN)
+    _login(client, user.username)
+    stolen = _cookie(client)
+    assert client.get("/home/admin").status_code == 200
+    client.post("/logout")
+    replay = app.test_client()
+    replay.set_cookie("surveyapp_session", stolen)
+    assert replay.get("/home/admin").status_code == 302
+    assert db.session.scalar(sa.select(UserSession.revoked_at)) is not None
+
+
+def test_deactivation_ends_the_users_sessions(client, app, make_user, login):
+    admin = make_user(Role.ADMIN)
+    victim = make_user(Role.MARKET)
+    other = app.test_client()
+    _login(other, victim.username)
+    assert other.get("/home/market").status_code == 200
+    from surveyapp.auth import services
+
+    services.set_active(db.session, admin, victim, False)
+    db.session.commit()
+    assert other.get("/home/market").status_code == 302
+    response = _login(app.test_client(), victim.username)
+    assert response.status_code == 401
+    assert "已停用" in response.get_data(as_text=True)
+
+
+def test_changing_password_ends_other_sessions_but_not_this_one(app, client, make_user):
+    user = make_user(Role.SUPERVISOR)
+    laptop, phone = app.test_client(), app.test_client()
+    _login(laptop, user.username)
+    _login(phone, user.username)
+    response = laptop.post("/account/password", data={"current": PASSWORD, "new": "a brand new secret", "confirm": "a brand new secret"})
+    assert response.status_code == 302
+    assert laptop.get("/home/supervisor").status_code == 200
+    assert phone.get("/home/supervisor").status_code == 302
+    assert _login(app.test_client(), user.username, "a brand new secret").status_code == 302
+
+
+def test_password_change_needs_the_current_password(client, make_user):
+    user = make_user(Role.SUPERVISOR)
+    _login(client, user.username)
+    response = client.post("/account/password", data={"current": "guess", "new": "a brand new secret", "confirm": "a brand new secret"})
+    assert response.status_code == 200
+    assert "当前密码不正确" in response.get_data(as_text=True)
+
+
+def test_passwords_are_argon2id(make_user):
+    user = make_user(Role.MARKET)
+    assert re.match(r"^\$argon2id\$v=19\$", user.password_hash)
+    assert PASSWORD not in user.password_hash
+
+
+def test_account_without_password_cannot_log_in(client, make_user):
+    user = make_user(Role.MARKET, password=None)
+    assert _login(client, user.username, "").status_code == 200  # form error: password required
+    assert _login(client, user.username, "anything at all").status_code == 401

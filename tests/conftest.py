@@ -1,0 +1,299 @@
+"""Shared fixtures: an app on a fresh database (SQLite, or PostgreSQL when SURVEYAPP_TEST_DATABASE_URL
+is set), a client that sends CSRF tokens like a browser, ``login_as``, factories, and a live server
+with a real Chromium for browser tests."""
+from __future__ import annotations
+
+import contextvars
+import os
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+
+from surveyapp import create_app
+from surveyapp.auth import services as auth_services
+from surveyapp.auth.models import Role, User
+from surveyapp.db import Model, db
+from surveyapp.org.models import Hall, HallType, Staff, Unit
+
+PASSWORD = "correct horse battery"
+
+
+# --- database --------------------------------------------------------------------------------------
+
+
+def _postgres_for_worker(base_url: str, worker: str) -> str:
+    """A database of this xdist worker's own, created afresh from the base URL's server."""
+    url = sa.make_url(base_url)
+    name = f"{url.database}_{worker}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    """A database migrated to head once per test session (per xdist worker)."""
+    base = os.environ.get("SURVEYAPP_TEST_DATABASE_URL")
+    if base:
+        url = _postgres_for_worker(base, worker_id)
+    else:
+        url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
+    from surveyapp.migrate import upgrade
+
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "x"})
+    upgrade(app)
+    dispose_engine(app)
+    return url
+
+
+def dispose_engine(app: Flask) -> None:
+    """Close the pooled connections of an app's engine (psycopg warns about connections left to GC)."""
+    app.extensions["surveyapp.db"][0].dispose()
+
+
+def _empty_all_tables() -> None:
+    tables = [t for t in Model.metadata.sorted_tables]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                conn.execute(table.delete())
+
+
+class CSRFClient(FlaskClient):
+    """A test client that sends the session's CSRF token with every state-changing request, as the
+    pages do (``csrf=False`` sends none), and serves each request in a context of its own, as a
+    server would, even though the test itself holds an application context."""
+
+    def csrf_token(self) -> str:
+        with self.session_transaction() as sess:
+            raw = sess.get("csrf_token")
+            if not raw:
+                raw = sess["csrf_token"] = os.urandom(20).hex()
+        return URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+    def open(self, *args: Any, csrf: bool = True, **kwargs: Any) -> Any:
+        method = (kwargs.get("method") or "GET").upper()
+        if csrf and method in {"POST", "PUT", "PATCH", "DELETE"} and not kwargs.get("buffered_request"):
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", self.csrf_token())
+            kwargs["headers"] = headers
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Any) -> dict[str, Any]:
+    """Configuration for the test app; tests may change it before asking for ``app``."""
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "PDF_FOLDER": str(tmp_path / "pdf"),
+        "DEMO": False,
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    """The app on an empty database (every table emptied before the test)."""
+    app = create_app(app_config)
+    app.test_client_class = CSRFClient
+    with app.app_context():
+        _empty_all_tables()
+        yield app
+        db.session.rollback()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(app_config: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
+    """Build further apps on the test database with changed settings (their engines are closed after)."""
+    made: list[Flask] = []
+
+    def make(**overrides: Any) -> Flask:
+        app = create_app({**app_config, **overrides})
+        app.test_client_class = CSRFClient
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        dispose_engine(app)
+
+
+@pytest.fixture
+def client(app: Flask) -> CSRFClient:
+    return app.test_client()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+# --- factories -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_unit(app: Flask) -> Callable[..., Unit]:
+    counter = iter(range(1, 10**6))
+
+    def make(code: str | None = None, name: str | None = None, parent: Unit | None = None) -> Unit:
+        n = next(counter)
+        unit = Unit(code=code or f"U{n:03d}", name=name or f"测试分公司{n}", parent=parent)
+        db.session.add(unit)
+        db.session.commit()
+        return unit
+
+    return make
+
+
+@pytest.fixture
+def make_hall(app: Flask, make_unit: Callable[..., Unit]) -> Callable[..., Hall]:
+    counter = iter(range(1, 10**6))
+    default_unit: list[Unit] = []
+
+    def make(code: str | None = None, name: str | None = None, unit: Unit | None = None,
+             type: HallType | str = HallType.SELF_RUN, active: bool = True) -> Hall:
+        n = next(counter)
+        if unit is None:
+            if not default_unit:
+                default_unit.append(make_unit())
+            unit = default_unit[0]
+        hall = Hall(code=code or f"H{n:04d}", name=name or f"测试营业厅{n}", unit=unit, type=HallType(type), active=active)
+        db.session.add(hall)
+        db.session.commit()
+        return hall
+
+    return make
+
+
+@pytest.fixture
+def make_staff(app: Flask) -> Callable[..., Staff]:
+    counter = iter(range(1, 10**6))
+
+    def make(hall: Hall, job_number: str | None = None, name: str | None = None) -> Staff:
+        n = next(counter)
+        staff = Staff(job_number=job_number or f"{9000 + n}", name=name or f"营业员{n}", hall=hall)
+        db.session.add(staff)
+        db.session.commit()
+        return staff
+
+    return make
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    counter = iter(range(1, 10**6))
+
+    def make(role: Role | str = Role.MARKET, username: str | None = None, password: str | None = PASSWORD,
+             halls: list[Hall] = (), units: list[Unit] = (), external: bool = False, **extra: Any) -> User:
+        role = Role(role)
+        n = next(counter)
+        user = auth_services.create_user(
+            db.session, None, username=username or f"{role.value}{n}", display_name=extra.pop("display_name", f"{role.value} {n}"),
+            role=role, password=password, hall_codes=[h.code for h in halls], unit_codes=[u.code for u in units],
+            external=external, **extra,
+        )
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client: CSRFClient) -> Callable[[User], User]:
+    """Log ``user`` into ``client`` by opening a server-side session, as the login form does."""
+
+    def do(user: User, into: CSRFClient | None = None) -> User:
+        target = into or client
+        token = auth_services.open_session(db.session, user, "127.0.0.1", "pytest")
+        db.session.commit()
+        with target.session_transaction() as sess:
+            sess.clear()
+            sess["_user_id"] = token
+            sess["_fresh"] = True
+        user.session_token = token
+        return user
+
+    return do
+
+
+@pytest.fixture
+def login_as(make_user: Callable[..., User], make_hall: Callable[..., Hall], login: Callable[[User], User]) -> Callable[..., User]:
+    """Create a user of ``role`` (hall managers get a hall) and log the client in as them."""
+
+    def do(role: Role | str, **kwargs: Any) -> User:
+        role = Role(role)
+        if role is Role.HALL_MANAGER and "halls" not in kwargs:
+            kwargs["halls"] = [make_hall()]
+        return login(make_user(role, **kwargs))
+
+    return do
+
+
+# --- a live server and a real browser --------------------------------------------------------------
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The test app served over HTTP on a free port, in a thread; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium) or apt-get install chromium")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser: Any, live_server: str) -> Iterator[Callable[..., Any]]:
+    """Open a fresh browser context (desktop by default, ``phone=True`` for 390×844)."""
+    contexts: list[Any] = []
+
+    def open_page(phone: bool = False, locale: str = "zh-CN") -> Any:
+        options: dict[str, Any] = {"base_url": live_server, "locale": locale}
+        if phone:
+            options.update(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True)
+        context = browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()

@@ -1,0 +1,112 @@
+"""Every route × every role (and anonymous) against the expected outcome.
+
+A route added without an entry in ``EXPECT`` fails ``test_every_route_has_a_decision``; each entry is
+then exercised for real. Anonymous users are sent to the login page (302) or get 401 from JSON
+endpoints; roles without access get 403, or 404 where even the object's existence is private.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from surveyapp import create_app
+from surveyapp.audit.models import AuditEntry
+from surveyapp.auth.models import Role
+from surveyapp.db import db
+
+A, M, S, H = Role.ADMIN, Role.MARKET, Role.SUPERVISOR, Role.HALL_MANAGER
+ALL = (A, M, S, H)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may use a route: ``ok`` maps each allowed role to its status; the rest get ``denied``."""
+
+    method: str
+    ok: dict[Role | None, int]
+    denied: int = 403
+    anonymous: int = 302
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def only(method: str, roles: tuple[Role, ...], status: int = 200, **kw: Any) -> Rule:
+    return Rule(method, {r: status for r in roles}, **kw)
+
+
+def public(method: str, status: int = 200, anonymous: int | None = None, **kw: Any) -> Rule:
+    return Rule(method, {r: status for r in ALL}, anonymous=status if anonymous is None else anonymous, **kw)
+
+
+#: endpoint -> the rules for its methods. Extend this with every new route.
+EXPECT: dict[str, list[Rule]] = {
+    "home.index": [public("GET", 302)],
+    "home.health": [public("GET", 200)],
+    "home.admin": [only("GET", (A,))],
+    "home.market": [only("GET", (M,))],
+    "home.supervisor": [only("GET", (S,))],
+    "home.hall_manager": [only("GET", (H,))],
+    "auth.login": [public("GET", 302, anonymous=200), public("POST", 302, anonymous=200)],
+    "auth.logout": [only("POST", ALL, 302)],
+    "auth.change_password": [only("GET", ALL), only("POST", ALL, 200)],
+    "i18n.set_language": [public("POST", 302, data={"lang": "en"})],
+    "org.halls": [only("GET", (A, M))],
+    "audit.entries": [only("GET", (A,))],
+}
+
+
+@pytest.fixture
+def url_values(make_hall, make_unit, make_user) -> Callable[[str], dict[str, Any]]:
+    """Values for the URL converters of a rule, from one object of each kind."""
+    hall = make_hall()
+    values: dict[str, Any] = {"hall_id": hall.id, "unit_id": hall.unit_id, "user_id": make_user(Role.MARKET, password=None).id}
+
+    def for_rule(rule: Any) -> dict[str, Any]:
+        missing = set(rule.arguments) - set(values)
+        assert not missing, f"{rule.endpoint}: give url_values a value for {sorted(missing)}"
+        return {name: values[name] for name in rule.arguments}
+
+    return for_rule
+
+
+def _routes() -> list[tuple[str, str]]:
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite://"})
+    return sorted({(r.endpoint, m) for r in app.url_map.iter_rules() if r.endpoint != "static"
+                   for m in r.methods - {"HEAD", "OPTIONS"}})
+
+
+def test_every_route_has_a_decision() -> None:
+    undecided = [f"{endpoint} {method}" for endpoint, method in _routes()
+                 if not any(rule.method == method for rule in EXPECT.get(endpoint, []))]
+    assert not undecided, "add these routes to EXPECT in tests/test_access_matrix.py: " + ", ".join(undecided)
+    stale = set(EXPECT) - {endpoint for endpoint, _ in _routes()}
+    assert not stale, f"EXPECT names routes that no longer exist: {sorted(stale)}"
+
+
+@pytest.mark.parametrize(("endpoint", "method"), _routes())
+def test_route_answers_each_role_as_expected(endpoint, method, app, url_values, make_user, make_hall, login) -> None:
+    rule_for_method = next(r for r in EXPECT[endpoint] if r.method == method)
+    url_rule = next(r for r in app.url_map.iter_rules(endpoint) if method in r.methods)
+    with app.test_request_context():
+        from flask import url_for
+
+        url = url_for(endpoint, **url_values(url_rule))
+    outcomes = {}
+    for role in (None, *ALL):
+        client = app.test_client()
+        if role is not None:
+            user = make_user(role, password=None, halls=[make_hall()] if role is Role.HALL_MANAGER else [])
+            login(user, into=client)
+        expected = rule_for_method.anonymous if role is None else rule_for_method.ok.get(role, rule_for_method.denied)
+        audit_before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
+        response = client.open(url, method=method, data=dict(rule_for_method.data))
+        outcomes[role.value if role else "anonymous"] = (response.status_code, expected)
+        assert response.status_code != 500
+        if method == "GET":
+            audit_after = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
+            assert audit_after == audit_before, f"GET {url} changed data"
+    wrong = {who: got for who, got in outcomes.items() if got[0] != got[1]}
+    assert not wrong, f"{method} {url}: (got, expected) {wrong}"
