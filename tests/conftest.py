@@ -4,9 +4,11 @@ with a real Chromium for browser tests."""
 from __future__ import annotations
 
 import contextvars
+import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,9 +30,11 @@ PASSWORD = "correct horse battery"
 
 
 def _postgres_for_worker(base_url: str, worker: str) -> str:
-    """A database of this xdist worker's own, created afresh from the base URL's server."""
+    """A database of this checkout's and this xdist worker's own, created afresh on the base URL's server
+    (two checkouts testing at once on one server do not collide)."""
     url = sa.make_url(base_url)
-    name = f"{url.database}_{worker}"
+    checkout = hashlib.sha1(str(Path(__file__).resolve().parent).encode()).hexdigest()[:6]
+    name = f"{url.database}_{checkout}_{worker}"
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
