@@ -1,7 +1,9 @@
 """Import every capability's models so the mappers and Alembic see the whole schema."""
 from surveyapp.audit.models import AuditEntry
 from surveyapp.auth.models import LoginAttempt, Role, User, UserSession
+from surveyapp.checklists.models import Checklist, ChecklistItem, ChecklistVersion
 from surveyapp.db import Model
 from surveyapp.org.models import Hall, HallType, Staff, Unit
 
 __all__ = ["AuditEntry", "Hall", "HallType", "LoginAttempt", "Model", "Role", "Staff", "Unit", "User", "UserSession"]
+__all__ += ["Checklist", "ChecklistItem", "ChecklistVersion"]

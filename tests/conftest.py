@@ -248,6 +248,28 @@ def login_as(make_user: Callable[..., User], make_hall: Callable[..., Hall], log
     return do
 
 
+# --- checklists ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_checklist(app: Flask) -> Callable[..., Any]:
+    """Load a checklist version into the database and return it (a ``ChecklistVersion``): a shipped form
+    (``forms/<name>.toml``) by default, or the TOML ``source`` given; ``frozen=True`` marks it used."""
+    from surveyapp.checklists import services as checklist_services
+    from surveyapp.checklists.loader import SourceFile
+    from surveyapp.resources import resource_dir
+
+    def make(name: str = "hall-etiquette", source: str | None = None, frozen: bool = False) -> Any:
+        text = source if source is not None else (resource_dir("forms") / f"{name}.toml").read_text(encoding="utf-8")
+        [outcome] = checklist_services.load_sources(db.session, None, [SourceFile(f"forms/{name}.toml", text)])
+        if frozen:
+            checklist_services.mark_used(db.session, outcome.version)
+        db.session.commit()
+        return outcome.version
+
+    return make
+
+
 # --- a live server and a real browser --------------------------------------------------------------
 
 
