@@ -48,3 +48,19 @@ FROZEN_NOW = None
 
 #: Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are trusted.
 TRUSTED_PROXIES = 0
+
+# --- visits -------------------------------------------------------------------------------------------
+
+#: The shortest overall impression (characters) a supervisor may submit.
+VISIT_IMPRESSION_MIN_LENGTH = 20
+
+#: What a supervisor did in the hall, offered on the checklist page: (Chinese, English); the Chinese is stored.
+VISIT_SCENARIOS = (
+    ("新装", "New service"),
+    ("缴费", "Payment"),
+    ("咨询", "Enquiry"),
+    ("投诉", "Complaint"),
+    ("业务变更", "Change of service"),
+    ("故障报修", "Fault report"),
+    ("其他", "Other"),
+)
