@@ -101,6 +101,9 @@ def test_a_phone_jpeg_comes_out_upright_resized_with_its_capture_time_and_withou
 
 
 def test_a_heic_photo_is_accepted_and_its_time_without_offset_is_read_in_the_company_zone(app):
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()  # to write the test's HEIC; photos registers its own reader
     data = encode(picture(640, 480), "HEIF", quality=80, exif=phone_exif(taken="2026:11:30 23:50:00", offset=None))
     stored = photos.save_photo(data)
     assert stored.source_format == "HEIF" and (stored.width, stored.height) == (640, 480)
