@@ -84,3 +84,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (auth_bp, home_bp, org_bp, audit_bp):
         app.register_blueprint(bp)
+
+    from surveyapp.visits import blueprints as visits_blueprints
+
+    for bp in visits_blueprints():
+        app.register_blueprint(bp)

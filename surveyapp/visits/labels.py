@@ -29,6 +29,17 @@ STATUS_TONE = {
 }
 
 
+EVENT = {
+    "plan": _l("Planned"), "update": _l("Plan changed"), "start": _l("Started"), "submit": _l("Submitted"),
+    "return": _l("Returned for correction"), "approve": _l("Validated"), "reject": _l("Rejected"),
+    "cancel": _l("Cancelled"), "release": _l("Released to the hall"),
+}
+
+
+def event_label(action: str) -> str:
+    return str(EVENT.get(action, action))
+
+
 def type_label(value: VisitType | str) -> str:
     return str(TYPE[VisitType(value)])
 
