@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings as hypothesis_settings
 from itsdangerous import URLSafeTimedSerializer
 
 from surveyapp import create_app
@@ -24,6 +25,10 @@ from surveyapp.db import Model, db
 from surveyapp.org.models import Hall, HallType, Staff, Unit
 
 PASSWORD = "correct horse battery"
+
+# Property tests check behaviour, not speed: no per-example deadline (the machine is shared and busy).
+hypothesis_settings.register_profile("surveyapp", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("surveyapp")
 
 
 # --- database --------------------------------------------------------------------------------------
