@@ -62,6 +62,7 @@ EXPECT: dict[str, list[Rule]] = {
     "checklists.preview": [only("GET", (A, M))],
     "checklists.diff": [only("GET", (A, M))],
     "checklists.export_xlsx": [only("GET", (A, M))],
+    "checklists.blank_pdf": [only("GET", (A, M))],
     "checklists.source": [only("GET", (A, M))],
 }
 

@@ -4,6 +4,7 @@ Checklists change only through their files (``flask forms load``), so every page
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
@@ -21,7 +22,9 @@ from surveyapp.checklists.forms import build_visit_form
 from surveyapp.checklists.scoring import applicable_items
 from surveyapp.db import db
 from surveyapp.errors import ValidationError
+from surveyapp.i18n import localized
 from surveyapp.org.models import HallType
+from surveyapp.pdf import render_pdf
 
 bp = Blueprint("checklists", __name__, url_prefix="/checklists")
 #: The market department owns checklists; administrators, who load the files, may check what was loaded.
@@ -119,6 +122,29 @@ def export_xlsx(slug: str, version: int) -> Any:
     """The version as an Excel workbook, one row per item."""
     found = services.get_version(db.session, slug, version)
     return _download(version_xlsx(found), XLSX, f"{slug}-v{version}.xlsx")
+
+
+@bp.get("/<slug>/v<int:version>/blank.pdf")
+@roles_required(*READERS)
+def blank_pdf(slug: str, version: int) -> Any:
+    """A print-ready blank form for paper visits (A4, a box per answer); optionally for one visit and hall type."""
+    found = services.get_version(db.session, slug, version)
+    definition = found.definition
+    visit_type = hall_type = None
+    if request.args.get("visit_type") or request.args.get("hall_type"):
+        visit_type, hall_type = _visit_choice(definition)
+    sections = [
+        (section, [i for i in section.items if visit_type is None or i.applies(visit_type, hall_type)])
+        for section in definition.sections
+    ]
+    html = render_template(
+        "pdf/checklist.html", definition=definition, version=found, visit_type=visit_type, hall_type=hall_type,
+        sections=[replace(section, items=tuple(items)) for section, items in sections if items],
+        hall_types=list(HallType), title=localized(definition.title, definition.title_en),
+        header=f"{definition.id} v{definition.version}", company=_("Service supervision"),
+    )
+    suffix = f"-{visit_type.value}-{hall_type.value}" if visit_type and hall_type else ""
+    return _download(render_pdf(html), "application/pdf", f"{slug}-v{version}{suffix}.pdf")
 
 
 @bp.get("/<slug>/v<int:version>/source.toml")
