@@ -3,6 +3,7 @@ is set), a client that sends CSRF tokens like a browser, ``login_as``, factories
 with a real Chromium for browser tests."""
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import hashlib
 import os
@@ -281,9 +282,16 @@ def make_checklist(app: Flask) -> Callable[..., Any]:
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The test app served over HTTP on a free port, in a thread; yields its base URL."""
+    with serving(app) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(wsgi_app: Any) -> Iterator[str]:
+    """Serve any WSGI application over HTTP on a free port, in a thread; yields its base URL."""
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -55,14 +55,25 @@ EXPECT: dict[str, list[Rule]] = {
     "i18n.set_language": [public("POST", 302, data={"lang": "en"})],
     "org.halls": [only("GET", (A, M))],
     "audit.entries": [only("GET", (A,))],
+    # checklists: the market department's, readable by administrators (who load the files); no writes on the web
+    "checklists.index": [only("GET", (A, M))],
+    "checklists.checklist": [only("GET", (A, M))],
+    "checklists.version": [only("GET", (A, M))],
+    "checklists.preview": [only("GET", (A, M))],
+    "checklists.diff": [only("GET", (A, M))],
+    "checklists.export_xlsx": [only("GET", (A, M))],
+    "checklists.blank_pdf": [only("GET", (A, M))],
+    "checklists.source": [only("GET", (A, M))],
 }
 
 
 @pytest.fixture
-def url_values(make_hall, make_unit, make_user) -> Callable[[str], dict[str, Any]]:
+def url_values(make_hall, make_unit, make_user, make_checklist) -> Callable[[str], dict[str, Any]]:
     """Values for the URL converters of a rule, from one object of each kind."""
     hall = make_hall()
     values: dict[str, Any] = {"hall_id": hall.id, "unit_id": hall.unit_id, "user_id": make_user(Role.MARKET, password=None).id}
+    checklist = make_checklist()
+    values.update(slug=checklist.checklist.slug, version=checklist.version)
 
     def for_rule(rule: Any) -> dict[str, Any]:
         missing = set(rule.arguments) - set(values)

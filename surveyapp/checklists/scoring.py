@@ -172,8 +172,11 @@ def is_redline_failure(item: Item, value: object) -> bool:
 
 
 def needs_evidence(item: Item, value: object) -> bool:
-    """Whether a photo must back this answer: evidence ``required``, or ``on-fail`` and the answer fails."""
-    return item.evidence is EvidenceRule.REQUIRED or (item.evidence is EvidenceRule.ON_FAIL and is_failed(item, value))
+    """Whether a photo must back this answer: evidence ``required`` (unless the item is ``na``), or
+    ``on-fail`` and the answer fails."""
+    if item.evidence is EvidenceRule.REQUIRED:
+        return value != NA
+    return item.evidence is EvidenceRule.ON_FAIL and is_failed(item, value)
 
 
 def earned_points(item: Item, value: object) -> int | None:

@@ -60,6 +60,7 @@ def test_failures_and_evidence_follow_the_answer():
     assert is_failed(item("count"), 1) and not is_failed(item("count"), 0)
     assert is_failed(item("scale", 4), 3) and not is_failed(item("scale", 4), 4)
     assert needs_evidence(item("check", evidence=EvidenceRule.REQUIRED), "pass")
+    assert not needs_evidence(item("check", evidence=EvidenceRule.REQUIRED), "na")
     assert not needs_evidence(item("check", evidence=EvidenceRule.OPTIONAL), "fail")
 
 
