@@ -95,6 +95,10 @@ def _messages(catalog: Catalog) -> dict[object, object]:
     return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
 
 
+def _without_dates(po: bytes) -> bytes:
+    return b"\n".join(line for line in po.splitlines() if b"-Date:" not in line)
+
+
 def update() -> None:
     for capability in capabilities():
         for locale in LOCALES:
@@ -103,8 +107,11 @@ def update() -> None:
                 continue
             path = _po_path(capability, locale)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(_po_bytes(catalog))
-            path.with_suffix(".mo").write_bytes(_mo_bytes(catalog))
+            po = _po_bytes(catalog)
+            # Rewrite only what really changed: the header dates alone would churn every catalog.
+            if not path.exists() or _without_dates(path.read_bytes()) != _without_dates(po):
+                path.write_bytes(po)
+                path.with_suffix(".mo").write_bytes(_mo_bytes(catalog))
             missing = [m.id for m in catalog if m.id and not m.string]
             print(f"{path.relative_to(PACKAGE_DIR.parent)}: {len(catalog)} messages, {len(missing)} untranslated")
 
