@@ -81,7 +81,8 @@ def merged(capability: str, locale: str) -> Catalog:
 
 def _po_bytes(catalog: Catalog) -> bytes:
     buffer = io.BytesIO()
-    write_po(buffer, catalog, width=120, omit_header=False, sort_output=False, include_previous=False)
+    # No line numbers: they would change with every edit of the code and make merges conflict.
+    write_po(buffer, catalog, width=120, omit_header=False, sort_output=False, include_previous=False, include_lineno=False)
     return buffer.getvalue()
 
 
