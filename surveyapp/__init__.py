@@ -84,3 +84,12 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (auth_bp, home_bp, org_bp, audit_bp):
         app.register_blueprint(bp)
+
+    # Foundation: account administration, unit tree, staff, bulk import/export.
+    from surveyapp.auth.user_views import bp as users_bp
+    from surveyapp.bulk_views import bp as bulk_bp
+    from surveyapp.org.staff_views import bp as staff_bp
+    from surveyapp.org.unit_views import bp as units_bp
+
+    for bp in (users_bp, units_bp, staff_bp, bulk_bp):
+        app.register_blueprint(bp)
