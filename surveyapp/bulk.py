@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from surveyapp.errors import ValidationError
 from surveyapp.i18n import localized
 from surveyapp.tabular import Sheet, Table, read_table, write_xlsx
 
+T = TypeVar("T")
 #: At most this many row errors are listed; the count of the others is given.
 MAX_LISTED_ERRORS = 500
 
@@ -214,6 +215,24 @@ def template_xlsx(kind_name: str) -> bytes:
         Sheet(str(kind.title), [c.header for c in kind.columns], []),
         Sheet(_("Instructions"), [_("Column"), _("Required"), _("What to write")], help_rows + notes, widths=[18, 10, 90]),
     ])
+
+
+def upsert(row: Row, errors: RowErrors, report: Report, existing: T | None, create: Callable[[], T],
+           update: Callable[[T], object], set_active: Callable[[T, bool], bool], active: bool | None) -> T | None:
+    """Create the record or update ``existing`` through the services, then apply the row's active flag;
+    a service's refusal becomes the row's error."""
+    try:
+        if existing is None:
+            obj = create()
+            report.count(created=True, changed=active is not None and set_active(obj, active))
+            return obj
+        changed = bool(update(existing))
+        changed = (active is not None and set_active(existing, active)) or changed
+        report.count(created=False, changed=changed)
+        return existing
+    except ValidationError as exc:
+        errors.add(row, exc.message)
+        return None
 
 
 # --- cell values ---------------------------------------------------------------------------------

@@ -44,6 +44,10 @@ def init_app(app: Flask) -> None:
     for group in (db_group, users_group, org_group):
         app.cli.add_command(group)
 
+    from surveyapp.demo.cli import demo_group
+
+    app.cli.add_command(demo_group)
+
 
 def main() -> None:
     """The ``surveyapp`` console script: the Flask CLI bound to this app."""

@@ -5,8 +5,10 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from surveyapp.auth import imports  # noqa: F401  (registers the users file format)
-from surveyapp.auth import services
+from surveyapp.auth import (
+    imports,  # noqa: F401  (registers the users file format)
+    services,
+)
 from surveyapp.auth.models import Role, User
 from surveyapp.bulk_cli import export_command, import_command
 from surveyapp.db import db

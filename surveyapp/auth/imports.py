@@ -6,6 +6,7 @@ Imported accounts have no password: an administrator sets one (``flask users set
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,8 +17,18 @@ from sqlalchemy.orm import Session
 from surveyapp.auth import services
 from surveyapp.auth.models import Role, User
 from surveyapp.auth.queries import UserFilter, user_query
-from surveyapp.bulk import Column, Kind, Report, Row, RowErrors, bool_cell, parse_bool, register, split_codes
-from surveyapp.errors import ValidationError
+from surveyapp.bulk import (
+    Column,
+    Kind,
+    Report,
+    Row,
+    RowErrors,
+    bool_cell,
+    parse_bool,
+    register,
+    split_codes,
+    upsert,
+)
 from surveyapp.i18n import localized
 
 ROLE_NAMES = {
@@ -61,20 +72,14 @@ def import_users(session: Session, actor: User | None, rows: list[Row], report: 
         halls = split_codes(row["halls"]) if row.has("halls") else [h.code for h in user.halls] if user else []
         units = split_codes(row["units"]) if row.has("units") else [u.code for u in user.units] if user else []
         email = row["email"] if row.has("email") else (user.email if user else None)
-        try:
-            if user is None:
-                user = services.create_user(session, actor, username=username, display_name=row["display_name"], role=role,
-                                            email=email, external=external, hall_codes=halls, unit_codes=units)
-                users[username] = user
-                changed = active is False and services.set_active(session, actor, user, False)
-                report.count(created=True, changed=changed)
-            else:
-                changed = bool(services.update_user(session, actor, user, display_name=row["display_name"], role=role,
-                                                    email=email, external=external, hall_codes=halls, unit_codes=units))
-                changed = (active is not None and services.set_active(session, actor, user, active)) or changed
-                report.count(created=False, changed=changed)
-        except ValidationError as exc:
-            errors.add(row, exc.message)
+        values = {"display_name": row["display_name"], "role": role, "email": email, "external": external,
+                  "hall_codes": halls, "unit_codes": units}
+        user = upsert(row, errors, report, user,
+                      create=partial(services.create_user, session, actor, username=username, **values),
+                      update=partial(services.update_user, session, actor, **values),
+                      set_active=partial(services.set_active, session, actor), active=active)
+        if user is not None:
+            users[username] = user
     errors.raise_if_any()
 
 

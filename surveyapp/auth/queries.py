@@ -2,41 +2,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from surveyapp.auth.models import Role, User
+from surveyapp.webforms import ListFilter, contains
 
 STATUSES = ("active", "inactive", "all")
 
 
 @dataclass
-class UserFilter:
+class UserFilter(ListFilter):
     """Search (username, display name or e-mail), role and status."""
 
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"role": ("", *(r.value for r in Role)), "status": STATUSES}
     q: str = ""
     role: str = ""
     status: str = "active"
-
-    @classmethod
-    def from_args(cls, args: Any) -> UserFilter:
-        role = args.get("role", "")
-        status = args.get("status", "active")
-        return cls(q=args.get("q", "").strip()[:100], role=role if role in {r.value for r in Role} else "",
-                   status=status if status in STATUSES else "active")
-
-    def args(self) -> dict[str, str]:
-        return {k: v for k, v in vars(self).items() if v}
 
 
 def user_query(session: Session, f: UserFilter) -> sa.Select[Any]:
     query = sa.select(User).options(selectinload(User.halls), selectinload(User.units)).order_by(User.username)
     if f.q:
-        like = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(sa.or_(User.username.ilike(like, escape="\\"), User.display_name.ilike(like, escape="\\"),
-                                   User.email.ilike(like, escape="\\")))
+        query = query.where(sa.or_(contains(User.username, f.q), contains(User.display_name, f.q), contains(User.email, f.q)))
     if f.role:
         query = query.where(User.role == Role(f.role))
     if f.status == "active":

@@ -4,15 +4,25 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from surveyapp import nav
 from surveyapp.audit.display import register_link
-from surveyapp.auth import imports  # noqa: F401  (registers the users file format)
-from surveyapp.auth import services
+from surveyapp.auth import (
+    imports,  # noqa: F401  (registers the users file format)
+    services,
+)
 from surveyapp.auth.access import roles_required
 from surveyapp.auth.forms import ResetPasswordForm, UserForm
 from surveyapp.auth.models import Role, User, UserSession
@@ -23,18 +33,11 @@ from surveyapp.errors import ValidationError
 from surveyapp.org.forms import unit_choices
 from surveyapp.org.queries import flatten, unit_tree
 from surveyapp.pagination import paginate
-from surveyapp.webforms import show_error
+from surveyapp.webforms import get_or_404, show_error, toggle_active
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 nav.register("users.index", _l("Users"), (Role.ADMIN,), order=10)
 register_link("user", "users.edit", "user_id")
-
-
-def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
 
 
 @bp.get("/")
@@ -91,7 +94,7 @@ def new() -> Any:
 @roles_required(Role.ADMIN)
 def edit(user_id: int) -> Any:
     """Change an account's name, e-mail, role and scope; shows its status and sessions."""
-    user = get_user(user_id)
+    user = get_or_404(User, user_id)
     form = _form(user)
     if form.validate_on_submit():
         try:
@@ -113,17 +116,10 @@ def edit(user_id: int) -> Any:
 @roles_required(Role.ADMIN)
 def set_active(user_id: int) -> Any:
     """Deactivate (``active=0``: every session ends at once) or reactivate (``active=1``) an account."""
-    user = get_user(user_id)
-    active = request.form.get("active") == "1"
-    try:
-        services.set_active(db.session, current_user, user, active)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
-        db.session.commit()
-        flash(_("Account %(name)s reactivated.", name=user.username) if active
-              else _("Account %(name)s deactivated; its sessions have ended.", name=user.username), "success")
+    user = get_or_404(User, user_id)
+    toggle_active(lambda active: services.set_active(db.session, current_user, user, active),
+                  lambda active: _("Account %(name)s reactivated.", name=user.username) if active
+                  else _("Account %(name)s deactivated; its sessions have ended.", name=user.username))
     return redirect(url_for("users.edit", user_id=user.id))
 
 
@@ -131,7 +127,7 @@ def set_active(user_id: int) -> Any:
 @roles_required(Role.ADMIN)
 def reset_password(user_id: int) -> Any:
     """Set a new password for an account; its sessions end."""
-    user = get_user(user_id)
+    user = get_or_404(User, user_id)
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:

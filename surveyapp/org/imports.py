@@ -6,6 +6,7 @@ the second time. Rows are checked all together and every problem is reported wit
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,8 +15,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from surveyapp.auth.models import User
-from surveyapp.bulk import Column, Kind, Report, Row, RowErrors, bool_cell, parse_bool, register
-from surveyapp.errors import ValidationError
+from surveyapp.bulk import (
+    Column,
+    Kind,
+    Report,
+    Row,
+    RowErrors,
+    bool_cell,
+    parse_bool,
+    register,
+    upsert,
+)
 from surveyapp.i18n import localized
 from surveyapp.org import services
 from surveyapp.org.models import Hall, HallType, Staff, Unit
@@ -55,10 +65,6 @@ def _active(row: Row, errors: RowErrors) -> bool | None:
     return value
 
 
-def _apply_active(session: Session, actor: User | None, obj: Any, active: bool | None, setter: Any) -> bool:
-    return active is not None and setter(session, actor, obj, active)
-
-
 # --- units -----------------------------------------------------------------------------------------
 
 
@@ -91,20 +97,12 @@ def _import_unit(session: Session, actor: User | None, row: Row, units: dict[str
         if parent is None:
             errors.add(row, _("the parent unit code %(code)s does not exist", code=row["parent"]))
             return
-    active = _active(row, errors)
-    try:
-        unit = existing
-        if unit is None:
-            unit = services.create_unit(session, actor, code=row["code"], name=row["name"], parent=parent)
-            units[unit.code] = unit
-            changed = _apply_active(session, actor, unit, active, services.set_unit_active)
-            report.count(created=True, changed=changed)
-        else:
-            changed = bool(services.update_unit(session, actor, unit, code=row["code"], name=row["name"], parent=parent))
-            changed = _apply_active(session, actor, unit, active, services.set_unit_active) or changed
-            report.count(created=False, changed=changed)
-    except ValidationError as exc:
-        errors.add(row, exc.message)
+    unit = upsert(row, errors, report, existing,
+                  create=partial(services.create_unit, session, actor, code=row["code"], name=row["name"], parent=parent),
+                  update=partial(services.update_unit, session, actor, code=row["code"], name=row["name"], parent=parent),
+                  set_active=partial(services.set_unit_active, session, actor), active=_active(row, errors))
+    if unit is not None:
+        units[unit.code] = unit
 
 
 def export_units(session: Session, **filters: Any) -> Iterator[list[Any]]:
@@ -146,18 +144,13 @@ def import_halls(session: Session, actor: User | None, rows: list[Row], report: 
         active = _active(row, errors)
         hall = halls.get(row["code"])
         address = row["address"] if row.has("address") else (hall.address if hall else None)
-        try:
-            if hall is None:
-                hall = services.create_hall(session, actor, code=row["code"], name=row["name"], type=hall_type, unit=unit, address=address)
-                halls[hall.code] = hall
-                report.count(created=True, changed=_apply_active(session, actor, hall, active, services.set_hall_active))
-            else:
-                changed = bool(services.update_hall(session, actor, hall, code=row["code"], name=row["name"], type=hall_type,
-                                                    unit=unit, address=address))
-                changed = _apply_active(session, actor, hall, active, services.set_hall_active) or changed
-                report.count(created=False, changed=changed)
-        except ValidationError as exc:
-            errors.add(row, exc.message)
+        values = {"code": row["code"], "name": row["name"], "type": hall_type, "unit": unit, "address": address}
+        hall = upsert(row, errors, report, hall,
+                      create=partial(services.create_hall, session, actor, **values),
+                      update=partial(services.update_hall, session, actor, **values),
+                      set_active=partial(services.set_hall_active, session, actor), active=active)
+        if hall is not None:
+            halls[hall.code] = hall
     errors.raise_if_any()
 
 
@@ -200,18 +193,13 @@ def import_staff(session: Session, actor: User | None, rows: list[Row], report: 
             errors.add(row, _("hall code %(code)s does not exist", code=row["hall"]) if row["hall"] else _("the hall code is missing"))
             continue
         active = _active(row, errors)
-        person = staff.get(row["job_number"])
-        try:
-            if person is None:
-                person = services.create_staff(session, actor, job_number=row["job_number"], name=row["name"], hall=hall)
-                staff[person.job_number] = person
-                report.count(created=True, changed=_apply_active(session, actor, person, active, services.set_staff_active))
-            else:
-                changed = bool(services.update_staff(session, actor, person, job_number=row["job_number"], name=row["name"], hall=hall))
-                changed = _apply_active(session, actor, person, active, services.set_staff_active) or changed
-                report.count(created=False, changed=changed)
-        except ValidationError as exc:
-            errors.add(row, exc.message)
+        values = {"job_number": row["job_number"], "name": row["name"], "hall": hall}
+        person = upsert(row, errors, report, staff.get(row["job_number"]),
+                        create=partial(services.create_staff, session, actor, **values),
+                        update=partial(services.update_staff, session, actor, **values),
+                        set_active=partial(services.set_staff_active, session, actor), active=active)
+        if person is not None:
+            staff[person.job_number] = person
     errors.raise_if_any()
 
 

@@ -2,20 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, contains_eager
 
 from surveyapp.org.models import Hall, HallType, Staff, Unit
 from surveyapp.org.services import descendant_ids
+from surveyapp.webforms import ListFilter, contains
 
 STATUSES = ("active", "inactive", "all")
-
-
-def _like(q: str) -> str:
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _status(column: Any, status: str) -> Any:
@@ -27,32 +23,20 @@ def _status(column: Any, status: str) -> Any:
 
 
 @dataclass
-class HallFilter:
+class HallFilter(ListFilter):
     """Search (code, name or address), unit (with its sub-units), type and status."""
 
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"type": ("", *(t.value for t in HallType)), "status": STATUSES}
     q: str = ""
     unit: str = ""
     type: str = ""
     status: str = "active"
 
-    @classmethod
-    def from_args(cls, args: Any) -> HallFilter:
-        status = args.get("status", "active")
-        hall_type = args.get("type", "")
-        return cls(q=args.get("q", "").strip()[:100], unit=args.get("unit", "").strip(),
-                   type=hall_type if hall_type in {t.value for t in HallType} else "",
-                   status=status if status in STATUSES else "active")
-
-    def args(self) -> dict[str, str]:
-        return {k: v for k, v in vars(self).items() if v}
-
 
 def hall_query(session: Session, f: HallFilter) -> sa.Select[Any]:
     query = sa.select(Hall).join(Hall.unit).options(contains_eager(Hall.unit)).order_by(Hall.code)
     if f.q:
-        like = _like(f.q)
-        query = query.where(sa.or_(Hall.code.ilike(like, escape="\\"), Hall.name.ilike(like, escape="\\"),
-                                   Hall.address.ilike(like, escape="\\")))
+        query = query.where(sa.or_(contains(Hall.code, f.q), contains(Hall.name, f.q), contains(Hall.address, f.q)))
     if f.unit:
         unit_id = session.scalar(sa.select(Unit.id).where(Unit.code == f.unit))
         query = query.where(Hall.unit_id.in_(descendant_ids(session, unit_id) if unit_id else []))
@@ -71,28 +55,19 @@ def staff_counts(session: Session, hall_ids: list[int]) -> dict[int, int]:
 
 
 @dataclass
-class StaffFilter:
+class StaffFilter(ListFilter):
     """Search (job number or name), hall code and status."""
 
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"status": STATUSES}
     q: str = ""
     hall: str = ""
     status: str = "active"
-
-    @classmethod
-    def from_args(cls, args: Any) -> StaffFilter:
-        status = args.get("status", "active")
-        return cls(q=args.get("q", "").strip()[:100], hall=args.get("hall", "").strip(),
-                   status=status if status in STATUSES else "active")
-
-    def args(self) -> dict[str, str]:
-        return {k: v for k, v in vars(self).items() if v}
 
 
 def staff_query(session: Session, f: StaffFilter) -> sa.Select[Any]:
     query = sa.select(Staff).join(Staff.hall).options(contains_eager(Staff.hall)).order_by(Staff.job_number)
     if f.q:
-        like = _like(f.q)
-        query = query.where(sa.or_(Staff.job_number.ilike(like, escape="\\"), Staff.name.ilike(like, escape="\\")))
+        query = query.where(sa.or_(contains(Staff.job_number, f.q), contains(Staff.name, f.q)))
     if f.hall:
         query = query.where(Hall.code == f.hall)
     return query.where(_status(Staff.active, f.status))

@@ -4,7 +4,15 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,7 +28,7 @@ from surveyapp.org.forms import StaffForm
 from surveyapp.org.models import Hall, Staff
 from surveyapp.org.queries import StaffFilter, staff_query
 from surveyapp.pagination import paginate
-from surveyapp.webforms import show_error
+from surveyapp.webforms import get_or_404, show_error, toggle_active
 
 bp = Blueprint("staff", __name__, url_prefix="/org/staff")
 ORG_ROLES = (Role.ADMIN, Role.MARKET)
@@ -66,18 +74,11 @@ def new() -> Any:
     return render_template("org/staff_form.html", form=form, staff=None)
 
 
-def get_staff(staff_id: int) -> Staff:
-    staff = db.session.get(Staff, staff_id)
-    if staff is None:
-        abort(404)
-    return staff
-
-
 @bp.route("/<int:staff_id>/edit", methods=["GET", "POST"])
 @roles_required(*ORG_ROLES)
 def edit(staff_id: int) -> Any:
     """Correct an employee's details or move them to another hall."""
-    staff = get_staff(staff_id)
+    staff = get_or_404(Staff, staff_id)
     form = StaffForm(obj=staff, hall=staff.hall.code) if request.method == "GET" else StaffForm()
     if form.validate_on_submit() and _save(form, staff):
         flash(_("Employee %(number)s saved.", number=staff.job_number), "success")
@@ -89,15 +90,8 @@ def edit(staff_id: int) -> Any:
 @roles_required(*ORG_ROLES)
 def set_active(staff_id: int) -> Any:
     """Deactivate (``active=0``: the employee left) or reactivate (``active=1``) an employee."""
-    staff = get_staff(staff_id)
-    active = request.form.get("active") == "1"
-    try:
-        services.set_staff_active(db.session, current_user, staff, active)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
-        db.session.commit()
-        flash(_("Employee %(number)s reactivated.", number=staff.job_number) if active
-              else _("Employee %(number)s deactivated.", number=staff.job_number), "success")
+    staff = get_or_404(Staff, staff_id)
+    toggle_active(lambda active: services.set_staff_active(db.session, current_user, staff, active),
+                  lambda active: _("Employee %(number)s reactivated.", number=staff.job_number) if active
+                  else _("Employee %(number)s deactivated.", number=staff.job_number))
     return redirect(url_for("staff.edit", staff_id=staff.id))

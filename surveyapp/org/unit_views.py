@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,19 +18,12 @@ from surveyapp.org import services
 from surveyapp.org.forms import UnitForm, unit_choices
 from surveyapp.org.models import Unit
 from surveyapp.org.queries import flatten, unit_path, unit_tree
-from surveyapp.webforms import show_error
+from surveyapp.webforms import get_or_404, show_error, toggle_active
 
 bp = Blueprint("units", __name__, url_prefix="/org/units")
 ORG_ROLES = (Role.ADMIN, Role.MARKET)
 nav.register("units.tree", _l("Units"), ORG_ROLES, order=15)
 register_link("unit", "units.edit", "unit_id")
-
-
-def get_unit(unit_id: int) -> Unit:
-    unit = db.session.get(Unit, unit_id)
-    if unit is None:
-        abort(404)
-    return unit
 
 
 @bp.get("/")
@@ -80,7 +73,7 @@ def new() -> Any:
 @roles_required(*ORG_ROLES)
 def edit(unit_id: int) -> Any:
     """Rename a unit, change its code, or move it under another parent."""
-    unit = get_unit(unit_id)
+    unit = get_or_404(Unit, unit_id)
     form = UnitForm(obj=unit, parent=str(unit.parent_id or "")) if request.method == "GET" else UnitForm()
     form.parent.choices = _parent_choices(unit)
     if form.validate_on_submit() and _save(form, unit):
@@ -93,14 +86,8 @@ def edit(unit_id: int) -> Any:
 @roles_required(*ORG_ROLES)
 def set_active(unit_id: int) -> Any:
     """Deactivate (``active=0``) or reactivate (``active=1``) a unit."""
-    unit = get_unit(unit_id)
-    active = request.form.get("active") == "1"
-    try:
-        services.set_unit_active(db.session, current_user, unit, active)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return redirect(url_for("units.edit", unit_id=unit.id))
-    db.session.commit()
-    flash(_("Unit %(code)s reactivated.", code=unit.code) if active else _("Unit %(code)s deactivated.", code=unit.code), "success")
-    return redirect(url_for("units.tree", status="all" if not active else None))
+    unit = get_or_404(Unit, unit_id)
+    saved = toggle_active(lambda active: services.set_unit_active(db.session, current_user, unit, active),
+                          lambda active: _("Unit %(code)s reactivated.", code=unit.code) if active
+                          else _("Unit %(code)s deactivated.", code=unit.code))
+    return redirect(url_for("units.tree", status="all") if saved else url_for("units.edit", unit_id=unit.id))

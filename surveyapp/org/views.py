@@ -4,7 +4,15 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,25 +23,27 @@ from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role, User, user_hall
 from surveyapp.db import db
 from surveyapp.errors import ValidationError
-from surveyapp.org import imports  # noqa: F401  (registers the units, halls and staff file formats)
-from surveyapp.org import services
+from surveyapp.org import (
+    imports,  # noqa: F401  (registers the units, halls and staff file formats)
+    services,
+)
 from surveyapp.org.forms import HallForm, unit_choices
 from surveyapp.org.models import Hall, HallType, Staff, Unit
-from surveyapp.org.queries import HallFilter, flatten, hall_query, staff_counts, unit_path, unit_tree
+from surveyapp.org.queries import (
+    HallFilter,
+    flatten,
+    hall_query,
+    staff_counts,
+    unit_path,
+    unit_tree,
+)
 from surveyapp.pagination import paginate
-from surveyapp.webforms import show_error
+from surveyapp.webforms import get_or_404, show_error, toggle_active
 
 bp = Blueprint("org", __name__, url_prefix="/org")
 ORG_ROLES = (Role.ADMIN, Role.MARKET)
 nav.register("org.halls", _l("Halls"), ORG_ROLES, order=20)
 register_link("hall", "org.hall_detail", "hall_id")
-
-
-def get_hall(hall_id: int) -> Hall:
-    hall = db.session.get(Hall, hall_id)
-    if hall is None:
-        abort(404)
-    return hall
 
 
 @bp.get("/halls")
@@ -51,7 +61,7 @@ def halls() -> Any:
 @roles_required(*ORG_ROLES)
 def hall_detail(hall_id: int) -> Any:
     """A hall: its details, unit, managers and staff."""
-    hall = get_hall(hall_id)
+    hall = get_or_404(Hall, hall_id)
     staff = db.session.scalars(sa.select(Staff).where(Staff.hall_id == hall.id).order_by(Staff.active.desc(), Staff.job_number)).all()
     managers = db.session.scalars(sa.select(User).join(user_hall).where(user_hall.c.hall_id == hall.id).order_by(User.username)).all()
     return render_template("org/hall_detail.html", hall=hall, staff=staff, managers=managers, path=unit_path(hall.unit))
@@ -95,7 +105,7 @@ def hall_new() -> Any:
 @roles_required(*ORG_ROLES)
 def hall_edit(hall_id: int) -> Any:
     """Change a hall's code, name, type, unit or address."""
-    hall = get_hall(hall_id)
+    hall = get_or_404(Hall, hall_id)
     form = HallForm(obj=hall, unit=str(hall.unit_id), type=hall.type.value) if request.method == "GET" else HallForm()
     form.unit.choices = _unit_choices(hall)
     if form.validate_on_submit() and _save_hall(form, hall):
@@ -108,14 +118,7 @@ def hall_edit(hall_id: int) -> Any:
 @roles_required(*ORG_ROLES)
 def hall_set_active(hall_id: int) -> Any:
     """Deactivate (``active=0``) or reactivate (``active=1``) a hall."""
-    hall = get_hall(hall_id)
-    active = request.form.get("active") == "1"
-    try:
-        services.set_hall_active(db.session, current_user, hall, active)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
-        db.session.commit()
-        flash(_("Hall %(code)s reactivated.", code=hall.code) if active else _("Hall %(code)s deactivated.", code=hall.code), "success")
+    hall = get_or_404(Hall, hall_id)
+    toggle_active(lambda active: services.set_hall_active(db.session, current_user, hall, active),
+                  lambda active: _("Hall %(code)s reactivated.", code=hall.code) if active else _("Hall %(code)s deactivated.", code=hall.code))
     return redirect(url_for("org.hall_detail", hall_id=hall.id))
