@@ -301,3 +301,33 @@ def new_page(browser: Any, live_server: str) -> Iterator[Callable[..., Any]]:
     yield open_page
     for context in contexts:
         context.close()
+
+
+# --- foundation: spreadsheet files for import tests -------------------------------------------------
+
+
+def xlsx_bytes(rows: list[list[Any]]) -> bytes:
+    """An XLSX workbook whose first sheet holds ``rows`` (the first row is the header)."""
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def read_xlsx(data: bytes, sheet: int = 0) -> list[list[Any]]:
+    """The cell values of one sheet of an XLSX file, row by row."""
+    import io
+
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(data), read_only=True)
+    try:
+        return [list(row) for row in workbook.worksheets[sheet].iter_rows(values_only=True)]
+    finally:
+        workbook.close()
