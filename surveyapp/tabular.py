@@ -142,10 +142,22 @@ def write_xlsx(sheets: Sequence[Sheet]) -> bytes:
             header_cells.append(cell)
         sheet.append(header_cells)
         for row in spec.rows:
-            sheet.append(list(row))
+            sheet.append([_text_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _text_cell(sheet: Any, value: Any) -> Any:
+    """Text that starts with ``=`` stays text: a hall named "=HYPERLINK(...)" must not become a formula
+    in the exported workbook (spreadsheet formula injection)."""
+    if isinstance(value, str) and value.startswith("="):
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
 
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -148,6 +148,7 @@ def test_route_answers_each_role_as_expected(endpoint, method, app, url_values, 
         response = client.open(url, method=method, data=dict(rule_for_method.data))
         outcomes[role.value if role else "anonymous"] = (response.status_code, expected)
         assert response.status_code != 500
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
         if method == "GET":
             audit_after = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
             assert audit_after == audit_before, f"GET {url} changed data"
