@@ -44,7 +44,11 @@ def clean_name(value: str | None, field: str = "name", limit: int = MAX_NAME, re
     return name
 
 
-def _unique(session: Session, column: Any, value: str, own_id: int | None, message: str, field: str) -> None:
+def _unique(session: Session, column: Any, value: str, own: Any, message: str, field: str) -> None:
+    """:raise ValidationError: another record than ``own`` (``None`` for a new one) has this value."""
+    if own is not None and getattr(own, column.key) == value:
+        return  # unchanged: it is already unique
+    own_id = own.id if own is not None else None
     query = sa.select(column.class_.id).where(column == value)
     if own_id is not None:
         query = query.where(column.class_.id != own_id)
@@ -91,7 +95,7 @@ def update_unit(session: Session, actor: User | None, unit: Unit, *, code: str, 
     require_org_manager(actor)
     code = clean_code(code, _("unit code"))
     name = clean_name(name)
-    _unique(session, Unit.code, code, unit.id, _("The unit code %(code)s is already used.", code=code), "code")
+    _unique(session, Unit.code, code, unit, _("The unit code %(code)s is already used.", code=code), "code")
     _check_parent(unit, parent)
     old_parent = unit.parent
     diff = changes(unit, {"code": code, "name": name})
@@ -176,7 +180,7 @@ def update_hall(session: Session, actor: User | None, hall: Hall, *, code: str, 
     """Change a hall's code, name, type, unit or address; returns what changed."""
     require_org_manager(actor)
     values = _hall_values(code, name, type, unit, address)
-    _unique(session, Hall.code, values["code"], hall.id, _("The hall code %(code)s is already used.", code=values["code"]), "code")
+    _unique(session, Hall.code, values["code"], hall, _("The hall code %(code)s is already used.", code=values["code"]), "code")
     new_unit = values.pop("unit")
     if new_unit is not hall.unit and not new_unit.active:
         raise ValidationError(_("The unit %(code)s is deactivated.", code=new_unit.code), field="unit")
@@ -237,7 +241,7 @@ def update_staff(session: Session, actor: User | None, staff: Staff, *, job_numb
     """Correct an employee's job number or name, or move them to another active hall."""
     require_org_manager(actor)
     values = _staff_values(job_number, name, hall)
-    _unique(session, Staff.job_number, values["job_number"], staff.id,
+    _unique(session, Staff.job_number, values["job_number"], staff,
             _("The job number %(number)s is already used.", number=values["job_number"]), "job_number")
     assert hall is not None
     if hall is not staff.hall and not hall.active:
