@@ -51,8 +51,9 @@ def index() -> Any:
 
 def _form(user: User | None) -> UserForm:
     if request.method == "GET" and user is not None:
-        form = UserForm(obj=user, role=user.role.value, halls=";".join(h.code for h in user.halls),
-                        units=[str(u.id) for u in user.units])
+        form = UserForm(data={"display_name": user.display_name, "email": user.email or "", "role": user.role.value,
+                              "external": user.external, "halls": ";".join(h.code for h in user.halls),
+                              "units": [str(u.id) for u in user.units]})
     else:
         form = UserForm()
     nodes = [n for n in flatten(unit_tree(db.session)) if n.unit.active or (user and n.unit in user.units)]

@@ -79,7 +79,8 @@ def new() -> Any:
 def edit(staff_id: int) -> Any:
     """Correct an employee's details or move them to another hall."""
     staff = get_or_404(Staff, staff_id)
-    form = StaffForm(obj=staff, hall=staff.hall.code) if request.method == "GET" else StaffForm()
+    form = StaffForm(data={"job_number": staff.job_number, "name": staff.name, "hall": staff.hall.code}) \
+        if request.method == "GET" else StaffForm()
     if form.validate_on_submit() and _save(form, staff):
         flash(_("Employee %(number)s saved.", number=staff.job_number), "success")
         return redirect(url_for("org.hall_detail", hall_id=staff.hall_id))

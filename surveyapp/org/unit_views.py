@@ -74,7 +74,8 @@ def new() -> Any:
 def edit(unit_id: int) -> Any:
     """Rename a unit, change its code, or move it under another parent."""
     unit = get_or_404(Unit, unit_id)
-    form = UnitForm(obj=unit, parent=str(unit.parent_id or "")) if request.method == "GET" else UnitForm()
+    form = UnitForm(data={"code": unit.code, "name": unit.name, "parent": str(unit.parent_id or "")}) \
+        if request.method == "GET" else UnitForm()
     form.parent.choices = _parent_choices(unit)
     if form.validate_on_submit() and _save(form, unit):
         flash(_("Unit %(code)s saved.", code=unit.code), "success")

@@ -106,7 +106,8 @@ def hall_new() -> Any:
 def hall_edit(hall_id: int) -> Any:
     """Change a hall's code, name, type, unit or address."""
     hall = get_or_404(Hall, hall_id)
-    form = HallForm(obj=hall, unit=str(hall.unit_id), type=hall.type.value) if request.method == "GET" else HallForm()
+    form = HallForm(data={"code": hall.code, "name": hall.name, "type": hall.type.value, "unit": str(hall.unit_id),
+                          "address": hall.address or ""}) if request.method == "GET" else HallForm()
     form.unit.choices = _unit_choices(hall)
     if form.validate_on_submit() and _save_hall(form, hall):
         flash(_("Hall %(code)s saved.", code=hall.code), "success")

@@ -147,3 +147,21 @@ def test_users_import_creates_accounts_without_passwords_and_is_idempotent(runne
     assert "第 2 行：角色“boss”无效" in result.output
     assert "第 3 行：只有营业厅负责人" in result.output  # halls kept from before do not fit the market role
     assert _user("x") is None and _user("hm0101").role is Role.HALL_MANAGER
+
+
+def test_saving_the_edit_form_unchanged_keeps_role_and_scope(client, login_as, make_user, make_hall, make_unit):
+    from tests.conftest import form_fields
+
+    login_as(Role.ADMIN)
+    manager = make_user(Role.HALL_MANAGER, halls=[make_hall("H0101"), make_hall("H0102")], email="m@example.cn")
+    supervisor = make_user(Role.SUPERVISOR, units=[make_unit("JZ02")], external=True)
+    entries = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
+    for user in (manager, supervisor):
+        url = f"/users/{user.id}/edit"
+        fields = form_fields(client.get(url).get_data(as_text=True))
+        assert fields["role"] == user.role.value
+        assert client.post(url, data=fields).status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == entries
+    manager, supervisor = _user(manager.username), _user(supervisor.username)
+    assert [h.code for h in manager.halls] == ["H0101", "H0102"] and manager.role is Role.HALL_MANAGER
+    assert [u.code for u in supervisor.units] == ["JZ02"] and supervisor.external

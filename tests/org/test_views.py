@@ -102,3 +102,26 @@ def test_staff_search_add_and_move(client, login_as, make_hall, make_staff):
     client.post(f"/org/staff/{person.id}/edit", data={"job_number": "100102", "name": "张伟", "hall": "H2"})
     db.session.refresh(person)
     assert person.hall_id == b.id
+
+
+def test_saving_edit_forms_unchanged_changes_nothing(client, login_as, make_unit, make_hall, make_staff):
+    """Every edit form shows the record's current values, so saving it untouched is a no-op."""
+    import sqlalchemy as sa
+
+    from surveyapp.audit.models import AuditEntry
+    from tests.conftest import form_fields
+
+    login_as(Role.MARKET)
+    company = make_unit("JZ", "江州通信")
+    county = make_unit("JZ02", "临江县分公司", parent=company)
+    hall = make_hall("H0201", "城关营业厅", unit=county, type=HallType.COOPERATIVE)
+    person = make_staff(hall, job_number="020101", name="王芳")
+    entries = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
+    for url in (f"/org/halls/{hall.id}/edit", f"/org/units/{county.id}/edit", f"/org/staff/{person.id}/edit"):
+        fields = form_fields(client.get(url).get_data(as_text=True))
+        assert fields, url
+        response = client.post(url, data=fields)
+        assert response.status_code == 302, (url, fields, response.get_data(as_text=True)[-2000:])
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == entries
+    fields = form_fields(client.get(f"/org/halls/{hall.id}/edit").get_data(as_text=True))
+    assert fields["unit"] == str(county.id) and fields["type"] == "cooperative"
