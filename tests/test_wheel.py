@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _run(*args: str | Path, **kwargs) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=120, **kwargs)
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=120, check=False, **kwargs)
     assert result.returncode == 0, f"{args}\n{result.stdout}\n{result.stderr}"
     return result
 

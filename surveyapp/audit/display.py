@@ -6,6 +6,7 @@ An action or field without a registered label is shown as recorded.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import url_for
@@ -16,6 +17,7 @@ _actions: dict[str, Any] = {}
 _fields: dict[str, Any] = {}
 _objects: dict[str, Any] = {}
 _links: dict[str, tuple[str, str]] = {}
+_values: dict[str, Callable[[Any], str]] = {}
 
 
 def register_action(action: str, label: Any) -> None:
@@ -24,6 +26,11 @@ def register_action(action: str, label: Any) -> None:
 
 def register_field(name: str, label: Any) -> None:
     _fields[name] = label
+
+
+def register_value(name: str, label: Callable[[Any], str]) -> None:
+    """Show the recorded values of field ``name`` through ``label`` (e.g. a role id as its name)."""
+    _values[name] = label
 
 
 def register_object(object_type: str, label: Any) -> None:
@@ -66,13 +73,18 @@ def object_url(object_type: str, object_id: str | None) -> str | None:
         return None
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, field: str = "") -> str:
     if value is None or value == "" or value == []:
         return "—"
+    if field in _values and not isinstance(value, list):
+        try:
+            return _values[field](value)
+        except (KeyError, ValueError):
+            return str(value)
     if isinstance(value, bool):
         return str(_l("yes")) if value else str(_l("no"))
     if isinstance(value, list):
-        return ", ".join(_text(v) for v in value)
+        return ", ".join(_text(v, field) for v in value)
     return str(value)
 
 
@@ -86,9 +98,9 @@ def readable_details(action: str, details: dict[str, Any] | None) -> list[tuple[
     rows: list[tuple[str, str, str | None]] = []
     for key, value in (details or {}).items():
         if is_change and isinstance(value, list) and len(value) == 2:
-            rows.append((field_label(key), _text(value[0]), _text(value[1])))
+            rows.append((field_label(key), _text(value[0], key), _text(value[1], key)))
         else:
-            rows.append((field_label(key), _text(value), None))
+            rows.append((field_label(key), _text(value, key), None))
     return rows
 
 
@@ -117,3 +129,13 @@ for _field, _label in {
 for _object, _label in {"user": _l("Account"), "unit": _l("Unit"), "hall": _l("Hall"), "staff": _l("Employee"),
                         "import": _l("Import file")}.items():
     register_object(_object, _label)
+
+
+def _register_enum_values() -> None:
+    from surveyapp.labels import hall_type_label, role_label
+
+    register_value("role", role_label)
+    register_value("type", hall_type_label)
+
+
+_register_enum_values()

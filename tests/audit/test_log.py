@@ -46,3 +46,11 @@ def test_system_changes_are_shown_as_system(client, login_as):
     page = client.get("/audit/?actor=-").get_data(as_text=True).split("<tbody>")[1]
     assert "系统" in page and "JZ 江州通信" in page
     assert db.session.scalar(sa.select(AuditEntry.actor_id).where(AuditEntry.action == "unit.create")) is None
+
+
+def test_recorded_values_read_as_labels(client, login_as, make_user):
+    login_as(Role.ADMIN)
+    user = make_user(Role.MARKET)
+    client.post(f"/users/{user.id}/edit", data={"display_name": "刘敏", "role": "supervisor"})
+    page = client.get("/audit/?action=user.update").get_data(as_text=True)
+    assert "<del>市场部</del> → <ins>监督员</ins>" in page

@@ -80,7 +80,7 @@ def bench_lists(repeat: int = REPEAT) -> Iterator[Figure]:
         for name, path in PAGES:
             path = path.format(hall=hall)
 
-            def get(path: str = path) -> None:
+            def get(path: str = path, client=client) -> None:
                 response = client.get(path)
                 assert response.status_code == 200, (path, response.status_code)
 

@@ -89,7 +89,10 @@ def test_unit_filter_includes_the_halls_of_sub_units(make_unit, make_hall):
     make_hall("H1", unit=company)
     make_hall("H2", unit=county)
     make_hall("H3", unit=town)
-    codes = lambda unit: [h.code for h in db.session.scalars(hall_query(db.session, HallFilter(unit=unit)))]  # noqa: E731
+
+    def codes(unit: str) -> list[str]:
+        return [h.code for h in db.session.scalars(hall_query(db.session, HallFilter(unit=unit)))]
+
     assert codes("JZ02") == ["H2", "H3"]
     assert codes("JZ") == ["H1", "H2", "H3"]
     assert codes("NOPE") == []
