@@ -92,3 +92,16 @@ def test_supervisor_on_a_phone(new_page, make_user):
     assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= 390
     page.click(".nav-user >> text=密码")
     assert page.url.endswith("/account/password") and _no_horizontal_scroll(page)
+
+
+def test_administration_pages_fit_a_phone(new_page, make_user, make_hall, make_staff):
+    hall = make_hall("H0101", "江州中山路营业厅")
+    person = make_staff(hall)
+    admin = make_user(Role.ADMIN)
+    page = new_page(phone=True)
+    log_in(page, admin.username)
+    for path in ("/users/", f"/users/{admin.id}/edit", "/users/new", "/org/units/", f"/org/units/{hall.unit_id}/edit",
+                 "/org/halls", f"/org/halls/{hall.id}", "/org/halls/new", "/org/staff/", f"/org/staff/{person.id}/edit",
+                 "/import?kind=halls", "/audit/"):
+        page.goto(path)
+        assert _no_horizontal_scroll(page), path
