@@ -65,7 +65,9 @@ def import_users(session: Session, actor: User | None, rows: list[Row], report: 
             errors.add(row, _("the role \"%(value)s\" is not one of admin, market, supervisor, hall_manager", value=row["role"]))
             continue
         user = users.get(username)
-        external = _flag(row, "external", False, errors) if row.has("external") else (user.external if user else False)
+        # "社会监督员" as the role says the supervisor is external, unless the file has an external column.
+        social = row["role"] == "社会监督员"
+        external = _flag(row, "external", social, errors) if row.has("external") else (social or (user.external if user else False))
         active = _flag(row, "active", True, errors) if row.has("active") else None
         if external is None or (row.has("active") and active is None):
             continue

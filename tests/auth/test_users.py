@@ -165,3 +165,12 @@ def test_saving_the_edit_form_unchanged_keeps_role_and_scope(client, login_as, m
     manager, supervisor = _user(manager.username), _user(supervisor.username)
     assert [h.code for h in manager.halls] == ["H0101", "H0102"] and manager.role is Role.HALL_MANAGER
     assert [u.code for u in supervisor.units] == ["JZ02"] and supervisor.external
+
+
+def test_social_supervisor_as_role_marks_the_account_external(runner, tmp_path):
+    path = tmp_path / "users.xlsx"
+    from tests.conftest import xlsx_bytes
+
+    path.write_bytes(xlsx_bytes([["用户名", "显示名", "角色"], ["sup07", "钱多多", "社会监督员"], ["sup08", "孙少", "监督员"]]))
+    assert runner.invoke(args=["users", "import", str(path)]).exit_code == 0
+    assert _user("sup07").external and not _user("sup08").external

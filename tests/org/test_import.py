@@ -146,3 +146,13 @@ def test_market_cannot_import_or_export_users(client, login_as):
     assert client.get("/import?kind=users").status_code == 404
     assert client.get("/export/users.xlsx").status_code == 404
     assert client.get("/import/template/users.xlsx").status_code == 404
+
+
+def test_column_names_are_unambiguous():
+    from surveyapp import bulk
+
+    for kind in bulk.KINDS.values():
+        seen: dict[str, str] = {}
+        for column in kind.columns:
+            for name in column.names():
+                assert seen.setdefault(name, column.key) == column.key, f"{kind.name}: {name!r} names two columns"
