@@ -6,6 +6,7 @@ import pytest
 from surveyapp import create_app
 from surveyapp.auth.models import Role
 from tests.conftest import PASSWORD
+from tests.test_access_matrix import url_values  # noqa: F401, F811  (fixture: a value for every URL converter)
 
 
 def test_security_headers_on_every_kind_of_response(client, login_as):
@@ -85,20 +86,17 @@ def test_every_view_declares_its_access(make_app):
 # --- foundation: every state-changing route, exports, accounts --------------------------------------
 
 
-def test_every_post_route_refuses_a_request_without_csrf_token(app, client, login_as, make_hall, make_staff, make_user):
+def test_every_post_route_refuses_a_request_without_csrf_token(app, client, login_as, url_values):  # noqa: F811
     from flask import url_for
 
     from tests.test_access_matrix import _fingerprint
 
     login_as(Role.ADMIN)
-    hall = make_hall()
-    values = {"hall_id": hall.id, "unit_id": hall.unit_id, "staff_id": make_staff(hall).id,
-              "user_id": make_user(Role.MARKET).id, "kind_name": "halls"}
     posts = [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
     assert len(posts) >= 15
     for rule in posts:
         with app.test_request_context():
-            url = url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})
+            url = url_for(rule.endpoint, **url_values(rule))
         before = _fingerprint()
         response = client.post(url, data={"active": "0", "code": "X1", "name": "x", "lang": "en"}, csrf=False)
         assert response.status_code == 400, f"POST {url} without a CSRF token: {response.status_code}"
