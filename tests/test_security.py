@@ -6,7 +6,7 @@ import pytest
 from surveyapp import create_app
 from surveyapp.auth.models import Role
 from tests.conftest import PASSWORD
-from tests.test_access_matrix import url_values  # noqa: F401, F811  (fixture: a value for every URL converter)
+from tests.test_access_matrix import url_values  # noqa: F401  (fixture: a value for every URL converter)
 
 
 def test_security_headers_on_every_kind_of_response(client, login_as):
