@@ -156,3 +156,19 @@ def test_column_names_are_unambiguous():
         for column in kind.columns:
             for name in column.names():
                 assert seen.setdefault(name, column.key) == column.key, f"{kind.name}: {name!r} names two columns"
+
+
+def test_cli_exports_write_importable_workbooks(runner, tmp_path, make_unit, make_hall, make_staff, make_user):
+    unit = make_unit("JZ01", "江州市区分公司")
+    hall = make_hall("H0101", unit=unit)
+    make_staff(hall, job_number="010101")
+    make_user(Role.HALL_MANAGER, username="hm0101", halls=[hall])
+    for group, command, kind in (("org", "export-units", "units"), ("org", "export-halls", "halls"),
+                                 ("org", "export-staff", "staff"), ("users", "export", "users")):
+        path = tmp_path / f"{kind}.xlsx"
+        result = runner.invoke(args=[group, command, str(path), "--lang", "en"])
+        assert result.exit_code == 0, result.output
+        rows = read_xlsx(path.read_bytes())
+        assert len(rows) == 2 and rows[0][0] in ("code", "job_number", "username")
+        again = runner.invoke(args=[group, "import" if group == "users" else f"import-{kind}", str(path)])
+        assert again.exit_code == 0 and "未变 1" in again.output, again.output
