@@ -3,16 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import (
-    Blueprint,
-    Flask,
-    current_app,
-    has_request_context,
-    redirect,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, Flask, current_app, has_request_context, redirect, request, session, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
