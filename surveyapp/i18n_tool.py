@@ -92,8 +92,13 @@ def _mo_bytes(catalog: Catalog) -> bytes:
     return buffer.getvalue()
 
 
+def _hashable(value: object) -> object:
+    # Plural messages have a list or tuple of ids and of strings (read_mo gives lists).
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
 def _messages(catalog: Catalog) -> dict[object, object]:
-    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+    return {_hashable(m.id): _hashable(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
 
 
 def _without_dates(po: bytes) -> bytes:
@@ -113,7 +118,7 @@ def update() -> None:
             if not path.exists() or _without_dates(path.read_bytes()) != _without_dates(po):
                 path.write_bytes(po)
                 path.with_suffix(".mo").write_bytes(_mo_bytes(catalog))
-            missing = [m.id for m in catalog if m.id and not m.string]
+            missing = [m.id for m in catalog if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string)))]
             print(f"{path.relative_to(PACKAGE_DIR.parent)}: {len(catalog)} messages, {len(missing)} untranslated")
 
 
@@ -139,7 +144,7 @@ def check() -> list[str]:
                     problems.append(f"{label}: fuzzy: {message.id!r}")
             with path.open("rb") as f:
                 on_disk = read_po(f, locale=locale)
-            if _messages(on_disk) != _messages(catalog) or {m.id for m in on_disk if m.id} != {m.id for m in catalog if m.id}:
+            if _messages(on_disk) != _messages(catalog) or {_hashable(m.id) for m in on_disk if m.id} != {_hashable(m.id) for m in catalog if m.id}:
                 problems.append(f"{label}: out of date with the code; run make i18n")
             mo = path.with_suffix(".mo")
             if not mo.exists():

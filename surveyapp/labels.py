@@ -1,11 +1,13 @@
 """Translated display labels for the domain's enumerations, available to templates."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from surveyapp import clock
 from surveyapp.auth.models import Role
 from surveyapp.checklists.definition import EvidenceRule, ItemKind, VisitType
 from surveyapp.org.models import HallType
@@ -63,9 +65,15 @@ def item_kind_label(value: ItemKind | str) -> str:
 
 def evidence_label(value: EvidenceRule | str) -> str:
     return str(EVIDENCE[EvidenceRule(value)])
+def localtime(value: dt.datetime | None, seconds: bool = False) -> str:
+    """A UTC timestamp as the company's local time, e.g. ``2026-11-05 10:20``."""
+    if value is None:
+        return ""
+    return clock.local(value).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 def init_app(app: Flask) -> None:
     globals_: dict[str, Any] = {"role_label": role_label, "hall_type_label": hall_type_label}
     globals_.update(visit_type_label=visit_type_label, item_kind_label=item_kind_label, evidence_label=evidence_label)
     app.jinja_env.globals.update(globals_)
+    app.jinja_env.filters["localtime"] = localtime
