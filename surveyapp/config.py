@@ -29,6 +29,10 @@ PDF_FOLDER = None
 #: Largest request body accepted (photos are at most 15 MB each; imports are smaller).
 MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 
+#: Largest photo accepted, in bytes and in pixels (a 48-megapixel phone photo is 48,000,000).
+PHOTO_MAX_BYTES = 15 * 1024 * 1024
+PHOTO_MAX_PIXELS = 50_000_000
+
 #: Failed logins allowed per account and per IP address within one minute.
 LOGIN_FAILURES_PER_MINUTE = 10
 
@@ -48,3 +52,19 @@ FROZEN_NOW = None
 
 #: Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are trusted.
 TRUSTED_PROXIES = 0
+
+# --- visits -------------------------------------------------------------------------------------------
+
+#: The shortest overall impression (characters) a supervisor may submit.
+VISIT_IMPRESSION_MIN_LENGTH = 20
+
+#: What a supervisor did in the hall, offered on the checklist page: (Chinese, English); the Chinese is stored.
+VISIT_SCENARIOS = (
+    ("新装", "New service"),
+    ("缴费", "Payment"),
+    ("咨询", "Enquiry"),
+    ("投诉", "Complaint"),
+    ("业务变更", "Change of service"),
+    ("故障报修", "Fault report"),
+    ("其他", "Other"),
+)

@@ -7,3 +7,6 @@ from surveyapp.org.models import Hall, HallType, Staff, Unit
 
 __all__ = ["AuditEntry", "Hall", "HallType", "LoginAttempt", "Model", "Role", "Staff", "Unit", "User", "UserSession"]
 __all__ += ["Checklist", "ChecklistItem", "ChecklistVersion"]
+from surveyapp.visits.models import Answer, Photo, Visit, VisitEvent, VisitRevision
+
+__all__ += ["Answer", "Photo", "Visit", "VisitEvent", "VisitRevision"]

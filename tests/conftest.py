@@ -422,3 +422,85 @@ def form_fields(html: str) -> dict[str, Any]:
     parser = Parser()
     parser.feed(html)
     return max(parser.forms, key=len) if parser.forms else {}
+
+# --- visits ----------------------------------------------------------------------------------------
+
+
+def full_marks(version: Any, visit_type: str, hall_type: str, job_numbers: list[str]) -> dict[str, object]:
+    """Answers that pass every applicable scored item (``na`` where a photo would be required) and name
+    ``job_numbers`` on required staff items."""
+    from surveyapp.checklists import scoring
+    from surveyapp.checklists.definition import EvidenceRule, ItemKind
+
+    answers: dict[str, object] = {}
+    for item in scoring.applicable_items(version.definition, visit_type, hall_type):
+        if item.evidence is EvidenceRule.REQUIRED:
+            answers[item.key] = scoring.NA
+        elif item.kind is ItemKind.CHECK:
+            answers[item.key] = scoring.PASS
+        elif item.kind is ItemKind.COUNT:
+            answers[item.key] = 0
+        elif item.kind is ItemKind.SCALE:
+            answers[item.key] = item.points
+        elif item.kind is ItemKind.STAFF and item.required:
+            answers[item.key] = list(job_numbers)
+        elif item.kind is ItemKind.TEXT and item.required:
+            answers[item.key] = "无"
+    return answers
+
+
+@pytest.fixture
+def make_visit(app: Flask, make_checklist: Callable[..., Any], make_hall: Callable[..., Hall],
+               make_user: Callable[..., User], make_staff: Callable[..., Staff]) -> Callable[..., Any]:
+    """A visit made through the visits services, as far as ``status`` says (``planned``, ``in_progress``,
+    ``submitted``, ``returned``, ``validated`` (default), ``rejected``, ``cancelled``).
+
+    ``answers`` override full marks item by item (``{"appearance.uniform": "fail"}``); ``visited_at`` (aware)
+    decides the month; ``released=True`` also releases a confidential visit. The checklist defaults to
+    the shipped one for the type; the supervisor to a new one covering the hall's unit; validation is done
+    by a new market user (or ``market``).
+    """
+    import datetime as dt
+    import uuid
+
+    from surveyapp import clock
+    from surveyapp.visits import planning, services, validation
+    from surveyapp.visits.content import Content
+    from surveyapp.visits.models import Visit, VisitStatus
+
+    def make(hall: Hall | None = None, type: str = "unannounced", supervisor: User | None = None,
+             answers: dict[str, object] | None = None, status: str = "validated", visited_at: Any = None,
+             checklist: Any = None, remarks: dict[str, str] | None = None, scenario: str = "缴费",
+             impression: str = "整体服务规范，营业员态度热情，业务办理高效。", market: User | None = None,
+             released: bool = False, due: tuple[Any, Any] | None = None) -> Visit:
+        hall = hall or make_hall()
+        checklist = checklist or make_checklist("social-supervisor" if type == "supervisor" else "hall-etiquette")
+        supervisor = supervisor or make_user(Role.SUPERVISOR, units=[hall.unit])
+        when = visited_at or clock.now()
+        day = clock.local(when).date()
+        due_from, due_until = due or (day.replace(day=1), day + dt.timedelta(days=7))
+        visit = planning.plan_visit(db.session, None, planning.Plan(hall, checklist, type, supervisor, due_from, due_until))
+        if status == "cancelled":
+            planning.cancel_visit(db.session, None, visit, None, "测试取消")
+        if status not in ("planned", "cancelled"):
+            services.start_visit(db.session, supervisor, visit)
+        if status in ("submitted", "returned", "validated", "rejected"):
+            staff = hall.staff[0] if hall.staff else make_staff(hall)
+            given = {**full_marks(visit.checklist_version, type, hall.type.value, [staff.job_number]), **(answers or {})}
+            content = Content(answers={k: v for k, v in given.items() if v is not None}, remarks=remarks or {},
+                              staff=(), scenario=scenario, impression=impression, visited_at=when)
+            services.submit_visit(db.session, supervisor, visit, str(uuid.uuid4()), content)
+            checker = market or make_user(Role.MARKET)
+            if status == "returned":
+                validation.return_visit(db.session, checker, visit, None, "请补充备注")
+            elif status == "rejected":
+                validation.reject(db.session, checker, visit, None, "记录不实")
+            elif status == "validated":
+                validation.approve(db.session, checker, visit, None)
+                if released:
+                    validation.release_visits(db.session, checker, [visit])
+        db.session.commit()
+        assert visit.status is VisitStatus(status)
+        return visit
+
+    return make

@@ -1,0 +1,1 @@
+"""Visits: planning, the supervisor's checklist with evidence, loss-free submission, validation and release."""

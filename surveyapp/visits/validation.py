@@ -1,0 +1,120 @@
+"""The market department's side of a submitted visit: approve, return for correction, reject; and release to halls.
+
+Release rule (DOMAIN.md confidentiality): an announced visit is released to its hall when approved; an
+unannounced or social-supervisor visit only when the month's notice is published (the notices capability
+calls :func:`release_visits`) or when the market department releases it explicitly.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from surveyapp import clock
+from surveyapp.auth.models import User
+from surveyapp.checklists.scoring import round_half_up
+from surveyapp.errors import InvalidTransition, PermissionDenied, ValidationError
+from surveyapp.visits.content import MAX_REMARK
+from surveyapp.visits.models import Visit, VisitStatus
+from surveyapp.visits.planning import require_market
+from surveyapp.visits.services import check_version, flush_or_conflict, log_event
+
+MAX_COMMENT = 2000
+
+
+def submitters(visit: Visit) -> set[int]:
+    """Who submitted (any revision of) the visit, the supervisor included: none of them may validate it."""
+    return {visit.supervisor_id} | {r.submitted_by_id for r in visit.revisions if r.submitted_by_id is not None}
+
+
+def _prepare(actor: User | None, visit: Visit, expected_version: int | None) -> None:
+    require_market(actor)
+    check_version(visit, expected_version)
+    if actor is not None and actor.id in submitters(visit):
+        raise PermissionDenied(_("You submitted this visit, so someone else must validate it."))
+    if visit.status is not VisitStatus.SUBMITTED:
+        raise InvalidTransition(_("Only submitted visits can be validated; this one is no longer waiting."))
+
+
+def _label(visit: Visit) -> str:
+    return f"{visit.hall.code} {visit.type.value} {visit.period}"
+
+
+def approve(session: Session, actor: User | None, visit: Visit, expected_version: int | None) -> None:
+    """Validate the visit: it now counts in the month's results; an announced one is released to the hall."""
+    _prepare(actor, visit, expected_version)
+    now = clock.now()
+    visit.status, visit.validated_at, visit.validated_by = VisitStatus.VALIDATED, now, actor
+    if not visit.confidential:
+        visit.released_at = now
+    flush_or_conflict(session, visit)
+    score = None if visit.score is None else str(round_half_up(visit.score, 1))
+    log_event(session, actor, visit, "approve", VisitStatus.SUBMITTED, VisitStatus.VALIDATED, label=_label(visit),
+              details={"score": score, "redline": visit.redline, "released": visit.released_at is not None})
+
+
+def return_visit(session: Session, actor: User | None, visit: Visit, expected_version: int | None, comment: str,
+                 item_comments: Mapping[str, str] | None = None) -> None:
+    """Send the visit back to its supervisor for correction, with comments (overall and per item).
+
+    :raise ValidationError: no comment at all, or a comment on an item the visit does not ask.
+    """
+    _prepare(actor, visit, expected_version)
+    comment = (comment or "").strip()
+    items = {k: v.strip() for k, v in (item_comments or {}).items() if v and v.strip()}
+    problems = []
+    if not comment and not items:
+        problems.append(_("Tell the supervisor what to correct."))
+    if len(comment) > MAX_COMMENT:
+        problems.append(_("At most %(n)d characters.", n=MAX_COMMENT))
+    definition = visit.checklist_version.definition
+    for key, text in items.items():
+        item = definition.item(key)
+        if item is None or not item.applies(visit.type, visit.hall.type):
+            problems.append(_("%(key)s: this checklist has no such item", key=key))
+        elif len(text) > MAX_REMARK:
+            problems.append(_("%(key)s: at most %(n)d characters.", key=key, n=MAX_REMARK))
+    if problems:
+        raise ValidationError(_("The visit was not returned."), errors=problems)
+    visit.status = VisitStatus.RETURNED
+    flush_or_conflict(session, visit)
+    log_event(session, actor, visit, "return", VisitStatus.SUBMITTED, VisitStatus.RETURNED, comment=comment or None,
+              label=_label(visit), details={"items": items} if items else None)
+
+
+def reject(session: Session, actor: User | None, visit: Visit, expected_version: int | None, reason: str) -> None:
+    """Reject the visit for good (it never counts); the reason is required."""
+    _prepare(actor, visit, expected_version)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Give the reason for rejecting this visit."))
+    if len(reason) > MAX_COMMENT:
+        raise ValidationError(_("At most %(n)d characters.", n=MAX_COMMENT))
+    visit.status = VisitStatus.REJECTED
+    flush_or_conflict(session, visit)
+    log_event(session, actor, visit, "reject", VisitStatus.SUBMITTED, VisitStatus.REJECTED, comment=reason,
+              label=_label(visit))
+
+
+def release_visits(session: Session, actor: User | None, visits: Iterable[Visit]) -> int:
+    """Let hall roles see these validated visits from now on (the notices capability calls this when it
+    publishes a month's notice, with ``actor`` the publisher; market may release single visits).
+    Visits already released are left as they are.
+
+    :return: how many were released by this call.
+    :raise InvalidTransition: a visit is not validated (nothing is released then).
+    """
+    require_market(actor)
+    visits = list(visits)
+    pending = [v for v in visits if v.released_at is None]
+    if any(v.status is not VisitStatus.VALIDATED for v in pending):
+        raise InvalidTransition(_("Only validated visits can be released to halls."))
+    now = clock.now()
+    for visit in pending:
+        visit.released_at = now
+    if pending:
+        flush_or_conflict(session, pending[0])
+    for visit in pending:
+        log_event(session, actor, visit, "release", visit.status, visit.status, label=_label(visit))
+    return len(pending)
