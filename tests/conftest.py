@@ -338,6 +338,91 @@ def new_page(browser: Any, live_server: str) -> Iterator[Callable[..., Any]]:
         context.close()
 
 
+# --- foundation: spreadsheet files for import tests -------------------------------------------------
+
+
+def xlsx_bytes(rows: list[list[Any]]) -> bytes:
+    """An XLSX workbook whose first sheet holds ``rows`` (the first row is the header)."""
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def read_xlsx(data: bytes, sheet: int = 0) -> list[list[Any]]:
+    """The cell values of one sheet of an XLSX file, row by row."""
+    import io
+
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(data), read_only=True)
+    try:
+        return [list(row) for row in workbook.worksheets[sheet].iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+# --- foundation: what a browser would send back --------------------------------------------------
+
+
+def form_fields(html: str) -> dict[str, Any]:
+    """The values the page's main POST form (the one with most fields) sends when submitted unchanged:
+    text inputs, checked boxes, selected options (a list for ``multiple``) and textareas."""
+    from html.parser import HTMLParser
+
+    class Parser(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.forms: list[dict[str, Any]] = []
+            self.current: dict[str, Any] | None = None
+            self.select: tuple[str, bool] | None = None
+            self.textarea: str | None = None
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = {k: v or "" for k, v in attrs}
+            if tag == "form" and a.get("method", "").lower() == "post":
+                self.current = {}
+                self.forms.append(self.current)
+            elif self.current is None or not a.get("name") and tag != "option":
+                return
+            elif tag == "input" and a.get("type", "text") not in ("submit", "button", "file", "hidden"):
+                if a.get("type") not in ("checkbox", "radio") or "checked" in a:
+                    self.current[a["name"]] = a.get("value", "y" if a.get("type") == "checkbox" else "")
+            elif tag == "select":
+                self.select = (a["name"], "multiple" in a)
+                self.current[a["name"]] = [] if "multiple" in a else ""
+            elif tag == "option" and self.select and "selected" in a:
+                name, multiple = self.select
+                if multiple:
+                    self.current[name].append(a.get("value", ""))
+                else:
+                    self.current[name] = a.get("value", "")
+            elif tag == "textarea":
+                self.textarea = a["name"]
+                self.current[a["name"]] = ""
+
+        def handle_data(self, data: str) -> None:
+            if self.textarea and self.current is not None:
+                self.current[self.textarea] += data
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "select":
+                self.select = None
+            elif tag == "textarea":
+                self.textarea = None
+            elif tag == "form":
+                self.current = None
+
+    parser = Parser()
+    parser.feed(html)
+    return max(parser.forms, key=len) if parser.forms else {}
+
 # --- visits ----------------------------------------------------------------------------------------
 
 

@@ -185,7 +185,7 @@ def test_damaged_empty_and_oversized_files_are_refused_with_a_clear_message(app,
     for data in (jpeg[: len(jpeg) // 2], png[: len(png) // 2], jpeg[:200]):
         assert refused(data, app) in {"照片无法读取：文件已损坏或不完整。", "该文件不是 JPEG、PNG 或 HEIC 格式的照片。"}
     assert refused(jpeg[: len(jpeg) // 2], app) == "照片无法读取：文件已损坏或不完整。"
-    assert refused(b"", app) == "文件为空。"
+    assert refused(b"", app) == "文件是空的。"
     assert ImageFile.LOAD_TRUNCATED_IMAGES, "PDFs still get what WeasyPrint asked for"
     oversized = jpeg + b"\x00" * (15 * 1024 * 1024 + 1 - len(jpeg))
     assert refused(oversized, app) == "照片超过 15 MB，请上传更小的照片。"

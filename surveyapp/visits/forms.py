@@ -23,8 +23,8 @@ from surveyapp.checklists.definition import ItemKind, VisitType
 from surveyapp.checklists.forms import StaffField, VisitForm, build_visit_form
 from surveyapp.checklists.scoring import applicable_items
 from surveyapp.i18n import localized
+from surveyapp.labels import visit_type_label
 from surveyapp.visits.content import MAX_IMPRESSION, MAX_SCENARIO, Content
-from surveyapp.visits.labels import type_label
 from surveyapp.visits.models import Visit
 from surveyapp.visits.validation import MAX_COMMENT
 
@@ -47,7 +47,7 @@ class PlanForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.type.choices = [(t.value, type_label(t)) for t in VisitType]
+        self.type.choices = [(t.value, visit_type_label(t)) for t in VisitType]
 
 
 class CancelForm(FlaskForm):

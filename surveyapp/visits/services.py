@@ -80,10 +80,11 @@ def conflict_message(visit: Visit) -> str:
     last = visit.events[-1] if visit.events else None
     if last is None or last.actor is None:
         return _("Someone else changed this visit after you opened it. Reload it to see what changed.")
+    from surveyapp.labels import localtime
     from surveyapp.visits.labels import status_label
 
     return _("%(name)s changed this visit at %(time)s (it is now: %(status)s). Reload it to see what changed.",
-             name=last.actor.display_name, time=clock.local(last.at).strftime("%Y-%m-%d %H:%M"), status=status_label(visit.status))
+             name=last.actor.display_name, time=localtime(last.at), status=status_label(visit.status))
 
 
 def check_version(visit: Visit, expected: int | None) -> None:

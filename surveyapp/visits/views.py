@@ -35,7 +35,7 @@ from surveyapp.org.models import Hall, Unit
 from surveyapp.pagination import paginate
 from surveyapp.visits import evidence, planning, queries, services, validation
 from surveyapp.visits.forms import CancelForm, DecisionForm, PlanForm, ReleaseForm
-from surveyapp.visits.labels import STATUS_TONE, event_label, status_label, type_label
+from surveyapp.visits.labels import STATUS_TONE, event_label, status_label
 from surveyapp.visits.models import CANCELLABLE, Visit, VisitStatus
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
@@ -47,9 +47,8 @@ nav.register("visits.queue", _l("Validation"), (Role.MARKET,), order=31)
 def _template_helpers(state: Any) -> None:
     app: Flask = state.app
     app.jinja_env.globals.update(
-        type_label=type_label, status_label=status_label, status_tone=lambda s: STATUS_TONE[VisitStatus(s)],
+        status_label=status_label, status_tone=lambda s: STATUS_TONE[VisitStatus(s)],
         score_text=lambda value: str(round_half_up(value, 1)),
-        local_time=lambda moment: clock.local(moment).strftime("%Y-%m-%d %H:%M"),
         new_submission_id=lambda: str(uuid.uuid4()), event_label=event_label, answer_sections=answer_sections,
     )
 
