@@ -82,7 +82,7 @@ def test_supervisor_fills_a_checklist_on_a_phone_through_a_network_outage(new_pa
         if section.id == "appearance":
             photo(page, "appearance.uniform", "IMG_0001.JPG")
             page.wait_for_selector('[data-photos-for="appearance.uniform"] li[data-photo]')
-    page.wait_for_selector("#fill-status:has-text('保存')")
+    page.wait_for_selector("#fill-status:has-text('已于')")  # "saved at ..."
     answered = page.inner_text("#fill-progress-text")
     assert answered.startswith("已答 ") and not answered.startswith("已答 0 ")
 
@@ -127,3 +127,44 @@ def test_supervisor_fills_a_checklist_on_a_phone_through_a_network_outage(new_pa
     assert revision.content["remarks"] == REMARKS and revision.content["scenario"] == "缴费"
     assert {k: len(v) for k, v in revision.content["photos"].items()} == {"appearance.uniform": 1, "safety.fire": 1}
     assert stored.redline is False and stored.score < 100
+
+
+def test_session_end_and_refusals_on_the_phone_lose_nothing(new_page, make_hall, make_user, make_staff, make_visit):
+    """The session ends during the visit: answers stay on the phone, a new login in another tab lets them
+    through (with a fresh CSRF token). A submission the rules refuse shows each problem at its item."""
+    from surveyapp.auth.models import UserSession
+
+    hall = make_hall("H0102", "人民广场营业厅")
+    make_staff(hall, "1001", "张三")
+    supervisor = make_user(Role.SUPERVISOR, units=[hall.unit])
+    visit = make_visit(hall, "unannounced", supervisor, status="in_progress")
+    page = new_page(phone=True)
+    log_in(page, supervisor.username)
+    page.goto(f"/my/visits/{visit.uid}")
+    page.click("#mode-switch button[data-mode=long]")  # everything on one page
+    assert page.is_visible("#section-safety") and page.is_visible("#section-exterior")
+
+    for session in db.session.scalars(sa.select(UserSession).where(UserSession.user_id == supervisor.id)):
+        session.revoked_at = session.created_at  # the session ends (e.g. idle too long)
+    db.session.commit()
+    page.locator('label.opt:has(> input[name="conduct.farewell"][value="fail"])').click()
+    page.wait_for_selector("#fill-status:has-text('登录已失效')")
+    login_link = page.locator("#fill-status a")
+    assert login_link.get_attribute("target") == "_blank"
+
+    other = page.context.new_page()  # the supervisor logs in again in another tab
+    log_in(other, supervisor.username)
+    other.close()
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # as when the page is shown again
+    page.wait_for_selector("#fill-status:has-text('已于')")  # "saved at ..."
+    db.session.expire_all()
+    assert ["conduct.farewell", "fail"] in db.session.get(Visit, visit.id).draft["fields"]
+
+    # Submitting now: the uniform fails without a photo and nothing else is answered: problems at the items.
+    page.locator('label.opt:has(> input[name="appearance.uniform"][value="fail"])').click()
+    page.click("button[value=submit]")
+    page.wait_for_selector('[id="item-appearance.uniform"].invalid .js-error')
+    assert "请拍照记录不符合的情况" in page.inner_text('[id="item-appearance.uniform"]')
+    assert "必须" in page.inner_text('[id="item-exterior.signage"]')
+    assert page.locator(".cl-item.invalid").count() > 30
+    assert db.session.get(Visit, visit.id).status is VisitStatus.IN_PROGRESS
