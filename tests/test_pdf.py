@@ -7,6 +7,7 @@ import io
 import logging
 import re
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -99,6 +100,20 @@ def test_english_documents_number_pages_in_english(app):
 
 def test_the_same_html_gives_the_same_bytes(app):
     assert render(app, paragraphs=[NARRATIVE]) == render(app, paragraphs=[NARRATIVE])
+
+
+def test_renders_from_several_threads_at_once_all_succeed(app):
+    # A threaded server may render two PDFs at once; Pango's font map must not be shared mid-render.
+    with app.test_request_context():
+        html = app.jinja_env.from_string(DOCUMENT).render(title="并发", company="公司", paragraphs=[NARRATIVE] * 3, rows=range(30))
+    results: list[bytes] = []
+    threads = [threading.Thread(target=lambda: results.append(render_pdf(html))) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(results) == 3 and len(set(results)) == 1
+    assert "并发" in read_pdf(results[0]).text
 
 
 def test_images_from_static_files_and_data_uris_are_drawn(app, caplog, tmp_path):
