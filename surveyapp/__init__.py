@@ -84,3 +84,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (auth_bp, home_bp, org_bp, audit_bp):
         app.register_blueprint(bp)
+
+    from surveyapp.assessment.views import bp as assessment_bp
+
+    app.register_blueprint(assessment_bp)

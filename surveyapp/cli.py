@@ -48,6 +48,11 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(forms_group)
 
+    from surveyapp.assessment.cli import assess_command, policy_group
+
+    app.cli.add_command(policy_group)
+    app.cli.add_command(assess_command)
+
 
 def main() -> None:
     """The ``surveyapp`` console script: the Flask CLI bound to this app."""

@@ -55,6 +55,14 @@ EXPECT: dict[str, list[Rule]] = {
     "i18n.set_language": [public("POST", 302, data={"lang": "en"})],
     "org.halls": [only("GET", (A, M))],
     "audit.entries": [only("GET", (A,))],
+    # assessment: the market department's; admin runs accounts and org, not the business (least privilege)
+    "assessment.results": [only("GET", (M,))],
+    "assessment.results_xlsx": [only("GET", (M,))],
+    "assessment.policy": [only("GET", (M,))],
+    "assessment.policy_version": [only("GET", (M,))],
+    "assessment.policy_export": [only("GET", (M,))],
+    "assessment.policy_history": [only("GET", (M,))],
+    "assessment.policy_edit": [only("GET", (M,)), only("POST", (M,), 400)],
 }
 
 
@@ -63,6 +71,7 @@ def url_values(make_hall, make_unit, make_user) -> Callable[[str], dict[str, Any
     """Values for the URL converters of a rule, from one object of each kind."""
     hall = make_hall()
     values: dict[str, Any] = {"hall_id": hall.id, "unit_id": hall.unit_id, "user_id": make_user(Role.MARKET, password=None).id}
+    values["number"] = 1  # assessment policy version 1: the built-in default
 
     def for_rule(rule: Any) -> dict[str, Any]:
         missing = set(rule.arguments) - set(values)
