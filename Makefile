@@ -10,6 +10,7 @@ PORT ?= 5000
 # pytest workers; the suite runs once on SQLite and once on PostgreSQL
 JOBS ?= 2
 export SURVEYAPP_INSTANCE_PATH ?= $(CURDIR)/instance
+INSTANCE := $(SURVEYAPP_INSTANCE_PATH)
 
 .PHONY: run test bench lint i18n i18n-check wheel system-deps clean help
 
@@ -34,14 +35,15 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml .ci/constraints.txt
 system-deps:
 	@.ci/system-deps
 
-instance/config.py:
-	@mkdir -p instance
+$(INSTANCE)/config.py:
+	@mkdir -p $(INSTANCE)
 	@$(PYTHON) -c 'import secrets; print("# Created by make run for local demo use; see README \"Configuration\".\nSECRET_KEY = %r\nDEMO = True" % secrets.token_hex(32))' > $@
 	@echo "created $@ (demo mode, random SECRET_KEY)"
 
-run: $(VENV)/.installed system-deps instance/config.py
+run: $(VENV)/.installed system-deps $(INSTANCE)/config.py
 	$(FLASK) db upgrade
-	$(FLASK) forms load
+	@# foundation: `forms load` comes with the checklists capability; run it once that command exists.
+	@if $(FLASK) --help 2>/dev/null | grep -qE '^  forms( |$$)'; then $(FLASK) forms load; fi
 	$(FLASK) demo load
 	@echo ""
 	@echo "  surveyapp is starting at http://$(HOST):$(PORT)"

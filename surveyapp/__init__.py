@@ -77,14 +77,25 @@ def _finish_config(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from surveyapp.audit.views import bp as audit_bp
-    from surveyapp.auth.views import bp as auth_bp
-    from surveyapp.home.views import bp as home_bp
-    from surveyapp.org.views import bp as org_bp
+    from importlib import import_module
 
-    for bp in (auth_bp, home_bp, org_bp, audit_bp):
-        app.register_blueprint(bp)
+    for module in BLUEPRINT_MODULES:
+        app.register_blueprint(import_module(f"surveyapp.{module}").bp)
 
-    from surveyapp.assessment.views import bp as assessment_bp
 
-    app.register_blueprint(assessment_bp)
+#: Every blueprint, one line each (capabilities may own several).
+BLUEPRINT_MODULES = (
+    "auth.views",
+    "auth.user_views",
+    "home.views",
+    "org.views",
+    "org.unit_views",
+    "org.staff_views",
+    "bulk_views",
+    "audit.views",
+    "checklists.views",
+    "visits.views",
+    "visits.supervisor_views",
+    "visits.hall_views",
+    "assessment.views",
+)

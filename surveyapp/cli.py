@@ -37,16 +37,22 @@ def db_current() -> None:
     click.echo(migrate.current_revision(current_app._get_current_object()) or "empty")  # type: ignore[attr-defined]
 
 
+#: Every command group, as ``module:attribute``, one line each.
+COMMAND_GROUPS = (
+    "surveyapp.auth.cli:users_group",
+    "surveyapp.org.cli:org_group",
+    "surveyapp.checklists.cli:forms_group",
+    "surveyapp.demo.cli:demo_group",
+)
+
+
 def init_app(app: Flask) -> None:
-    from surveyapp.auth.cli import users_group
-    from surveyapp.org.cli import org_group
+    from importlib import import_module
 
-    for group in (db_group, users_group, org_group):
-        app.cli.add_command(group)
-
-    from surveyapp.checklists.cli import forms_group
-
-    app.cli.add_command(forms_group)
+    app.cli.add_command(db_group)
+    for spec in COMMAND_GROUPS:
+        module, attribute = spec.split(":")
+        app.cli.add_command(getattr(import_module(module), attribute))
 
     from surveyapp.assessment.cli import assess_command, policy_group
 

@@ -29,6 +29,10 @@ PDF_FOLDER = None
 #: Largest request body accepted (photos are at most 15 MB each; imports are smaller).
 MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 
+#: Largest photo accepted, in bytes and in pixels (a 48-megapixel phone photo is 48,000,000).
+PHOTO_MAX_BYTES = 15 * 1024 * 1024
+PHOTO_MAX_PIXELS = 50_000_000
+
 #: Failed logins allowed per account and per IP address within one minute.
 LOGIN_FAILURES_PER_MINUTE = 10
 

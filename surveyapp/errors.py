@@ -16,9 +16,11 @@ class ValidationError(DomainError):
 
     status = 400
 
-    def __init__(self, message: object = "", errors: list[str] | None = None) -> None:
+    def __init__(self, message: object = "", errors: list[str] | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.errors = list(errors or [])
+        #: The form field the problem is about, when there is one.
+        self.field = field
 
 
 class PermissionDenied(DomainError):

@@ -81,7 +81,8 @@ def merged(capability: str, locale: str) -> Catalog:
 
 def _po_bytes(catalog: Catalog) -> bytes:
     buffer = io.BytesIO()
-    write_po(buffer, catalog, width=120, omit_header=False, sort_output=False, include_previous=False)
+    # No line numbers: they would change with every edit of the code and make merges conflict.
+    write_po(buffer, catalog, width=120, omit_header=False, sort_output=False, include_previous=False, include_lineno=False)
     return buffer.getvalue()
 
 
@@ -91,8 +92,17 @@ def _mo_bytes(catalog: Catalog) -> bytes:
     return buffer.getvalue()
 
 
+def _hashable(value: object) -> object:
+    # Plural messages have a list or tuple of ids and of strings (read_mo gives lists).
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
 def _messages(catalog: Catalog) -> dict[object, object]:
-    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+    return {_hashable(m.id): _hashable(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+def _without_dates(po: bytes) -> bytes:
+    return b"\n".join(line for line in po.splitlines() if b"-Date:" not in line)
 
 
 def update() -> None:
@@ -103,9 +113,12 @@ def update() -> None:
                 continue
             path = _po_path(capability, locale)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(_po_bytes(catalog))
-            path.with_suffix(".mo").write_bytes(_mo_bytes(catalog))
-            missing = [m.id for m in catalog if m.id and not m.string]
+            po = _po_bytes(catalog)
+            # Rewrite only what really changed: the header dates alone would churn every catalog.
+            if not path.exists() or _without_dates(path.read_bytes()) != _without_dates(po):
+                path.write_bytes(po)
+                path.with_suffix(".mo").write_bytes(_mo_bytes(catalog))
+            missing = [m.id for m in catalog if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string)))]
             print(f"{path.relative_to(PACKAGE_DIR.parent)}: {len(catalog)} messages, {len(missing)} untranslated")
 
 
@@ -131,7 +144,7 @@ def check() -> list[str]:
                     problems.append(f"{label}: fuzzy: {message.id!r}")
             with path.open("rb") as f:
                 on_disk = read_po(f, locale=locale)
-            if _messages(on_disk) != _messages(catalog) or {m.id for m in on_disk if m.id} != {m.id for m in catalog if m.id}:
+            if _messages(on_disk) != _messages(catalog) or {_hashable(m.id) for m in on_disk if m.id} != {_hashable(m.id) for m in catalog if m.id}:
                 problems.append(f"{label}: out of date with the code; run make i18n")
             mo = path.with_suffix(".mo")
             if not mo.exists():

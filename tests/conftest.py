@@ -3,6 +3,7 @@ is set), a client that sends CSRF tokens like a browser, ``login_as``, factories
 with a real Chromium for browser tests."""
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import hashlib
 import os
@@ -281,9 +282,16 @@ def make_checklist(app: Flask) -> Callable[..., Any]:
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The test app served over HTTP on a free port, in a thread; yields its base URL."""
+    with serving(app) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(wsgi_app: Any) -> Iterator[str]:
+    """Serve any WSGI application over HTTP on a free port, in a thread; yields its base URL."""
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -330,18 +338,103 @@ def new_page(browser: Any, live_server: str) -> Iterator[Callable[..., Any]]:
         context.close()
 
 
+# --- foundation: spreadsheet files for import tests -------------------------------------------------
+
+
+def xlsx_bytes(rows: list[list[Any]]) -> bytes:
+    """An XLSX workbook whose first sheet holds ``rows`` (the first row is the header)."""
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def read_xlsx(data: bytes, sheet: int = 0) -> list[list[Any]]:
+    """The cell values of one sheet of an XLSX file, row by row."""
+    import io
+
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(data), read_only=True)
+    try:
+        return [list(row) for row in workbook.worksheets[sheet].iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+# --- foundation: what a browser would send back --------------------------------------------------
+
+
+def form_fields(html: str) -> dict[str, Any]:
+    """The values the page's main POST form (the one with most fields) sends when submitted unchanged:
+    text inputs, checked boxes, selected options (a list for ``multiple``) and textareas."""
+    from html.parser import HTMLParser
+
+    class Parser(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.forms: list[dict[str, Any]] = []
+            self.current: dict[str, Any] | None = None
+            self.select: tuple[str, bool] | None = None
+            self.textarea: str | None = None
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = {k: v or "" for k, v in attrs}
+            if tag == "form" and a.get("method", "").lower() == "post":
+                self.current = {}
+                self.forms.append(self.current)
+            elif self.current is None or not a.get("name") and tag != "option":
+                return
+            elif tag == "input" and a.get("type", "text") not in ("submit", "button", "file", "hidden"):
+                if a.get("type") not in ("checkbox", "radio") or "checked" in a:
+                    self.current[a["name"]] = a.get("value", "y" if a.get("type") == "checkbox" else "")
+            elif tag == "select":
+                self.select = (a["name"], "multiple" in a)
+                self.current[a["name"]] = [] if "multiple" in a else ""
+            elif tag == "option" and self.select and "selected" in a:
+                name, multiple = self.select
+                if multiple:
+                    self.current[name].append(a.get("value", ""))
+                else:
+                    self.current[name] = a.get("value", "")
+            elif tag == "textarea":
+                self.textarea = a["name"]
+                self.current[a["name"]] = ""
+
+        def handle_data(self, data: str) -> None:
+            if self.textarea and self.current is not None:
+                self.current[self.textarea] += data
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "select":
+                self.select = None
+            elif tag == "textarea":
+                self.textarea = None
+            elif tag == "form":
+                self.current = None
+
+    parser = Parser()
+    parser.feed(html)
+    return max(parser.forms, key=len) if parser.forms else {}
+
 # --- visits ----------------------------------------------------------------------------------------
 
 
-def full_marks(version: Any, visit_type: str, hall_type: str, job_numbers: list[str]) -> dict[str, object]:
-    """Answers that pass every applicable scored item (``na`` where a photo would be required) and name
-    ``job_numbers`` on required staff items."""
+def full_marks(version: Any, visit_type: str, hall_type: str, job_numbers: list[str], photos: bool = False) -> dict[str, object]:
+    """Answers that pass every applicable scored item (``na`` where a photo is always required, unless
+    ``photos``) and name ``job_numbers`` on required staff items."""
     from surveyapp.checklists import scoring
     from surveyapp.checklists.definition import EvidenceRule, ItemKind
 
     answers: dict[str, object] = {}
     for item in scoring.applicable_items(version.definition, visit_type, hall_type):
-        if item.evidence is EvidenceRule.REQUIRED:
+        if item.evidence is EvidenceRule.REQUIRED and not photos:
             answers[item.key] = scoring.NA
         elif item.kind is ItemKind.CHECK:
             answers[item.key] = scoring.PASS
@@ -358,11 +451,14 @@ def full_marks(version: Any, visit_type: str, hall_type: str, job_numbers: list[
 
 @pytest.fixture
 def make_visit(app: Flask, make_checklist: Callable[..., Any], make_hall: Callable[..., Hall],
-               make_user: Callable[..., User], make_staff: Callable[..., Staff]) -> Callable[..., Any]:
+               make_user: Callable[..., User], make_staff: Callable[..., Staff],
+               make_photo: Callable[..., Any]) -> Callable[..., Any]:
     """A visit made through the visits services, as far as ``status`` says (``planned``, ``in_progress``,
     ``submitted``, ``returned``, ``validated`` (default), ``rejected``, ``cancelled``).
 
-    ``answers`` override full marks item by item (``{"appearance.uniform": "fail"}``); ``visited_at`` (aware)
+    ``answers`` override full marks item by item (``{"appearance.uniform": "fail"}``); a photo is attached
+    wherever the checklist's evidence rules ask for one (``photos=False``: none, and ``na`` where a photo
+    is always required); ``visited_at`` (aware)
     decides the month; ``released=True`` also releases a confidential visit. The checklist defaults to
     the shipped one for the type; the supervisor to a new one covering the hall's unit; validation is done
     by a new market user (or ``market``).
@@ -371,6 +467,7 @@ def make_visit(app: Flask, make_checklist: Callable[..., Any], make_hall: Callab
     import uuid
 
     from surveyapp import clock
+    from surveyapp.checklists import scoring
     from surveyapp.visits import planning, services, validation
     from surveyapp.visits.content import Content
     from surveyapp.visits.models import Visit, VisitStatus
@@ -379,7 +476,7 @@ def make_visit(app: Flask, make_checklist: Callable[..., Any], make_hall: Callab
              answers: dict[str, object] | None = None, status: str = "validated", visited_at: Any = None,
              checklist: Any = None, remarks: dict[str, str] | None = None, scenario: str = "缴费",
              impression: str = "整体服务规范，营业员态度热情，业务办理高效。", market: User | None = None,
-             released: bool = False, due: tuple[Any, Any] | None = None) -> Visit:
+             released: bool = False, due: tuple[Any, Any] | None = None, photos: bool = True) -> Visit:
         hall = hall or make_hall()
         checklist = checklist or make_checklist("social-supervisor" if type == "supervisor" else "hall-etiquette")
         supervisor = supervisor or make_user(Role.SUPERVISOR, units=[hall.unit])
@@ -393,7 +490,12 @@ def make_visit(app: Flask, make_checklist: Callable[..., Any], make_hall: Callab
             services.start_visit(db.session, supervisor, visit)
         if status in ("submitted", "returned", "validated", "rejected"):
             staff = hall.staff[0] if hall.staff else make_staff(hall)
-            given = {**full_marks(visit.checklist_version, type, hall.type.value, [staff.job_number]), **(answers or {})}
+            given = {**full_marks(visit.checklist_version, type, hall.type.value, [staff.job_number], photos),
+                     **(answers or {})}
+            definition = visit.checklist_version.definition
+            for key, value in given.items():
+                if photos and value is not None and scoring.needs_evidence(definition.item(key), value):
+                    make_photo(visit, key)
             content = Content(answers={k: v for k, v in given.items() if v is not None}, remarks=remarks or {},
                               staff=(), scenario=scenario, impression=impression, visited_at=when)
             services.submit_visit(db.session, supervisor, visit, str(uuid.uuid4()), content)
@@ -409,6 +511,36 @@ def make_visit(app: Flask, make_checklist: Callable[..., Any], make_hall: Callab
         db.session.commit()
         assert visit.status is VisitStatus(status)
         return visit
+
+    return make
+
+
+def jpeg_bytes(width: int = 640, height: int = 480, color: tuple[int, int, int] = (200, 60, 40)) -> bytes:
+    """A small real JPEG, as a phone camera would send (without EXIF)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def make_photo(app: Flask) -> Callable[..., Any]:
+    """A photo attached to an in-progress (or returned) visit through the visits services."""
+    import io
+    import uuid
+
+    from werkzeug.datastructures import FileStorage
+
+    from surveyapp.visits import evidence
+
+    def make(visit: Any, item_key: str | None, data: bytes | None = None) -> Any:
+        upload = FileStorage(io.BytesIO(data or jpeg_bytes()), filename="IMG_0001.JPG", content_type="image/jpeg")
+        photo, _ = evidence.add_photo(db.session, visit.supervisor, visit, item_key, str(uuid.uuid4()), upload)
+        db.session.commit()
+        return photo
 
     return make
 

@@ -55,6 +55,59 @@ EXPECT: dict[str, list[Rule]] = {
     "i18n.set_language": [public("POST", 302, data={"lang": "en"})],
     "org.halls": [only("GET", (A, M))],
     "audit.entries": [only("GET", (A,))],
+    # checklists: the market department's, readable by administrators (who load the files); no writes on the web
+    "checklists.index": [only("GET", (A, M))],
+    "checklists.checklist": [only("GET", (A, M))],
+    "checklists.version": [only("GET", (A, M))],
+    "checklists.preview": [only("GET", (A, M))],
+    "checklists.diff": [only("GET", (A, M))],
+    "checklists.export_xlsx": [only("GET", (A, M))],
+    "checklists.blank_pdf": [only("GET", (A, M))],
+    "checklists.source": [only("GET", (A, M))],
+    # foundation: organisation, accounts, bulk files
+    "org.hall_detail": [only("GET", (A, M))],
+    "org.hall_new": [only("GET", (A, M)), only("POST", (A, M))],
+    "org.hall_edit": [only("GET", (A, M)), only("POST", (A, M))],
+    "org.hall_set_active": [only("POST", (A, M), 302)],
+    "units.tree": [only("GET", (A, M))],
+    "units.new": [only("GET", (A, M)), only("POST", (A, M))],
+    "units.edit": [only("GET", (A, M)), only("POST", (A, M))],
+    "units.set_active": [only("POST", (A, M), 302)],
+    "staff.index": [only("GET", (A, M))],
+    "staff.new": [only("GET", (A, M)), only("POST", (A, M))],
+    "staff.edit": [only("GET", (A, M)), only("POST", (A, M))],
+    "staff.set_active": [only("POST", (A, M), 302)],
+    "users.index": [only("GET", (A,))],
+    "users.new": [only("GET", (A,)), only("POST", (A,))],
+    "users.edit": [only("GET", (A,)), only("POST", (A,))],
+    "users.set_active": [only("POST", (A,), 302)],
+    "users.reset_password": [only("GET", (A,)), only("POST", (A,))],
+    "bulk.upload": [only("GET", (A, M)), only("POST", (A, M), 400)],
+    "bulk.template": [only("GET", (A, M))],
+    "bulk.export": [only("GET", (A, M))],
+    # visits: ``uid`` is a submitted visit of another supervisor and hall; ``photo`` one of its photos.
+    "visits.index": [only("GET", (M,))],
+    "visits.queue": [only("GET", (M,))],
+    "visits.new": [only("GET", (M,)), only("POST", (M,))],
+    "visits.edit": [only("GET", (M,), 302), only("POST", (M,), 302)],
+    "visits.cancel": [only("POST", (M,), 400)],
+    "visits.plan_options": [only("GET", (M,), 404)],
+    "visits.detail": [only("GET", (M,))],
+    "visits.decide": [only("POST", (M,), 400)],
+    "visits.release": [only("POST", (M,), 400)],
+    "visits.revisions": [only("GET", (M,))],
+    "visits.photo": [Rule("GET", {M: 200, A: 404, S: 404, H: 404})],
+    "my_visits.home": [only("GET", (S,))],
+    "my_visits.visit": [only("GET", (S,), 404)],
+    "my_visits.post_visit": [only("POST", (S,), 404)],
+    "my_visits.start": [only("POST", (S,), 404)],
+    "my_visits.draft": [only("POST", (S,), 404)],
+    "my_visits.submit": [only("POST", (S,), 404)],
+    "my_visits.upload_photo": [only("POST", (S,), 404)],
+    "my_visits.remove_photo": [only("POST", (S,), 404)],
+    "my_visits.csrf_token": [only("GET", (S,))],
+    "hall_visits.index": [only("GET", (H,))],
+    "hall_visits.detail": [only("GET", (H,), 404)],
     # assessment: the market department's; admin runs accounts and org, not the business (least privilege)
     "assessment.results": [only("GET", (M,))],
     "assessment.results_xlsx": [only("GET", (M,))],
@@ -67,10 +120,17 @@ EXPECT: dict[str, list[Rule]] = {
 
 
 @pytest.fixture
-def url_values(make_hall, make_unit, make_user) -> Callable[[str], dict[str, Any]]:
+def url_values(make_hall, make_unit, make_user, make_staff, make_checklist, make_visit, make_photo) -> Callable[[str], dict[str, Any]]:
     """Values for the URL converters of a rule, from one object of each kind."""
     hall = make_hall()
-    values: dict[str, Any] = {"hall_id": hall.id, "unit_id": hall.unit_id, "user_id": make_user(Role.MARKET, password=None).id}
+    values: dict[str, Any] = {"hall_id": hall.id, "unit_id": hall.unit_id, "user_id": make_user(Role.MARKET, password=None).id,
+                              "staff_id": make_staff(hall).id, "kind_name": "halls"}
+    checklist = make_checklist()
+    values.update(slug=checklist.checklist.slug, version=checklist.version)
+    visit = make_visit(make_hall(), "unannounced", status="in_progress")
+    values["photo"] = make_photo(visit, "appearance.uniform").uid
+    visit = make_visit(visit.hall, "unannounced", visit.supervisor, status="submitted")
+    values["uid"] = visit.uid
     values["number"] = 1  # assessment policy version 1: the built-in default
 
     def for_rule(rule: Any) -> dict[str, Any]:
@@ -79,6 +139,26 @@ def url_values(make_hall, make_unit, make_user) -> Callable[[str], dict[str, Any
         return {name: values[name] for name in rule.arguments}
 
     return for_rule
+
+
+#: Tables a request may write to without changing data: the session's last-seen time, login attempts.
+BOOKKEEPING = {"user_session", "login_attempt"}
+
+
+def _fingerprint() -> str:
+    """A digest of every row of every table (but bookkeeping), to prove a request changed nothing."""
+    import hashlib
+
+    from surveyapp.db import Model
+
+    digest = hashlib.sha256()
+    db.session.expire_all()
+    for table in Model.metadata.sorted_tables:
+        if table.name in BOOKKEEPING:
+            continue
+        rows = db.session.execute(sa.select(table)).all()
+        digest.update(table.name.encode() + repr(sorted(map(repr, rows))).encode())
+    return digest.hexdigest()
 
 
 def _routes() -> list[tuple[str, str]]:
@@ -111,11 +191,17 @@ def test_route_answers_each_role_as_expected(endpoint, method, app, url_values, 
             login(user, into=client)
         expected = rule_for_method.anonymous if role is None else rule_for_method.ok.get(role, rule_for_method.denied)
         audit_before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
+        data_before = _fingerprint()
         response = client.open(url, method=method, data=dict(rule_for_method.data))
+        response.close()  # a served file (a photo) is streamed: close it
         outcomes[role.value if role else "anonymous"] = (response.status_code, expected)
         assert response.status_code != 500
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
         if method == "GET":
             audit_after = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
             assert audit_after == audit_before, f"GET {url} changed data"
+            assert _fingerprint() == data_before, f"GET {url} changed data"
+        elif response.status_code in (302, 401, 403, 404) and expected != response.status_code:
+            assert _fingerprint() == data_before, f"refused {method} {url} changed data"
     wrong = {who: got for who, got in outcomes.items() if got[0] != got[1]}
     assert not wrong, f"{method} {url}: (got, expected) {wrong}"

@@ -6,6 +6,7 @@ import pytest
 from surveyapp import create_app
 from surveyapp.auth.models import Role
 from tests.conftest import PASSWORD
+from tests.test_access_matrix import url_values  # noqa: F401  (fixture: a value for every URL converter)
 
 
 def test_security_headers_on_every_kind_of_response(client, login_as):
@@ -80,3 +81,45 @@ def test_every_view_declares_its_access(make_app):
 
     with pytest.raises(RuntimeError, match="undeclared"):
         check_every_route_decides(app)
+
+
+# --- foundation: every state-changing route, exports, accounts --------------------------------------
+
+
+def test_every_post_route_refuses_a_request_without_csrf_token(app, client, login_as, url_values):  # noqa: F811
+    from flask import url_for
+
+    from tests.test_access_matrix import _fingerprint
+
+    login_as(Role.ADMIN)
+    posts = [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
+    assert len(posts) >= 15
+    for rule in posts:
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **url_values(rule))
+        before = _fingerprint()
+        response = client.post(url, data={"active": "0", "code": "X1", "name": "x", "lang": "en"}, csrf=False)
+        assert response.status_code == 400, f"POST {url} without a CSRF token: {response.status_code}"
+        assert _fingerprint() == before, f"POST {url} without a CSRF token changed data"
+
+
+def test_a_fresh_database_has_no_account_and_so_no_default_password(app):
+    import sqlalchemy as sa
+
+    from surveyapp.auth.models import User
+    from surveyapp.db import db
+
+    assert not app.config["DEMO"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_exports_never_turn_text_into_spreadsheet_formulas(client, login_as, make_hall):
+    import io
+
+    from openpyxl import load_workbook
+
+    login_as(Role.MARKET)
+    make_hall("H1", name='=HYPERLINK("http://evil.example","点我")')
+    data = client.get("/export/halls.xlsx").data
+    cell = load_workbook(io.BytesIO(data)).active["B2"]
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")

@@ -132,7 +132,7 @@ def assess_command(ctx: click.Context, period: str, unit: str | None, as_json: b
 def _print_table(results: MonthResults) -> None:
     channels = list(results.summary.visits)
     header = [_("Rank"), _("Code"), _("Hall"), _("Unit"), *(labels.channel_label(c) for c in channels),
-              _("Score"), _("Change"), _("Band"), _("Red lines"), _("Reward"), _("Penalty"), _("Flags")]
+              _("Score"), _("Month-on-month"), _("Band"), _("Red lines"), _("Reward"), _("Penalty"), _("Flags")]
     rows = [header]
     for hall in results.ranked:
         rows.append([

@@ -27,7 +27,7 @@ def results_workbook(month: MonthResults) -> bytes:
     ranking.freeze_panes = "C2"
     _header(ranking, [_("Rank"), _("Code"), _("Hall"), _("Unit"),
                       *[f"{labels.channel_label(c)} {t}" for c in channels for t in (_("score"), _("visits"))],
-                      _("Score"), _("Change"), _("Band"), _("Red-line visits"), _("Reward"), _("Reward withheld"),
+                      _("Score"), _("Month-on-month"), _("Band"), _("Red-line visits"), _("Reward"), _("Reward withheld"),
                       _("Penalty"), _("Flags")])
     for hall in month.ranked:
         ranking.append([
@@ -45,7 +45,7 @@ def results_workbook(month: MonthResults) -> bytes:
     s = month.summary
     rows: list[list[Any]] = [
         [_("Month"), month.period],
-        [_("Scope"), month.unit_name or _("the whole company")],
+        [_("Scope of the assessment"), month.unit_name or _("the whole company")],
         [_("Policy version"), month.policy_number],
         [_("Halls listed"), s.halls],
         [_("Halls assessed"), s.assessed],

@@ -5,8 +5,12 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from surveyapp.auth import services
+from surveyapp.auth import (
+    imports,  # noqa: F401  (registers the users file format)
+    services,
+)
 from surveyapp.auth.models import Role, User
+from surveyapp.bulk_cli import export_command, import_command
 from surveyapp.db import db
 from surveyapp.errors import ValidationError
 
@@ -55,3 +59,9 @@ def set_password(username: str, password: str) -> None:
         raise click.ClickException(str(exc.message)) from exc
     db.session.commit()
     click.echo(f"password set for {user.username}")
+
+
+import_command(users_group, "import", "users",
+               "Import accounts (username, display_name, role, halls, email) from CSV or XLSX, all or nothing; "
+               "existing usernames are updated. Imported accounts have no password until one is set.")
+export_command(users_group, "export", "users", "Export every account to an XLSX file (importable again; no passwords).")

@@ -4,12 +4,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 import secrets
 from collections.abc import Iterable
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -178,15 +180,48 @@ def _resolve_scope(session: Session, role: Role, hall_codes: Iterable[str], unit
     units = list(session.scalars(sa.select(Unit).where(Unit.code.in_(unit_codes)))) if unit_codes else []
     missing = sorted(set(hall_codes) - {h.code for h in halls})
     if missing:
-        raise ValidationError(_("Unknown hall code: %(codes)s", codes=", ".join(missing)))
+        raise ValidationError(_("Unknown hall code: %(codes)s", codes=", ".join(missing)), field="halls")
     missing = sorted(set(unit_codes) - {u.code for u in units})
     if missing:
-        raise ValidationError(_("Unknown unit code: %(codes)s", codes=", ".join(missing)))
+        raise ValidationError(_("Unknown unit code: %(codes)s", codes=", ".join(missing)), field="units")
     if halls and role is not Role.HALL_MANAGER:
-        raise ValidationError(_("Only hall managers are assigned halls."))
+        raise ValidationError(_("Only hall managers are assigned halls."), field="halls")
     if units and role is not Role.SUPERVISOR:
-        raise ValidationError(_("Only supervisors are assigned units to cover."))
+        raise ValidationError(_("Only supervisors are assigned units to cover."), field="units")
     return halls, units
+
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@\-]{0,63}$")
+
+
+def _clean_username(username: str) -> str:
+    username = username.strip().lower()
+    if not username:
+        raise ValidationError(_("A username is required."), field="username")
+    if not USERNAME_RE.match(username):
+        raise ValidationError(_("The username \"%(name)s\" is not valid: use at most 64 letters, digits, dots, hyphens, "
+                                "underscores or @.", name=username), field="username")
+    return username
+
+
+def _clean_profile(display_name: str, email: str | None) -> tuple[str, str | None]:
+    """:raise ValidationError: the display name is empty or too long, or the e-mail address is malformed."""
+    display_name = " ".join((display_name or "").split())
+    if not display_name:
+        raise ValidationError(_("A display name is required."), field="display_name")
+    if len(display_name) > 100:
+        raise ValidationError(_("The display name has more than %(n)d characters.", n=100), field="display_name")
+    email = (email or "").strip() or None
+    if email is not None:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            raise ValidationError(_("\"%(email)s\" is not a valid e-mail address.", email=email), field="email") from None
+    return display_name, email
+
+
+def user_label(user: User) -> str:
+    return f"{user.username} {user.display_name}"
 
 
 def create_user(
@@ -204,17 +239,16 @@ def create_user(
 ) -> User:
     """Create an account. Without a password it cannot log in until an administrator sets one."""
     _require_admin(actor)
-    username = username.strip().lower()
-    if not username:
-        raise ValidationError(_("A username is required."))
+    username = _clean_username(username)
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
-        raise ValidationError(_("The username %(name)s is already taken.", name=username))
+        raise ValidationError(_("The username %(name)s is already taken.", name=username), field="username")
+    display_name, email = _clean_profile(display_name, email)
     role = Role(role)
     halls, units = _resolve_scope(session, role, hall_codes, unit_codes)
     if password is not None:
         check_password_strength(password, username)
     user = User(
-        username=username, display_name=display_name.strip(), email=(email or "").strip() or None, role=role,
+        username=username, display_name=display_name, email=email, role=role,
         password_hash=hash_password(password) if password else None, external=external and role is Role.SUPERVISOR,
         active=True, created_at=clock.now(), halls=halls, units=units,
     )
@@ -227,7 +261,7 @@ def create_user(
 
 def update_user(
     session: Session,
-    actor: User,
+    actor: User | None,
     user: User,
     *,
     display_name: str,
@@ -236,15 +270,16 @@ def update_user(
     external: bool,
     hall_codes: Iterable[str],
     unit_codes: Iterable[str],
-) -> None:
-    """Change an account's name, role and scope."""
+) -> dict[str, list[object]]:
+    """Change an account's name, role and scope; returns what changed. One account has exactly one role."""
     _require_admin(actor)
     role = Role(role)
-    if user.id == actor.id and role is not Role.ADMIN:
-        raise ValidationError(_("You cannot take the administrator role from yourself."))
+    if actor is not None and user.id == actor.id and role is not Role.ADMIN:
+        raise ValidationError(_("You cannot take the administrator role from yourself."), field="role")
+    display_name, email = _clean_profile(display_name, email)
     halls, units = _resolve_scope(session, role, hall_codes, unit_codes)
     diff = changes(user, {
-        "display_name": display_name.strip(), "role": role, "email": (email or "").strip() or None,
+        "display_name": display_name, "role": role, "email": email,
         "external": external and role is Role.SUPERVISOR,
     })
     old_halls, old_units = [h.code for h in user.halls], [u.code for u in user.units]
@@ -255,19 +290,21 @@ def update_user(
     user.halls, user.units = halls, units
     if diff:
         record(session, actor, "user.update", "user", user.id, user.username, diff)
+    return diff
 
 
-def set_active(session: Session, actor: User, user: User, active: bool) -> None:
-    """Deactivate (all sessions end at once) or reactivate an account."""
+def set_active(session: Session, actor: User | None, user: User, active: bool) -> bool:
+    """Deactivate (all sessions end at once) or reactivate an account; returns whether it changed."""
     _require_admin(actor)
-    if user.id == actor.id and not active:
+    if actor is not None and user.id == actor.id and not active:
         raise ValidationError(_("You cannot deactivate your own account."))
     if user.active == active:
-        return
+        return False
     user.active = active
     if not active:
         revoke_other_sessions(session, user)
     record(session, actor, "user.activate" if active else "user.deactivate", "user", user.id, user.username)
+    return True
 
 
 def reset_password(session: Session, actor: User | None, user: User, password: str) -> None:

@@ -153,7 +153,7 @@ def item_rows(definition: Definition) -> list[ChecklistItem]:
     return rows
 
 
-def mark_used(session: Session, version: ChecklistVersion) -> bool:
+def mark_used(session: Session, version: ChecklistVersion, actor: User | None = None) -> bool:
     """Freeze ``version`` because a visit uses it (the visits capability calls this); idempotent.
 
     Concurrent loads and freezes are safe: the change is a single conditional UPDATE.
@@ -171,7 +171,7 @@ def mark_used(session: Session, version: ChecklistVersion) -> bool:
     )
     session.refresh(version, ["frozen_at"])
     if result.rowcount:
-        record(session, None, "checklist.freeze", "checklist_version", version.id, _label(version))
+        record(session, actor, "checklist.freeze", "checklist_version", version.id, _label(version))
         return True
     return False
 

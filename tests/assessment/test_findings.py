@@ -1,10 +1,10 @@
 """What the notice reads besides the ranking: the month's most-failed items and each hall's findings."""
 from __future__ import annotations
 
-import uuid
 from fractions import Fraction
 
-from surveyapp import clock
+import sqlalchemy as sa
+
 from surveyapp.assessment import services
 from surveyapp.db import db
 from surveyapp.visits.models import Photo
@@ -33,21 +33,18 @@ def test_most_failed_items_count_failures_and_rates_in_the_month_and_scope(make_
 
 def test_hall_findings_list_failed_answers_with_remarks_and_photos_but_not_the_supervisor(make_hall, make_visit):
     hall, clean = make_hall("H1"), make_hall("H2")
-    visit = make_visit(hall, answers={"interior.zones": "fail", "conduct.taboo": 1},
-                       remarks={"interior.zones": "分区标识脱落"}, visited_at=at("2026-11", 12))
+    visit = make_visit(hall, answers={"appearance.uniform": "fail", "conduct.taboo": 1},
+                       remarks={"appearance.uniform": "未佩戴工号牌"}, visited_at=at("2026-11", 12))
     make_visit(clean)
-    db.session.add(Photo(uid=str(uuid.uuid4()), visit_id=visit.id, item_key="interior.zones", client_id=str(uuid.uuid4()),
-                         stored_name="a.jpg", content_type="image/jpeg", size=10, width=1, height=1, sha256="0" * 64,
-                         uploaded_at=clock.now()))
-    db.session.commit()
     findings = services.hall_findings(db.session, "2026-11")
     assert list(findings) == ["H1"]
-    zones, taboo = findings["H1"]
-    assert (zones.key, zones.value, zones.remark, zones.lost, zones.redline, len(zones.photos)) == (
-        "interior.zones", "fail", "分区标识脱落", 2, False, 1)
-    assert (taboo.key, taboo.value, taboo.redline, taboo.lost) == ("conduct.taboo", "1", True, 4)
-    assert zones.visit_uid == visit.uid and zones.channel.value == "unannounced" and zones.visited_at == at("2026-11", 12)
-    assert not hasattr(zones, "supervisor")
+    uniform, taboo = findings["H1"]
+    photo = db.session.scalar(sa.select(Photo).where(Photo.visit_id == visit.id, Photo.item_key == "appearance.uniform"))
+    assert (uniform.key, uniform.value, uniform.remark, uniform.lost, uniform.redline, uniform.photos) == (
+        "appearance.uniform", "fail", "未佩戴工号牌", 3, False, (photo.uid,))
+    assert (taboo.key, taboo.value, taboo.redline, taboo.lost, taboo.photos) == ("conduct.taboo", "1", True, 4, ())
+    assert uniform.visit_uid == visit.uid and uniform.channel.value == "unannounced"
+    assert uniform.visited_at == at("2026-11", 12) and not hasattr(uniform, "supervisor")
     deadlines = services.current_policy(db.session).policy.deadlines
-    assert deadlines.rectify_days_for(zones.section_id) == 10 and deadlines.rectify_days_for("conduct") == 2
+    assert deadlines.rectify_days_for(uniform.section_id) == 2 and deadlines.rectify_days_for("interior") == 10
     assert services.hall_findings(db.session, "2026-11", hall_ids=[clean.id]) == {}

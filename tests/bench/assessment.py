@@ -4,7 +4,8 @@ Times ``assess`` on PostgreSQL (target ≤ 3 s) and SQLite, the single hand-writ
 same hall scores (and checks that both agree), and the results page, the Excel export and the JSON of
 ``flask assess`` on the same month.
 
-Run alone with ``python -m tests.bench.assessment``; ``make bench`` runs every ``tests/bench/*.py``.
+``make bench`` (``python -m tests.bench``) runs :func:`bench_assess` with the other benchmarks; run it alone with
+``python -m tests.bench assessment`` or ``python -m tests.bench.assessment``.
 PostgreSQL: ``SURVEYAPP_BENCH_DATABASE_URL``, else ``SURVEYAPP_TEST_DATABASE_URL``, else what ``.ci/postgres``
 prints; the data goes to a database of its own (``<name>_bench_assessment``). The generated databases are
 kept between runs (SQLite under ``bench-results/``) and rebuilt when the data recipe or the schema changes.
@@ -16,6 +17,7 @@ import os
 import random
 import statistics
 import subprocess
+import sys
 import time
 import tracemalloc
 import uuid
@@ -28,11 +30,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from surveyapp import create_app
-from surveyapp.assessment import services
+from surveyapp.assessment import queries, ranking, services
+from surveyapp.assessment.export import results_workbook
 from surveyapp.checklists import services as checklist_services
 from surveyapp.checklists.loader import SourceFile
 from surveyapp.db import db
 from surveyapp.migrate import current_revision, upgrade
+from tests.bench import Figure
 
 HALLS, VISITS_PER_HALL, ITEMS = 5000, 8, 40
 PERIOD = "2026-11"
@@ -153,7 +157,8 @@ def generate(url: str) -> None:
                 c.execute(sa.text("ANALYZE"))
                 c.commit()
     app.extensions["surveyapp.db"][0].dispose()
-    print(f"  generated {len(visits):,} visits and {len(answers):,} answers in {time.perf_counter() - start:.1f} s")
+    print(f"  generated {len(visits):,} visits and {len(answers):,} answers in {time.perf_counter() - start:.1f} s",
+          file=sys.stderr)
 
 
 def _bulk(conn: Any, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
@@ -197,7 +202,7 @@ def postgres_url() -> str | None:
     if not base:
         found = subprocess.run([str(ROOT / ".ci" / "postgres")], capture_output=True, text=True, check=False)
         if found.returncode != 0:
-            print(f"  PostgreSQL not available: {found.stderr.strip()}")
+            print(f"  PostgreSQL not available: {found.stderr.strip()}", file=sys.stderr)
             return None
         base = found.stdout.strip()
     url = sa.make_url(base)
@@ -219,84 +224,84 @@ def reset_postgres(url: str) -> None:
     admin.dispose()
 
 
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
-    """Median and best of ``repeat`` runs after one warm-up (seconds), and the last result."""
+def _timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
+    """Median and best of ``repeat`` runs after one warm-up (milliseconds), and the last result."""
     result = fn()
     samples = []
     for _ in range(repeat):
         start = time.perf_counter()
         result = fn()
-        samples.append(time.perf_counter() - start)
+        samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples), min(samples), result
 
 
-def measure(label: str, url: str) -> None:
-    print(f"{label}:  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url, "FROZEN_NOW": "2026-11-28T12:00:00+08:00",
-                      "WTF_CSRF_ENABLED": False})
+def measure(label: str, url: str) -> Iterator[Figure]:
+    """The figures on one database (``label``: ``postgresql`` or ``sqlite``)."""
+    load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url, "WTF_CSRF_ENABLED": False,
+                      "FROZEN_NOW": "2026-11-28T12:00:00+08:00"})
     with app.app_context():
         session = db.session
-        services.current_policy(session)
-        median, best, month = timed(lambda: services.assess(session, PERIOD), 5)
-        print(f"  assess({PERIOD!r}) for {month.summary.halls:,} halls, {month.summary.total_visits:,} visits: "
-              f"median {median:.2f} s, best {best:.2f} s")
-        from surveyapp.assessment import queries, ranking
-
+        median, best, month = _timed(lambda: services.assess(session, PERIOD), 5)
+        target = "; target ≤ 3,000 ms" if label == "postgresql" else ""
+        yield Figure(f"assess {PERIOD}: {month.summary.halls:,} halls, {month.summary.total_visits:,} visits, "
+                     f"{HALLS * VISITS_PER_HALL * ITEMS:,} answers", label, median, "ms", f"best {best:.0f}; {load}{target}")
         periods = [PERIOD, services.shift_period(PERIOD, -1)]
-        sql_median, _, groups = timed(lambda: queries.visit_groups(session, periods), 5)
+        sql_median, _, groups = _timed(lambda: queries.visit_groups(session, periods), 5)
+        yield Figure(f"  of which the SQL grouping ({len(groups):,} rows)", label, sql_median, "ms")
         halls = queries.halls_listed(session, PERIOD)
-        py_median, _, _ = timed(lambda: ranking.evaluate(halls, ranking.tally(groups), month.policy, periods), 5)
-        print(f"    of which the SQL grouping {sql_median:.2f} s ({len(groups):,} grouped rows), "
-              f"exact arithmetic and ranking in Python {py_median:.2f} s")
+        py_median, _, _ = _timed(lambda: ranking.evaluate(halls, ranking.tally(groups), month.policy, periods), 5)
+        yield Figure("  of which exact arithmetic and ranking in Python", label, py_median, "ms")
         by_id = {h.hall_id: h.score for h in month.ranked}
-        for what, sql in (("from the 1.6 M answers", HAND_WRITTEN_SQL), ("from the visits' totals", HAND_WRITTEN_TOTALS_SQL)):
-            hand_median, _, rows = timed(lambda sql=sql: session.execute(sa.text(sql), {"period": PERIOD}).all(), 5)
-            print(f"  one hand-written SQL query {what}: median {hand_median:.2f} s; "
-                  f"assess / hand-written = {median / hand_median:.2f}")
+        for what, sql in (("from the answers", HAND_WRITTEN_SQL), ("from the visit totals", HAND_WRITTEN_TOTALS_SQL)):
+            hand_median, _, rows = _timed(lambda sql=sql: session.execute(sa.text(sql), {"period": PERIOD}).all(), 5)
             worst = max(abs(Fraction(str(score)) - by_id[hall_id]) for hall_id, score in rows)
-            same_rounded = all(services.display(by_id[hall_id], 2) == services.display(Fraction(str(score)), 2)
-                               for hall_id, score in rows)
-            agree = len(rows) == len(by_id) and worst < Fraction(1, 10**9)
-            print(f"    same numbers as assess: {'yes' if agree else 'NO'} ({len(rows):,} halls, largest difference "
-                  f"{float(worst):.1e}, 2-decimal display {'identical' if same_rounded else 'DIFFERS'})")
+            same_display = all(services.display(by_id[h], 2) == services.display(Fraction(str(v)), 2) for h, v in rows)
+            agree = len(rows) == len(by_id) and worst < Fraction(1, 10**9) and same_display
+            yield Figure(f"one hand-written SQL query {what}", label, hand_median, "ms",
+                         f"assess/hand = {median / hand_median:.2f}; same scores: {'yes' if agree else 'NO'} "
+                         f"(largest difference {float(worst):.0e})")
         tracemalloc.start()
         services.assess(session, PERIOD)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        print(f"  peak Python memory of assess: {peak / 2**20:.1f} MiB")
-        json_median, _, _ = timed(lambda: json.dumps(month.to_assess_json(), ensure_ascii=False, indent=2), 3)
-        snap_median, _, _ = timed(lambda: type(month).from_json(json.loads(json.dumps(month.to_json()))), 3)
-        print(f"  flask assess --json document: {json_median * 1000:.0f} ms; snapshot to_json/from_json round trip: "
-              f"{snap_median * 1000:.0f} ms")
-        from surveyapp.assessment.export import results_workbook
-
-        xlsx_median, _, data = timed(lambda: results_workbook(month), 1)
-        print(f"  Excel export of the month: {xlsx_median:.2f} s ({len(data) / 1024:.0f} KiB)")
-        market = session.execute(sa.text("SELECT id FROM \"user\" WHERE username = 'market'")).scalar()
-        client = app.test_client()
-        from surveyapp.auth import services as auth_services
-        from surveyapp.auth.models import User
-
-        token = auth_services.open_session(session, session.get(User, market), "127.0.0.1", "bench")
-        session.commit()
-        with client.session_transaction() as sess:
-            sess["_user_id"] = token
-        page_median, _, response = timed(lambda: client.get(f"/assessment/results?period={PERIOD}&page=3"), 3)
+        yield Figure("peak Python memory of assess", label, peak / 2**20, "MiB")
+        json_median, _, _ = _timed(lambda: json.dumps(month.to_assess_json(), ensure_ascii=False, indent=2), 3)
+        yield Figure("flask assess --json document", label, json_median, "ms")
+        snap_median, _, _ = _timed(lambda: type(month).from_json(json.loads(json.dumps(month.to_json()))), 3)
+        yield Figure("snapshot to_json + from_json", label, snap_median, "ms")
+        with app.test_request_context():
+            xlsx_median, _, data = _timed(lambda: results_workbook(month), 1)
+        yield Figure("Excel export of the month", label, xlsx_median, "ms", f"{len(data) / 1024:.0f} KiB")
+        client = _market_client(app, session)
+        page_median, _, response = _timed(lambda: client.get(f"/assessment/results?period={PERIOD}&page=3"), 3)
         assert response.status_code == 200, response.status_code
-        print(f"  results page (one page of {app.config['PAGE_SIZE']} of 5,000 ranked halls): "
-              f"median {page_median:.2f} s, {len(response.data) / 1024:.0f} KiB")
+        yield Figure(f"results page (page 3, {app.config['PAGE_SIZE']} of 5,000 ranked halls)", label, page_median, "ms",
+                     f"{len(response.data) / 1024:.0f} KiB")
     app.extensions["surveyapp.db"][0].dispose()
 
 
-def main() -> None:
-    print(f"assessment: {HALLS:,} halls × {VISITS_PER_HALL} validated visits × {ITEMS} items "
-          f"= {HALLS * VISITS_PER_HALL * ITEMS:,} answers, month {PERIOD}")
+def _market_client(app: Any, session: Any) -> Any:
+    from surveyapp.auth import services as auth_services
+    from surveyapp.auth.models import User
+
+    market = session.scalar(sa.select(User).where(User.username == "market"))
+    token = auth_services.open_session(session, market, "127.0.0.1", "bench")
+    session.commit()
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = token
+    return client
+
+
+def prepared() -> Iterator[tuple[str, str]]:
+    """``(label, URL)`` of PostgreSQL (when available) and SQLite, each holding the month (generated once)."""
     pg = postgres_url()
     if pg is not None:
         if not ready(pg):
             reset_postgres(pg)
             generate(pg)
-        measure("  PostgreSQL (target: assess ≤ 3 s)", pg)
+        yield "postgresql", pg
     folder = ROOT / "bench-results"
     folder.mkdir(exist_ok=True)
     sqlite = f"sqlite:///{folder / 'assessment.sqlite'}"
@@ -304,7 +309,18 @@ def main() -> None:
         for suffix in ("", "-wal", "-shm"):
             (folder / f"assessment.sqlite{suffix}").unlink(missing_ok=True)
         generate(sqlite)
-    measure("  SQLite", sqlite)
+    yield "sqlite", sqlite
+
+
+def bench_assess() -> Iterator[Figure]:
+    """``assess`` for 5,000 halls × 8 validated visits × 40 items, against one hand-written query."""
+    for label, url in prepared():
+        yield from measure(label, url)
+
+
+def main() -> None:
+    for figure in bench_assess():
+        print(f"  {figure.database:<10} {figure.name}: {figure.value:,.1f} {figure.unit}  {figure.note}".rstrip())
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Run alone with ``python -m tests.bench.checklists``; ``make bench`` runs every `
 from __future__ import annotations
 
 import statistics
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -88,6 +89,35 @@ def main() -> None:
         for _ in range(10_000):
             score_visit(definition, *visit, answers)
         print(f"  10,000 visits scored in {time.perf_counter() - start:.2f} s")
+    blank_pdf()
+
+
+def blank_pdf() -> None:
+    """The blank paper form through the real view (template, WeasyPrint, fonts), on a throwaway database."""
+    from surveyapp.auth.models import Role
+    from surveyapp.auth.services import create_user, open_session
+    from surveyapp.checklists import services
+    from surveyapp.checklists.loader import SourceFile
+    from surveyapp.db import db
+    from surveyapp.migrate import upgrade
+
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite"})
+        upgrade(app)
+        with app.app_context():
+            text = (resource_dir("forms") / "hall-etiquette.toml").read_text(encoding="utf-8")
+            services.load_sources(db.session, None, [SourceFile("forms/hall-etiquette.toml", text)])
+            user = create_user(db.session, None, username="bench", display_name="bench", role=Role.MARKET,
+                               password=None)
+            token = open_session(db.session, user, "127.0.0.1", "bench")
+            db.session.commit()
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = token
+        url = "/checklists/hall-etiquette/v1/blank.pdf"
+        timed("blank paper form PDF (all 47 items), via the view", lambda: client.get(url), 5)
+        print(f"  blank PDF size: {len(client.get(url).data) / 1024:.0f} KiB")
+        app.extensions["surveyapp.db"][0].dispose()
 
 
 if __name__ == "__main__":

@@ -122,3 +122,16 @@ def test_labels_follow_the_language_and_readonly_disables_everything(app, lang, 
         html = render_template_string(RENDER, form=form, readonly=True)
     assert text in html and f"<span>{option}</span>" in html
     assert html.count("disabled") >= len(form._fields) - 1
+
+
+def test_errors_are_drawn_inside_their_item(app):
+    form = post(build_visit_form(DEFINITION, "announced", "self-run"), {"appearance.uniform": "fail", "conduct.taboo": "x"},
+                complete=True)
+    with app.test_request_context():
+        html = render_template_string(RENDER, form=form, readonly=False)
+    uniform = html[html.index('id="item-appearance.uniform"'):html.index('id="item-appearance.smile"')]
+    assert 'class="cl-item invalid"' in html[html.index('id="item-appearance.uniform"') - 40:][:80]
+    assert "请拍照记录不符合的情况。" in uniform
+    taboo = html[html.index('id="item-conduct.taboo"'):html.index('id="item-conduct.roster"')]
+    assert "请填写整数次数。" in taboo and 'aria-describedby="conduct.taboo-errors"' in taboo
+    assert "本项必须作答" in html[html.index('id="item-appearance.smile"'):html.index('id="item-conduct.taboo"')]

@@ -72,6 +72,7 @@ def test_a_used_version_is_frozen_and_a_changed_file_must_carry_a_new_version(ap
     [outcome] = load(MINI, names=("forms/mini.toml",))
     assert services.mark_used(db.session, outcome.version) is True
     assert services.mark_used(db.session, outcome.version) is False
+    assert db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)).all() == ["checklist.load", "checklist.freeze"]
     db.session.commit()
     changed = variant("points = 4\nper = 2", "points = 6\nper = 2")
     with pytest.raises(ValidationError) as refused:

@@ -9,4 +9,14 @@
       event.preventDefault();
     }
   }, true);
+
+  // The menu is a <details> that folds on phones; on wide screens keep it open (for browsers
+  // without ::details-content, which otherwise hide a closed <details>' content).
+  var menu = document.querySelector("details.menu");
+  if (menu && window.matchMedia) {
+    var wide = window.matchMedia("(min-width: 900px)");
+    var sync = function () { if (wide.matches) { menu.open = true; } };
+    sync();
+    if (wide.addEventListener) { wide.addEventListener("change", sync); }
+  }
 })();

@@ -1,0 +1,141 @@
+"""How audit entries read in the log: action names, field names and links to the objects.
+
+Capabilities register their own: ``register_action("visit.validate", _l("Visit validated"))``,
+``register_field("score", _l("Score"))``, ``register_link("visit", "visits.detail", "visit_id")``.
+An action or field without a registered label is shown as recorded.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from werkzeug.routing import BuildError
+
+_actions: dict[str, Any] = {}
+_fields: dict[str, Any] = {}
+_objects: dict[str, Any] = {}
+_links: dict[str, tuple[str, str]] = {}
+_values: dict[str, Callable[[Any], str]] = {}
+
+
+def register_action(action: str, label: Any) -> None:
+    _actions[action] = label
+
+
+def register_field(name: str, label: Any) -> None:
+    _fields[name] = label
+
+
+def register_value(name: str, label: Callable[[Any], str]) -> None:
+    """Show the recorded values of field ``name`` through ``label`` (e.g. a role id as its name)."""
+    _values[name] = label
+
+
+def register_object(object_type: str, label: Any) -> None:
+    _objects[object_type] = label
+
+
+def register_link(object_type: str, endpoint: str, argument: str) -> None:
+    """Entries about ``object_type`` link to ``url_for(endpoint, argument=object_id)``."""
+    _links[object_type] = (endpoint, argument)
+
+
+def action_label(action: str) -> str:
+    return str(_actions[action]) if action in _actions else action
+
+
+def field_label(name: str) -> str:
+    return str(_fields[name]) if name in _fields else name
+
+
+def object_label(object_type: str) -> str:
+    return str(_objects[object_type]) if object_type in _objects else object_type
+
+
+def known_actions() -> list[tuple[str, str]]:
+    return sorted(((a, str(label)) for a, label in _actions.items()), key=lambda item: item[0])
+
+
+def known_objects() -> list[tuple[str, str]]:
+    return sorted(((o, str(label)) for o, label in _objects.items()), key=lambda item: item[0])
+
+
+def object_url(object_type: str, object_id: str | None) -> str | None:
+    """The page of the object an entry is about, when there is one."""
+    if object_type not in _links or not object_id or not object_id.isdigit():
+        return None
+    endpoint, argument = _links[object_type]
+    try:
+        return url_for(endpoint, **{argument: int(object_id)})
+    except BuildError:
+        return None
+
+
+def _text(value: Any, field: str = "") -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if field in _values and not isinstance(value, list):
+        try:
+            return _values[field](value)
+        except (KeyError, ValueError):
+            return str(value)
+    if isinstance(value, bool):
+        return str(_l("yes")) if value else str(_l("no"))
+    if isinstance(value, list):
+        return ", ".join(_text(v, field) for v in value)
+    return str(value)
+
+
+#: Actions whose details are ``{"field": [old, new]}`` (what :func:`surveyapp.audit.services.changes` returns).
+CHANGE_VERBS = {"update", "move", "edit", "change"}
+
+
+def readable_details(action: str, details: dict[str, Any] | None) -> list[tuple[str, str, str | None]]:
+    """``(field label, value or old value, new value or None)`` rows for the log."""
+    is_change = action.rsplit(".", 1)[-1] in CHANGE_VERBS
+    rows: list[tuple[str, str, str | None]] = []
+    for key, value in (details or {}).items():
+        if is_change and isinstance(value, list) and len(value) == 2:
+            rows.append((field_label(key), _text(value[0], key), _text(value[1], key)))
+        else:
+            rows.append((field_label(key), _text(value, key), None))
+    return rows
+
+
+for _action, _label in {
+    "user.create": _l("Account created"), "user.update": _l("Account changed"), "user.activate": _l("Account reactivated"),
+    "user.deactivate": _l("Account deactivated"), "user.password_reset": _l("Password reset by an administrator"),
+    "user.password_change": _l("Password changed by its owner"), "users.import": _l("Accounts imported"),
+    "unit.create": _l("Unit created"), "unit.update": _l("Unit changed"), "unit.move": _l("Unit moved"),
+    "unit.activate": _l("Unit reactivated"), "unit.deactivate": _l("Unit deactivated"), "units.import": _l("Units imported"),
+    "hall.create": _l("Hall created"), "hall.update": _l("Hall changed"), "hall.activate": _l("Hall reactivated"),
+    "hall.deactivate": _l("Hall deactivated"), "halls.import": _l("Halls imported"),
+    "staff.create": _l("Employee added"), "staff.update": _l("Employee changed"), "staff.move": _l("Employee moved to another hall"),
+    "staff.activate": _l("Employee reactivated"), "staff.deactivate": _l("Employee deactivated"), "staff.import": _l("Staff imported"),
+}.items():
+    register_action(_action, _label)
+
+for _field, _label in {
+    "code": _l("Code"), "name": _l("Name"), "parent": _l("Parent unit"), "unit": _l("Unit"), "type": _l("Type"),
+    "address": _l("Address"), "hall": _l("Hall"), "job_number": _l("Job number"), "display_name": _l("Display name"),
+    "email": _l("E-mail"), "role": _l("Role"), "external": _l("Social supervisor"), "halls": _l("Halls"),
+    "units": _l("Units covered"), "rows": _l("Rows"), "created": _l("Created"), "updated": _l("Updated"),
+    "unchanged": _l("Unchanged"),
+}.items():
+    register_field(_field, _label)
+
+for _object, _label in {"user": _l("Account"), "unit": _l("Unit"), "hall": _l("Hall"), "staff": _l("Employee"),
+                        "import": _l("Import file")}.items():
+    register_object(_object, _label)
+
+
+def _register_enum_values() -> None:
+    from surveyapp.labels import hall_type_label, role_label
+
+    register_value("role", role_label)
+    register_value("type", hall_type_label)
+
+
+_register_enum_values()

@@ -1,0 +1,161 @@
+"""The one way surveyapp makes a PDF: WeasyPrint behind a URL fetcher that reads only our own static files.
+
+Every PDF (blank checklists, monthly notices, hall feedback letters) is a template extending
+``templates/pdf/base.html`` (autoescaped, so user text is printed as text), passed to :func:`render_pdf`.
+
+Whatever the HTML asks for (images, stylesheets, ``@import``, fonts, SVG ``<image>``, ``<object>``,
+attachments) goes through :class:`StaticOnlyFetcher`: ``data:`` URIs are decoded in memory and
+``/static/...`` paths are read from the package's ``static`` folder. Everything else (``file://``, any other
+host, any other scheme, paths outside ``static``) is refused and logged. The fetcher never opens a network
+connection, so there is no request to forge and no redirect to follow. Photos go into a PDF as ``data:``
+URIs of their thumbnails (:func:`surveyapp.photos.data_uri`).
+
+Speed: see README "PDFs and photos". Fonts are subset by HarfBuzz (``libharfbuzz-subset0``); without it
+WeasyPrint falls back to fontTools, which takes seconds per CJK font, so :func:`fast_font_subsetting`
+is checked by the test suite and a missing library is logged at the first render.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import logging
+import threading
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import unquote, urlsplit
+
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from surveyapp.resources import PACKAGE_DIR
+
+log = logging.getLogger("surveyapp.pdf")
+
+#: What relative URLs resolve against. ``.invalid`` never resolves (RFC 2606).
+INTERNAL_BASE_URL = "http://surveyapp.invalid/"
+STATIC_DIR = PACKAGE_DIR / "static"
+#: Images larger than print needs at this resolution are downsampled in the PDF.
+PRINT_DPI = 300
+
+_MEDIA_TYPES = {
+    ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg", ".woff": "font/woff", ".woff2": "font/woff2", ".ttf": "font/ttf", ".otf": "font/otf",
+}
+
+
+class RefusedURL(ValueError):
+    """A URL the PDF renderer may not fetch."""
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """Serves ``data:`` URIs and the app's own static files; refuses and logs everything else."""
+
+    def __init__(self, base_url: str = INTERNAL_BASE_URL) -> None:
+        super().__init__(allowed_protocols=("data", "http", "https"), allow_redirects=False)
+        self._hosts = {urlsplit(INTERNAL_BASE_URL).netloc, urlsplit(base_url).netloc}
+        #: Every URL refused while rendering (for the log and for tests).
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+        try:
+            if url.startswith("data:"):
+                return _data_response(url)
+            return self._static_response(url)
+        except RefusedURL as exc:
+            self.refused.append(url)
+            log.warning("PDF: refused to fetch %.200s (%s)", url, exc)
+            raise
+
+    def _static_response(self, url: str) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or parts.netloc not in self._hosts:
+            raise RefusedURL("not one of the app's own files")
+        _, under_static, rest = parts.path.partition("/static/")
+        if not under_static:
+            raise RefusedURL("not under /static/")
+        path = (STATIC_DIR / unquote(rest)).resolve()
+        if not path.is_relative_to(STATIC_DIR) or not path.is_file():
+            raise RefusedURL("no such static file")
+        media_type = _MEDIA_TYPES.get(path.suffix.lower())
+        if media_type is None:
+            raise RefusedURL("not a stylesheet, image or font")
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": media_type})
+
+
+def _data_response(url: str) -> URLFetcherResponse:
+    try:
+        with urllib.request.DataHandler().data_open(urllib.request.Request(url)) as response:
+            body = response.read()
+            content_type = response.headers.get("Content-Type", "text/plain")
+    except (ValueError, OSError) as exc:
+        raise RefusedURL("malformed data: URI") from exc
+    return URLFetcherResponse("data:", body, {"Content-Type": content_type})
+
+
+def fast_font_subsetting() -> bool:
+    """Whether WeasyPrint can subset fonts with HarfBuzz (milliseconds) rather than fontTools (seconds)."""
+    from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
+
+    return bool(harfbuzz_subset) and bool(harfbuzz.hb_version_atleast(4, 1, 0))
+
+
+# Renders in one process take turns: Pango's font map is not thread-safe, and one shared font
+# configuration keeps the fonts loaded between renders. PDFs are rendered rarely (publishing, letters).
+_lock = threading.Lock()
+_font_config: FontConfiguration | None = None
+
+
+@contextmanager
+def _rendering() -> Iterator[FontConfiguration]:
+    global _font_config
+    with _lock:
+        if _font_config is None:
+            if not fast_font_subsetting():
+                log.warning("PDF: HarfBuzz subsetting is missing (install libharfbuzz-subset0): CJK PDFs will be slow")
+            _font_config = FontConfiguration()
+        # Layout allocates hundreds of thousands of objects that live until the PDF is written: pausing
+        # the cycle collector meanwhile saves a tenth to a fifth of the time. It runs again afterwards.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            yield _font_config
+        finally:
+            if was_enabled:
+                gc.enable()
+
+
+def render_pdf(
+    html: str,
+    base_url: str | None = None,
+    *,
+    title: str | None = None,
+    author: str | None = None,
+    created: dt.datetime | None = None,
+) -> bytes:
+    """Render an HTML document (from an autoescaping ``.html`` template) to PDF bytes.
+
+    :param base_url: what relative URLs resolve against; its host, like the internal one, may serve only
+        ``/static/`` files, read from disk. Defaults to an internal origin that never resolves.
+    :param title: PDF metadata title (else the document's ``<title>``).
+    :param author: PDF metadata author (else ``<meta name="author">``).
+    :param created: creation time written into the PDF. Without it the PDF carries no date, so the same
+        HTML always gives the same bytes.
+    """
+    base_url = base_url or INTERNAL_BASE_URL
+    fetcher = StaticOnlyFetcher(base_url)
+    with _rendering() as font_config:
+        document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
+            font_config=font_config, dpi=PRINT_DPI
+        )
+        if title:
+            document.metadata.title = title
+        if author:
+            document.metadata.authors = [author]
+        if created:
+            document.metadata.created = document.metadata.modified = created.isoformat(timespec="seconds")
+        data = document.write_pdf()
+    if fetcher.refused:
+        log.warning("PDF %r rendered without %d refused resource(s)", document.metadata.title, len(fetcher.refused))
+    return data

@@ -1,0 +1,388 @@
+"""Photo evidence: check, clean and store uploaded photos; open, serve and delete them.
+
+An upload is accepted only if its *content* is a single-frame JPEG, PNG or HEIC image (the name and the
+declared type are ignored), no larger than ``PHOTO_MAX_BYTES`` and ``PHOTO_MAX_PIXELS``. It is decoded,
+turned upright (EXIF orientation), converted to sRGB, shrunk to at most 2048 px on its longest side and
+re-encoded as a fresh JPEG, so nothing of the original file survives but its pixels: no GPS or other
+metadata, no trailing payload, no second image. The capture time (EXIF ``DateTimeOriginal`` with
+``OffsetTimeOriginal``) is returned to the caller as data. Files are stored under random names in
+``UPLOAD_FOLDER/photos/ab/cd/<key>.jpg`` with a 480 px thumbnail beside them.
+
+This module knows nothing of visits or halls: the calling view checks who may see a photo, stores the
+key on its own model, and serves it with :func:`send_photo`.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import io
+import os
+import re
+import secrets
+import struct
+import tempfile
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from flask import Response, current_app, send_file
+from flask_babel import gettext as _
+from PIL import ExifTags, Image, ImageCms, ImageFile, UnidentifiedImageError
+
+from surveyapp import clock
+from surveyapp.errors import NotFound, ValidationError
+
+#: Longest side of a stored photo and of its thumbnail, in pixels.
+MAX_SIDE = 2048
+THUMBNAIL_SIDE = 480
+JPEG_QUALITY = 85
+THUMBNAIL_QUALITY = 80
+#: Pillow's names of the formats accepted (HEIC is "HEIF"; MPO is a phone JPEG with extra frames).
+FORMATS = ("JPEG", "PNG", "HEIF")
+_KEY = re.compile(r"^[0-9a-f]{32}$")
+_heif_registered = threading.Event()
+_strict_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    """A cleaned photo in memory, ready to store."""
+
+    jpeg: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+    #: When the photo was taken (EXIF); in the company's time zone when the camera gave no offset.
+    taken_at: dt.datetime | None
+    #: Whether ``taken_at`` carries the camera's own UTC offset (``False``: the company zone was assumed).
+    taken_at_offset_known: bool
+    #: Pillow's name of the uploaded format: ``JPEG``, ``PNG`` or ``HEIF``.
+    source_format: str
+    source_bytes: int
+    #: SHA-256 of the upload as received (a repeated upload of the same file has the same one).
+    source_sha256: str
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the stored JPEG."""
+        return hashlib.sha256(self.jpeg).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    """A photo written to the upload folder; ``key`` is what a model stores."""
+
+    key: str
+    sha256: str
+    width: int
+    height: int
+    #: Size of the stored JPEG in bytes.
+    size: int
+    taken_at: dt.datetime | None
+    taken_at_offset_known: bool
+    source_format: str
+    source_bytes: int
+    source_sha256: str
+
+
+def _register_heif() -> None:
+    """Teach Pillow to open HEIC, once per process."""
+    if not _heif_registered.is_set():
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+        _heif_registered.set()
+
+
+@contextmanager
+def _strict_decoding() -> Iterator[None]:
+    """Make Pillow refuse truncated data while an upload is decoded. WeasyPrint, imported for PDFs, tells
+    Pillow to accept truncated images for the whole process; uploads must not be, so this turns it off
+    for the duration (and photos are decoded one at a time in a process)."""
+    with _strict_lock:
+        previous = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
+def _read_capped(upload: bytes | IO[bytes], max_bytes: int) -> bytes:
+    if isinstance(upload, bytes):
+        data = upload
+    else:
+        data = upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValidationError(_("The photo is larger than %(limit)d MB; upload a smaller one.",
+                                limit=max_bytes // (1024 * 1024)))
+    if not data:
+        raise ValidationError(_("The file is empty."))
+    return data
+
+
+def _too_many_pixels(max_pixels: int) -> ValidationError:
+    return ValidationError(_("The photo has too many pixels; upload one of at most %(limit)d megapixels.",
+                             limit=max_pixels // 1_000_000))
+
+
+def _open(data: bytes, max_pixels: int) -> Image.Image:
+    """Identify the format from the content and refuse what is not one plain photo, before decoding."""
+    _register_heif()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. corrupt EXIF: dealt with in _exif_facts
+            # Pillow warns above its own limit (89 MP) and refuses above twice that: refuse both.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=FORMATS)
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise _too_many_pixels(max_pixels) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError(_("This file is not a JPEG, PNG or HEIC photo.")) from exc
+    if image.width * image.height > max_pixels:
+        raise _too_many_pixels(max_pixels)
+    if getattr(image, "is_animated", False) and image.format != "MPO":
+        raise ValidationError(_("Animated or multi-page images are not accepted; upload a single photo."))
+    return image
+
+
+def _exif_facts(image: Image.Image) -> tuple[int, dt.datetime | None, bool]:
+    """EXIF orientation and capture time (with whether the camera recorded its UTC offset). Malformed EXIF
+    counts as none: the pixels may still be fine."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # Pillow only warns about some corrupt EXIF
+            exif = image.getexif()
+            orientation = exif.get(ExifTags.Base.Orientation, 1)
+            details = exif.get_ifd(ExifTags.IFD.Exif)
+    except (OSError, SyntaxError, ValueError, KeyError, struct.error, Warning):
+        return 1, None, False
+    return orientation, *_taken_at(details.get(ExifTags.Base.DateTimeOriginal), details.get(ExifTags.Base.OffsetTimeOriginal))
+
+
+def _taken_at(raw: object, offset: object) -> tuple[dt.datetime | None, bool]:
+    """``DateTimeOriginal`` ("2026:11:05 10:21:33") with ``OffsetTimeOriginal`` ("+08:00") if there is one;
+    without it the company's time zone is assumed."""
+    if not isinstance(raw, str):
+        return None, False
+    try:
+        taken = dt.datetime.strptime(raw.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None, False
+    match = re.fullmatch(r"([+-])(\d\d):(\d\d)", offset.strip("\x00 ")) if isinstance(offset, str) else None
+    if match:
+        sign = 1 if match[1] == "+" else -1
+        minutes = sign * (int(match[2]) * 60 + int(match[3]))
+        if abs(minutes) < 24 * 60:
+            return taken.replace(tzinfo=dt.timezone(dt.timedelta(minutes=minutes))), True
+    return taken.replace(tzinfo=clock.company_tz()), False
+
+
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+#: How to turn the stored pixels upright for each EXIF orientation (1 is upright already).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _reduction(image: Image.Image) -> int:
+    """The integer factor that brings the longest side to between 90 % and 100 % of MAX_SIDE or above
+    (a 4032 px photo becomes 2016 px): integer reductions are fast and need no filter afterwards."""
+    return int(max(image.size) // (MAX_SIDE * 0.9))
+
+
+def _upright_srgb(image: Image.Image, orientation: int) -> Image.Image:
+    """Decode at a reduced scale where the format allows, shrink to at most MAX_SIDE, flatten transparency
+    onto white, turn upright (EXIF orientation) and convert to sRGB (phones often record Display P3)."""
+    icc = image.info.get("icc_profile")
+    if image.format in ("JPEG", "MPO") and _reduction(image) >= 2:
+        # libjpeg decodes straight at 1/2, 1/4 or 1/8 scale: a quarter of the time and memory or less.
+        factor = _reduction(image)
+        image.draft("RGB", (image.width // factor, image.height // factor))
+    image.load()
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        image = Image.new("RGB", rgba.size, "white")
+        image.paste(rgba, mask=rgba.getchannel("A"))
+    elif image.mode not in ("RGB", "L", "CMYK"):
+        image = image.convert("RGB")
+    if _reduction(image) >= 2:
+        image = image.reduce(_reduction(image))
+    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    if orientation in _UPRIGHT:
+        image = image.transpose(_UPRIGHT[orientation])
+    if icc:
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            if "sRGB" not in ImageCms.getProfileDescription(source):
+                image = ImageCms.profileToProfile(image, source, _SRGB, outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # a broken profile: keep the pixels as they are
+    image = image.convert("RGB") if image.mode not in ("RGB", "L") else image
+    # Pillow writes some of the source's info (a JPEG comment, for one) into the new file: drop it all.
+    image.info = {}
+    return image
+
+
+def _jpeg(image: Image.Image, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality, optimize=True, progressive=True)
+    return buffer.getvalue()
+
+
+def process_photo(upload: bytes | IO[bytes], *, max_bytes: int, max_pixels: int) -> ProcessedPhoto:
+    """Check an upload and return the cleaned JPEG, its thumbnail and its metadata (no file is written).
+
+    :raise ValidationError: with a message the uploader can act on, for anything but one plain photo
+        within the limits.
+    """
+    data = _read_capped(upload, max_bytes)
+    with _strict_decoding():
+        image = _open(data, max_pixels)
+        source_format = "JPEG" if image.format == "MPO" else str(image.format)
+        try:
+            orientation, taken_at, offset_known = _exif_facts(image)
+            clean = _upright_srgb(image, orientation)
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+            # Truncated data, corrupt chunks, lying headers: Pillow raises one of these while decoding.
+            raise ValidationError(_("The photo could not be read: the file is damaged or incomplete.")) from exc
+    thumbnail = clean.copy()
+    thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
+    return ProcessedPhoto(
+        jpeg=_jpeg(clean, JPEG_QUALITY), thumbnail=_jpeg(thumbnail, THUMBNAIL_QUALITY),
+        width=clean.width, height=clean.height, taken_at=taken_at, taken_at_offset_known=offset_known,
+        source_format=source_format, source_bytes=len(data), source_sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+# --- storage ---------------------------------------------------------------------------------------
+
+
+def _folder() -> Path:
+    return Path(current_app.config["UPLOAD_FOLDER"]) / "photos"
+
+
+def _path(key: str, thumbnail: bool = False) -> Path:
+    if not isinstance(key, str) or not _KEY.match(key):
+        raise NotFound(_("This photo does not exist."))
+    return _folder() / key[:2] / key[2:4] / (f"{key}.thumb.jpg" if thumbnail else f"{key}.jpg")
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write all or nothing: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def save_photo(upload: bytes | IO[bytes]) -> StoredPhoto:
+    """Check, clean and store an upload (limits from the settings) under a new random key.
+
+    :raise ValidationError: when the upload is not one plain photo within the limits.
+    """
+    config = current_app.config
+    photo = process_photo(upload, max_bytes=config["PHOTO_MAX_BYTES"], max_pixels=config["PHOTO_MAX_PIXELS"])
+    key = secrets.token_hex(16)
+    try:
+        _write(_path(key, thumbnail=True), photo.thumbnail)
+        _write(_path(key), photo.jpeg)
+    except BaseException:
+        delete_photo(key)
+        raise
+    return StoredPhoto(
+        key=key, sha256=photo.sha256, width=photo.width, height=photo.height, size=len(photo.jpeg),
+        taken_at=photo.taken_at, taken_at_offset_known=photo.taken_at_offset_known,
+        source_format=photo.source_format, source_bytes=photo.source_bytes, source_sha256=photo.source_sha256,
+    )
+
+
+def open_photo(key: str, thumbnail: bool = False) -> IO[bytes]:
+    """The stored JPEG (or its thumbnail), open for reading; the caller closes it.
+
+    :raise NotFound: for a malformed key or a photo that is not there.
+    """
+    try:
+        return _path(key, thumbnail).open("rb")
+    except FileNotFoundError as exc:
+        raise NotFound(_("This photo does not exist.")) from exc
+
+
+def delete_photo(key: str) -> bool:
+    """Remove a photo and its thumbnail; ``False`` if there was nothing to remove."""
+    removed = False
+    for thumbnail in (False, True):
+        path = _path(key, thumbnail)
+        if path.exists():
+            path.unlink(missing_ok=True)
+            removed = True
+    return removed
+
+
+@contextmanager
+def deleted_on_error() -> Iterator[list[str]]:
+    """Delete the photos whose keys the block appends to the yielded list if the block raises (for
+    example when the database commit that records them fails), so no file outlives a failed save."""
+    keys: list[str] = []
+    try:
+        yield keys
+    except BaseException:
+        for key in keys:
+            delete_photo(key)
+        raise
+
+
+def data_uri(key: str) -> str:
+    """The thumbnail as a ``data:`` URI, the way photos go into PDFs (the PDF fetcher reads nothing else)."""
+    with open_photo(key, thumbnail=True) as f:
+        return "data:image/jpeg;base64," + base64.b64encode(f.read()).decode("ascii")
+
+
+def safe_download_name(name: str | None, key: str) -> str:
+    """A file name safe in a Content-Disposition header: no path, no control or quoting characters, ``.jpg``."""
+    stem = re.sub(r"[\x00-\x1f\x7f\"'\\/:*?<>|;%]+", "_", Path(name or "").stem).strip(" ._")[:80]
+    return f"{stem or 'photo-' + key[:8]}.jpg"
+
+
+def send_photo(key: str, *, download_name: str | None = None, thumbnail: bool = False) -> Response:
+    """Serve a stored photo to a user the calling view has already checked.
+
+    Always an attachment: ``<img src>`` still shows it, while opening the URL downloads the file instead
+    of rendering anything in the app's origin. ``nosniff`` and a sandboxing CSP make sure a browser
+    treats the bytes as nothing but a JPEG. Photos never change under a key, so the browser may keep them.
+
+    :raise NotFound: for a malformed key or a photo that is not there.
+    """
+    path = _path(key, thumbnail)
+    if not path.is_file():
+        raise NotFound(_("This photo does not exist."))
+    response = send_file(
+        path, mimetype="image/jpeg", as_attachment=True,
+        download_name=f"thumbnail-{key[:8]}.jpg" if thumbnail else safe_download_name(download_name, key),
+        etag=f"{key}-t" if thumbnail else key, conditional=True,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=604800, immutable"
+    return response
+
+
+def stored_keys() -> Iterator[str]:
+    """Every key in the upload folder (for a clean-up of photos no record points to)."""
+    for path in _folder().glob("*/*/*.jpg"):
+        if not path.name.endswith(".thumb.jpg") and _KEY.match(path.stem):
+            yield path.stem

@@ -1,0 +1,75 @@
+"""Take the README's screenshots: ``python -m tests.screenshots`` (writes docs/screenshots/*.png).
+
+Serves the app with the demo data from a temporary instance folder and drives Debian's Chromium.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+BAD_HALLS = "编码,名称,类型,单位\nH0199,江州城北合作营业厅,合作,JZ01\nH0299,临江县城南二号营业厅,自办,JZ09\n"
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    from surveyapp import create_app
+    from surveyapp.demo.data import DEMO_PASSWORD
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    folder = tempfile.mkdtemp(prefix="surveyapp-shots-")
+    os.environ["SURVEYAPP_INSTANCE_PATH"] = folder
+    app = create_app({"DEMO": True, "SECRET_KEY": "screenshots"})
+    runner = app.test_cli_runner()
+    for args in (["db", "upgrade"], ["demo", "load"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    OUT.mkdir(parents=True, exist_ok=True)
+    bad = Path(folder) / "halls.csv"
+    bad.write_text(BAD_HALLS, encoding="utf-8")
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+        def session(username: str, phone: bool = False):
+            options = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
+                       "has_touch": True} if phone \
+                else {"viewport": {"width": 1280, "height": 760}}
+            page = browser.new_context(base_url=base, locale="zh-CN", **options).new_page()
+            page.goto("/login")
+            page.fill("input[name=username]", username)
+            page.fill("input[name=password]", DEMO_PASSWORD)
+            page.click("button.primary")
+            return page
+
+        page = session("market1")
+        page.goto("/org/halls?unit=JZ02")
+        page.screenshot(path=OUT / "halls.png")
+        page.goto("/org/units/")
+        page.screenshot(path=OUT / "units.png")
+        page.goto("/import?kind=halls")
+        page.set_input_files("input[type=file]", str(bad))
+        page.click("button.primary")
+        page.screenshot(path=OUT / "import-errors.png")
+        admin = session("admin")
+        admin.goto("/audit/")
+        admin.screenshot(path=OUT / "audit.png")
+        phone = session("sup03", phone=True)
+        phone.tap("summary")
+        phone.screenshot(path=OUT / "supervisor-phone.png")
+        browser.close()
+    server.shutdown()
+    print("\n".join(str(p) for p in sorted(OUT.glob("*.png"))))
+
+
+if __name__ == "__main__":
+    main()

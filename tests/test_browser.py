@@ -1,0 +1,107 @@
+"""Key journeys in a real Chromium: each role's home page and menu, switching language, importing a
+halls file with a bad row, and the supervisor's phone."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from surveyapp.auth.models import Role
+from surveyapp.db import db
+from surveyapp.org.models import Hall
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+HOME = {Role.ADMIN: "/home/admin", Role.MARKET: "/home/market", Role.SUPERVISOR: "/home/supervisor", Role.HALL_MANAGER: "/home/hall"}
+#: Menu entries (Chinese) each role must see; every other role must not see them.
+MENU = {Role.ADMIN: {"用户", "单位", "营业厅", "营业员", "导入", "审计日志"}, Role.MARKET: {"单位", "营业厅", "营业员", "导入"},
+        Role.SUPERVISOR: set(), Role.HALL_MANAGER: set()}
+ALL_ENTRIES = set().union(*MENU.values())
+
+
+def log_in(page, username, password=PASSWORD):
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit].primary")
+    page.wait_for_load_state()
+
+
+def test_each_role_sees_its_home_page_and_only_its_menu(new_page, make_user, make_hall):
+    for role in Role:
+        user = make_user(role, halls=[make_hall()] if role is Role.HALL_MANAGER else [])
+        page = new_page()
+        log_in(page, user.username)
+        assert page.url.endswith(HOME[role])
+        assert user.display_name in page.inner_text(".nav-user")
+        entries = {a.inner_text().strip() for a in page.query_selector_all("nav.nav > a")}
+        assert MENU[role] <= entries and not (ALL_ENTRIES - MENU[role]) & entries, (role, entries)
+        page.click("text=退出")
+        assert page.url.endswith("/login")
+
+
+def test_switching_language(new_page, make_user):
+    user = make_user(Role.MARKET)
+    page = new_page()
+    log_in(page, user.username)
+    page.goto("/org/halls")
+    assert page.inner_text("h1") == "营业厅"
+    page.click("button[name=lang][value=en]")
+    assert page.url.endswith("/org/halls")
+    assert page.inner_text("h1") == "Halls" and page.get_attribute("html", "lang") == "en"
+    page.click("button[name=lang][value=zh_CN]")
+    assert page.inner_text("h1") == "营业厅"
+
+
+def test_import_halls_with_one_bad_row_shows_the_row_and_writes_nothing(new_page, make_user, make_unit, tmp_path):
+    make_unit("JZ01", "江州市区分公司")
+    user = make_user(Role.MARKET)
+    path = tmp_path / "halls.csv"
+    path.write_text("\ufeff编码,名称,类型,单位\nH0101,中山路营业厅,自办,JZ01\nH0102,火车站合作营业厅,合作,JZ99\n"
+                    "H0103,人民广场营业厅,自办,JZ01\n", encoding="utf-8")
+    page = new_page()
+    log_in(page, user.username)
+    page.click("nav.nav >> text=导入")
+    page.click(".tabs >> text=营业厅")
+    page.set_input_files("input[type=file]", str(path))
+    page.click("button[type=submit].primary")
+    page.wait_for_load_state()
+    assert "第 3 行：单位编码 JZ99 不存在" in page.inner_text(".import-errors")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Hall)) == 0
+    page.goto("/org/halls")
+    assert "没有符合条件的营业厅" in page.inner_text("main")
+
+
+def _no_horizontal_scroll(page):
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_supervisor_on_a_phone(new_page, make_user):
+    user = make_user(Role.SUPERVISOR, display_name="王建国")
+    page = new_page(phone=True)
+    page.goto("/login")
+    assert _no_horizontal_scroll(page)
+    log_in(page, user.username)
+    assert page.url.endswith("/home/supervisor") and _no_horizontal_scroll(page)
+    # The menu folds behind a button and opens on a tap, with items large enough to hit.
+    logout = page.locator("text=退出")
+    assert not logout.is_visible()
+    page.tap("summary[aria-label=菜单]")
+    assert logout.is_visible()
+    box = page.locator(".nav-user a").first.bounding_box()
+    assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    page.click(".nav-user >> text=密码")
+    assert page.url.endswith("/account/password") and _no_horizontal_scroll(page)
+
+
+def test_administration_pages_fit_a_phone(new_page, make_user, make_hall, make_staff):
+    hall = make_hall("H0101", "江州中山路营业厅")
+    person = make_staff(hall)
+    admin = make_user(Role.ADMIN)
+    page = new_page(phone=True)
+    log_in(page, admin.username)
+    for path in ("/users/", f"/users/{admin.id}/edit", "/users/new", "/org/units/", f"/org/units/{hall.unit_id}/edit",
+                 "/org/halls", f"/org/halls/{hall.id}", "/org/halls/new", "/org/staff/", f"/org/staff/{person.id}/edit",
+                 "/import?kind=halls", "/audit/"):
+        page.goto(path)
+        assert _no_horizontal_scroll(page), path
