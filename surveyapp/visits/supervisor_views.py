@@ -51,16 +51,15 @@ def _visit(uid: str) -> Visit:
 def home() -> Any:
     """My visits: returned ones with the comments, drafts, today's and upcoming assignments, recent submissions."""
     today = clock.today()
-    mine = {status: db.session.scalars(queries.own_visits(current_user, [status])).all() for status in VisitStatus}
-    planned = mine[VisitStatus.PLANNED]
-    recent = sorted(mine[VisitStatus.SUBMITTED] + mine[VisitStatus.VALIDATED] + mine[VisitStatus.REJECTED],
-                    key=lambda v: v.received_at or v.created_at, reverse=True)[:10]
+    open_ = db.session.scalars(queries.own_visits(
+        current_user, [VisitStatus.RETURNED, VisitStatus.IN_PROGRESS, VisitStatus.PLANNED])).all()
+    planned = [v for v in open_ if v.status is VisitStatus.PLANNED]
     return render_template(
-        "visits/my_visits.html", today=today, returned=mine[VisitStatus.RETURNED],
-        drafts=mine[VisitStatus.IN_PROGRESS],
+        "visits/my_visits.html", today=today, returned=[v for v in open_ if v.status is VisitStatus.RETURNED],
+        drafts=[v for v in open_ if v.status is VisitStatus.IN_PROGRESS],
         due_now=[v for v in planned if v.due_from is None or v.due_from <= today],
         upcoming=[v for v in planned if v.due_from is not None and v.due_from > today],
-        recent=recent, latest_return=services.latest_return,
+        recent=db.session.scalars(queries.recent_submissions(current_user)).all(), latest_return=services.latest_return,
     )
 
 

@@ -481,6 +481,9 @@
     });
   }
 
+  // The checklist's instructions belong with the visit's own fields, not above every section.
+  var intro = form.querySelector(".cl-intro");
+  if (intro) { document.getElementById("section-visit").appendChild(intro); }
   modeSwitch.hidden = false;
   setMode(mode);
   progress();
