@@ -15,7 +15,6 @@ from flask_babel import gettext as _
 
 from surveyapp.assessment import labels, services
 from surveyapp.assessment import policy as policy_rules
-from surveyapp.assessment.models import PolicyVersion
 from surveyapp.assessment.results import MonthResults
 from surveyapp.db import db
 from surveyapp.errors import DomainError, ValidationError
@@ -80,14 +79,7 @@ def export(number: int | None) -> None:
         version = services.current_policy(db.session) if number is None else services.policy_version(db.session, number)
     except DomainError as exc:
         _fail([], str(exc.message))
-    click.echo(version.policy.to_toml(header=_header(version)), nl=False)
-
-
-def _header(version: PolicyVersion) -> list[str]:
-    who = version.created_by.display_name if version.created_by else _("the system")
-    when = labels.when_text(version.created_at)
-    return [_("Assessment policy, version %(n)s (%(when)s, %(who)s)", n=version.number, when=when, who=who),
-            _("Load a changed copy with: flask policy load FILE")]
+    click.echo(services.policy_file(version), nl=False)
 
 
 @policy_group.command("history")
@@ -96,7 +88,7 @@ def history() -> None:
     """List the policy's versions, newest first, with what each one changed."""
     versions = services.policy_versions(db.session)
     for newer, older in zip(versions, [*versions[1:], None], strict=True):
-        who = newer.created_by.display_name if newer.created_by else _("the system")
+        who = labels.author_text(newer)
         when = labels.when_text(newer.created_at)
         click.echo(_("Version %(n)s  %(when)s  %(who)s", n=newer.number, when=when, who=who)
                    + (f"  ({newer.source_name})" if newer.source_name else "")

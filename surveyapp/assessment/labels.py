@@ -5,6 +5,7 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -113,3 +114,8 @@ def ranks_text(ranks: Iterable[int]) -> str:
         if rank is not None:
             start = prev = rank
     return ", ".join(parts)
+
+
+def author_text(version: Any) -> str:
+    """Who made a policy version: their name, or "the system" (the built-in default, the command line)."""
+    return version.created_by.display_name if version.created_by else str(_l("the system"))

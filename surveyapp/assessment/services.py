@@ -222,7 +222,7 @@ def save_policy(session: Session, actor: User | None, policy: Policy, *, based_o
     require_market(actor)
     current = current_policy(session)
     if based_on is not None and based_on != current.number:
-        who = current.created_by.display_name if current.created_by else _("the system")
+        who = labels.author_text(current)
         raise Conflict(_("%(name)s saved version %(n)s of the policy at %(time)s, after you opened it. "
                          "Reload the page to see it, then make your change again.", name=who, n=current.number,
                          time=labels.when_text(current.created_at)))
@@ -243,6 +243,15 @@ def save_policy(session: Session, actor: User | None, policy: Policy, *, based_o
            {"changes": {c.key: [c.old, c.new] for c in changes}, "source": source_name or source, "note": note})
     log.info("assessment policy version %s saved by %s", version.number, actor.username if actor else "the system")
     return version
+
+
+def policy_file(version: PolicyVersion) -> str:
+    """The version as a policy file (``flask policy export``, the page's download), with a header saying which."""
+    return version.policy.to_toml(header=[
+        _("Assessment policy, version %(n)s (%(when)s, %(who)s)", n=version.number,
+          when=labels.when_text(version.created_at), who=labels.author_text(version)),
+        _("Load a changed copy with: flask policy load FILE"),
+    ])
 
 
 def load_policy_file(session: Session, actor: User | None, name: str, text: str) -> tuple[PolicyVersion, bool]:

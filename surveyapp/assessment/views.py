@@ -153,8 +153,7 @@ def policy_export() -> Any:
     """The policy (or ``?version=N``) as a TOML file for ``flask policy load`` and review in git."""
     number = request.args.get("version", type=int)
     version = services.current_policy(db.session) if number is None else services.policy_version(db.session, number)
-    text = version.policy.to_toml(header=[f"surveyapp assessment policy, version {version.number}"])
-    return Response(text, mimetype="application/toml",
+    return Response(services.policy_file(version), mimetype="application/toml",
                     headers={"Content-Disposition": f'attachment; filename="assessment-policy-v{version.number}.toml"'})
 
 

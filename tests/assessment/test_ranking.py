@@ -237,3 +237,44 @@ def test_standing_of_an_empty_month():
 def test_ties_also_share_bands_and_rewards_on_a_two_hall_month(scores, expected):
     by_id, _, _ = month([group(1, U, scores[0]), group(2, U, scores[1])], 2)
     assert (by_id[1].rank, by_id[2].rank) == expected
+
+
+@st.composite
+def months(draw):
+    """Grouped visits of up to 8 halls over November and October, with red lines and empty visits."""
+    groups = []
+    for hall in range(1, draw(st.integers(1, 8)) + 1):
+        for period in (NOV, OCT):
+            for _ in range(draw(st.integers(0, 3))):
+                possible = draw(st.integers(0, 30))
+                visits = draw(st.integers(1, 3))
+                groups.append(VisitGroup(period, hall, draw(st.sampled_from([U, A, S])), draw(st.booleans()) and possible > 0,
+                                         possible, visits, draw(st.integers(0, possible)) * visits))
+    return groups
+
+
+@given(months(), st.integers(0, 3), st.booleans())
+def test_every_month_keeps_the_rules(groups, escalate, bars):
+    policy = with_penalties(escalate_after_consecutive_last=escalate, redline_bars_reward=bars)
+    n = max([g.hall_id for g in groups] + [1])
+    _, summary, lines = month(groups, n, policy=policy)
+    assessed = [line for line in lines if line.assessed]
+    scores = {line.hall_id: line.score for line in assessed}
+    assert {line.hall_id: line.rank for line in assessed} == competition_ranks(scores)
+    assert lines == sorted(lines, key=lambda r: (not r.assessed, r.rank or 0, r.code))
+    allowed = sum((policy.reward_for_rank(place) for place in range(1, len(assessed) + 1)), Decimal(0))
+    assert sum((line.reward + line.reward_withheld for line in lines), Decimal(0)) <= allowed
+    for line in lines:
+        assert line.penalty == sum(line.penalties.values(), Decimal(0)) and line.penalty >= 0
+        assert ("redline" in line.flags) == (line.redline_visits > 0)
+        if not line.assessed:
+            assert (line.rank, line.band, line.reward, line.penalty, line.reward_withheld) == (
+                None, None, 0, 0, 0) and set(line.flags) <= {"redline"}
+            continue
+        assert 0 <= line.score <= 100
+        assert ("last" in line.flags) == (len(assessed) > 1 and line.score == min(scores.values()) < max(scores.values()))
+        assert ("below_threshold" in line.flags) == (line.score < 80)
+        assert not (line.reward and line.reward_withheld) and (not bars or not line.redline_visits or not line.reward)
+        assert ("escalate" in line.flags) == (escalate > 0 and line.consecutive_last >= escalate)
+        assert line.consecutive_last <= 2 and (line.consecutive_last > 0) == ("last" in line.flags)
+    assert summary.assessed == len(assessed) and summary.rewards == sum((line.reward for line in lines), Decimal(0))
