@@ -104,15 +104,19 @@ def history() -> None:
 @click.command("assess")
 @click.argument("period")
 @click.option("--unit", default=None, help="A unit code: only its halls and those of the units below it.")
+@click.option("--policy-version", "number", type=int, default=None,
+              help="Apply this version of the policy (default: the one in force), e.g. the one a notice used.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the shape README gives) instead of a table.")
 @click.option("--lang", default=None, help=LANG_HELP)
 @click.pass_context
 @with_appcontext
-def assess_command(ctx: click.Context, period: str, unit: str | None, as_json: bool, lang: str | None) -> None:
+def assess_command(ctx: click.Context, period: str, unit: str | None, number: int | None, as_json: bool,
+                   lang: str | None) -> None:
     """The results of month PERIOD (YYYY-MM): scores, ranks, bands, rewards and penalties of every hall."""
     _use_language(ctx, lang)
     try:
-        results = services.assess(db.session, period, unit=unit)
+        policy = None if number is None else services.policy_version(db.session, number)
+        results = services.assess(db.session, period, unit=unit, policy=policy)
     except DomainError as exc:
         _fail([], str(exc.message))
     if as_json:

@@ -56,20 +56,25 @@ DESCENDING_FIRST = {"score", "change", "reward", "penalty", "redline", *labels.C
 NOT_ASSESSED_SHOWN = 200
 
 
-def _scope_and_period() -> tuple[str, str]:
-    return (request.args.get("period") or services.current_period()).strip(), request.args.get("unit", "").strip()
+def _month_asked() -> tuple[str, MonthResults]:
+    """The month, unit and policy version the query string asks for (``period``, ``unit``, ``policy``), assessed."""
+    period = (request.args.get("period") or services.current_period()).strip()
+    unit_code = request.args.get("unit", "").strip()
+    number = request.args.get("policy", type=int)
+    policy = None if number is None else services.policy_version(db.session, number)
+    return unit_code, services.assess(db.session, period, unit=unit_code or None, policy=policy)
 
 
 @bp.get("/results")
 @roles_required(Role.MARKET)
 def results() -> Any:
     """The month's ranking, live from the validated visits: for the company or a unit and the units below it."""
-    period, unit_code = _scope_and_period()
     try:
-        month = services.assess(db.session, period, unit=unit_code or None)
+        unit_code, month = _month_asked()
     except (ValidationError, NotFound) as exc:
-        return render_template("assessment/results.html", month=None, error=str(exc.message), period=period,
-                               unit_code=unit_code, units=_unit_options()), 400
+        return render_template("assessment/results.html", month=None, error=str(exc.message),
+                               period=request.args.get("period", ""), unit_code=request.args.get("unit", ""),
+                               units=_unit_options(), versions=services.policy_versions(db.session)), 400
     sort = request.args.get("sort", "rank")
     sort = sort if sort in SORTS else "rank"
     descending = request.args.get("dir", "desc" if sort in DESCENDING_FIRST else "asc") == "desc"
@@ -81,7 +86,7 @@ def results() -> Any:
         "assessment/results.html", month=month, page=page, sort=sort, descending=descending, period=month.period,
         unit_code=unit_code, units=_unit_options(), previous=services.shift_period(month.period, -1),
         next=services.shift_period(month.period, 1), not_assessed=month.not_assessed[:NOT_ASSESSED_SHOWN],
-        channels=list(labels.CHANNEL), error=None,
+        channels=list(labels.CHANNEL), error=None, versions=services.policy_versions(db.session),
     )
 
 
@@ -119,8 +124,7 @@ def _unit_options() -> list[tuple[str, str]]:
 @roles_required(Role.MARKET)
 def results_xlsx() -> Any:
     """The month's results as an Excel workbook: ranking, halls not assessed, summary."""
-    period, unit_code = _scope_and_period()
-    month: MonthResults = services.assess(db.session, period, unit=unit_code or None)
+    _, month = _month_asked()
     name = f"assessment-{month.period}{'-' + month.unit_code if month.unit_code else ''}.xlsx"
     return Response(export.results_workbook(month), mimetype=export.XLSX_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -136,3 +136,14 @@ def test_policy_load_names_every_problem_and_stores_nothing(runner, tmp_path: Pa
     missing = runner.invoke(args=["policy", "--lang", "en", "load", str(tmp_path / "nope.toml")])
     assert missing.exit_code == 1 and "cannot read the file" in missing.stderr
     assert runner.invoke(args=["policy", "export", "--version", "9"]).exit_code == 1
+
+
+def test_assess_with_an_earlier_policy_version(runner, month, tmp_path: Path):
+    changed = tmp_path / "changed.toml"
+    changed.write_text(DOMAIN_EXAMPLE.replace('amount = "1000.00"', 'amount = "2000.00"'), encoding="utf-8")
+    assert runner.invoke(args=["policy", "load", str(changed)]).exit_code == 0
+    now = json.loads(runner.invoke(args=["assess", "2026-11", "--json"]).output)
+    before = json.loads(runner.invoke(args=["assess", "2026-11", "--json", "--policy-version", "1"]).output)
+    assert now["halls"][0]["reward"] == "2000.00" and before["halls"][0]["reward"] == "1000.00"
+    missing = runner.invoke(args=["assess", "--lang", "en", "2026-11", "--policy-version", "5"])
+    assert missing.exit_code == 1 and "The assessment policy has no version 5." in missing.stderr

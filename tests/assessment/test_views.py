@@ -168,3 +168,19 @@ def test_a_stale_edit_is_refused_and_keeps_what_was_typed(client, login_as, make
     resent = dict(data, based_on="2", last_place="1000.00")
     assert client.post("/assessment/policy/edit", data=resent).status_code == 302
     assert services.current_policy(db.session).policy.deadlines.appeal_days == 5
+
+
+def test_results_with_an_earlier_policy_version(client, login_as, month, make_user):
+    import dataclasses
+
+    login_as(Role.MARKET)
+    policy = services.current_policy(db.session).policy
+    services.save_policy(db.session, make_user(Role.MARKET, password=None), dataclasses.replace(
+        policy, rank_rewards=policy.rank_rewards[:1]), based_on=1)
+    db.session.commit()
+    now = client.get("/assessment/results?period=2026-11").get_data(as_text=True)
+    assert "考核办法第 2 版" in now and "750.00" not in now  # only the first place is rewarded now
+    before = client.get("/assessment/results?period=2026-11&policy=1").get_data(as_text=True)
+    assert "考核办法第 1 版" in before and "750.00" in before
+    assert "policy=1" in before.split('rel="prev"')[0].rsplit("<a", 1)[1]  # the month links keep the version
+    assert client.get("/assessment/results?period=2026-11&policy=7").status_code == 400
