@@ -31,7 +31,8 @@ from surveyapp.auth.models import Role
 from surveyapp.checklists.models import ChecklistItem
 from surveyapp.db import db
 from surveyapp.errors import Conflict, NotFound, ValidationError
-from surveyapp.org.models import Unit
+from surveyapp.org.forms import unit_choices
+from surveyapp.org.queries import flatten, unit_tree
 from surveyapp.pagination import Page
 
 bp = Blueprint("assessment", __name__, url_prefix="/assessment")
@@ -99,25 +100,9 @@ def sorted_lines(lines: Sequence[HallResult], key: Callable[[HallResult], Any], 
     return present + missing
 
 
-def _unit_options() -> list[tuple[str, str]]:
-    """Every unit as (code, name indented by its depth), in tree order."""
-    units = db.session.execute(sa.select(Unit.id, Unit.code, Unit.name, Unit.parent_id).order_by(Unit.code)).all()
-    children: dict[int | None, list[Any]] = {}
-    for unit in units:
-        children.setdefault(unit.parent_id, []).append(unit)
-    known = {u.id for u in units}
-    options: list[tuple[str, str]] = []
-
-    def walk(parent: int | None, depth: int) -> None:
-        for unit in children.get(parent, []):
-            options.append((unit.code, "\u3000" * depth + unit.name))
-            walk(unit.id, depth + 1)
-
-    walk(None, 0)
-    for unit in units:  # a unit whose parent is missing from the tree still appears
-        if unit.parent_id is not None and unit.parent_id not in known:
-            options.append((unit.code, unit.name))
-    return options
+def _unit_options() -> list[Any]:
+    """Every unit, indented by its depth in the tree, valued by its code."""
+    return unit_choices(flatten(unit_tree(db.session)), by_code=True)
 
 
 @bp.get("/results.xlsx")
