@@ -97,4 +97,5 @@ BLUEPRINT_MODULES = (
     "visits.views",
     "visits.supervisor_views",
     "visits.hall_views",
+    "assessment.views",
 )

@@ -10,3 +10,6 @@ __all__ += ["Checklist", "ChecklistItem", "ChecklistVersion"]
 from surveyapp.visits.models import Answer, Photo, Visit, VisitEvent, VisitRevision
 
 __all__ += ["Answer", "Photo", "Visit", "VisitEvent", "VisitRevision"]
+from surveyapp.assessment.models import PolicyVersion
+
+__all__ += ["PolicyVersion"]
