@@ -68,3 +68,10 @@ VISIT_SCENARIOS = (
     ("故障报修", "Fault report"),
     ("其他", "Other"),
 )
+
+# --- notices ------------------------------------------------------------------------------------------
+
+#: The company named in the header of every notice and letter, and who signs notices
+#: (``None``: a generic "Service supervision" / "Market department").
+COMPANY_NAME = None
+NOTICE_ISSUER = None
