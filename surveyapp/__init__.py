@@ -98,4 +98,5 @@ BLUEPRINT_MODULES = (
     "visits.supervisor_views",
     "visits.hall_views",
     "assessment.views",
+    "notices.views",
 )
