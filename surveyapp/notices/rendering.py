@@ -49,7 +49,8 @@ def _context(doc: Document) -> dict[str, Any]:
             **labels.helpers()}
 
 
-def _language() -> str:
+def document_language() -> str:
+    """Notices and letters are written in the company's first language (Chinese by default)."""
     return current_app.config["LANGUAGES"][0]
 
 
@@ -57,7 +58,7 @@ def notice_pdf(snapshot: Mapping[str, Any], *, draft: bool = False) -> bytes:
     """The notice as PDF bytes: the same snapshot always gives the same bytes (no creation date inside).
     ``draft`` marks every page's header as a draft (the preview before publishing)."""
     doc = Document(snapshot)
-    with force_locale(_language()):
+    with force_locale(document_language()):
         context = _context(doc)
         if draft:
             context["header"] = _("%(month)s · draft, not published", month=context["header"])
@@ -68,7 +69,7 @@ def notice_pdf(snapshot: Mapping[str, Any], *, draft: bool = False) -> bytes:
 def letter_pdf(snapshot: Mapping[str, Any], hall_code: str) -> bytes:
     """The feedback letter of one hall: its line, its findings with photos, deadlines, how to appeal."""
     doc = Document(snapshot)
-    with force_locale(_language()):
+    with force_locale(document_language()):
         context = _context(doc)
         line = doc.results.hall(hall_code)
         title = _("Feedback to %(hall)s on %(month)s", hall=line.name, month=narrative.month_text(doc.period))

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -152,12 +153,14 @@ def company_texts() -> tuple[str, str]:
 
 
 def draft_snapshot(session: Session, notice: Notice) -> dict[str, Any]:
-    """What publishing now would freeze (the preview): live results, today's deadlines."""
-    company, issuer = company_texts()
+    """What publishing now would freeze (the preview): live results, today's deadlines; the text written from
+    the figures is in the document's language whatever the reader's."""
     latest = notice.latest
     version = latest.policy_version if latest else assessment.current_policy(session)
-    return document.build_snapshot(session, notice, version, issued_on=clock.today(), company=company,
-                                   issuer=issuer, previous=latest.snapshot if latest else None)
+    with force_locale(rendering.document_language()):
+        company, issuer = company_texts()
+        return document.build_snapshot(session, notice, version, issued_on=clock.today(), company=company,
+                                       issuer=issuer, previous=latest.snapshot if latest else None)
 
 
 def preview_document(session: Session, notice: Notice) -> document.Document:
@@ -185,10 +188,11 @@ def publish(session: Session, actor: User | None, notice: Notice, reason: str | 
         raise ValidationError(_("Reason: at most %(n)d characters.", n=MAX_REASON), field="reason")
     version = latest.policy_version if latest else assessment.current_policy(session, store=True)
     now = clock.now()
-    company, issuer = company_texts()
-    snapshot = document.build_snapshot(session, notice, version, issued_on=clock.local(now).date(),
-                                       company=company, issuer=issuer,
-                                       previous=latest.snapshot if latest else None)
+    with force_locale(rendering.document_language()):  # the text written from the figures, as printed
+        company, issuer = company_texts()
+        snapshot = document.build_snapshot(session, notice, version, issued_on=clock.local(now).date(),
+                                           company=company, issuer=issuer,
+                                           previous=latest.snapshot if latest else None)
     number = latest.number + 1 if latest else 1
     snapshot["revision"], snapshot["reason"] = number, reason
     pdf = rendering.notice_pdf(snapshot)

@@ -158,3 +158,15 @@ def test_user_text_is_printed_as_text_and_nothing_is_fetched(client, login_as, m
         assert "root:" not in text
     assert asked == []
     assert all(url.startswith("data:") or url.endswith("/static/css/pdf.css") for url in fetched), fetched
+
+
+def test_a_notice_published_from_the_english_pages_is_still_written_in_chinese(client, login_as, halls):
+    login_as(Role.MARKET)
+    client.post("/lang", data={"lang": "en"})
+    client.post("/notices/", data={"period": NOV})
+    page = client.get(f"/notices/{NOV}").get_data(as_text=True)
+    assert "Ranking" in page  # the page speaks English, the document's text stays Chinese
+    publish(client)
+    revision = db.session.scalar(sa.select(NoticeRevision))
+    assert "市场部对全市" in revision.snapshot["narrative"]["overview"]
+    assert "总体情况" in squeeze(read_pdf(revision.pdf).text)
