@@ -10,3 +10,6 @@ __all__ += ["Checklist", "ChecklistItem", "ChecklistVersion"]
 from surveyapp.visits.models import Answer, Photo, Visit, VisitEvent, VisitRevision
 
 __all__ += ["Answer", "Photo", "Visit", "VisitEvent", "VisitRevision"]
+from surveyapp.visits.plan_models import PlanProposal, PlanProposalItem
+
+__all__ += ["PlanProposal", "PlanProposalItem"]
