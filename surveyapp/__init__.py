@@ -94,4 +94,7 @@ BLUEPRINT_MODULES = (
     "bulk_views",
     "audit.views",
     "checklists.views",
+    "visits.views",
+    "visits.supervisor_views",
+    "visits.hall_views",
 )

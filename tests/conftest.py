@@ -426,15 +426,15 @@ def form_fields(html: str) -> dict[str, Any]:
 # --- visits ----------------------------------------------------------------------------------------
 
 
-def full_marks(version: Any, visit_type: str, hall_type: str, job_numbers: list[str]) -> dict[str, object]:
-    """Answers that pass every applicable scored item (``na`` where a photo would be required) and name
-    ``job_numbers`` on required staff items."""
+def full_marks(version: Any, visit_type: str, hall_type: str, job_numbers: list[str], photos: bool = False) -> dict[str, object]:
+    """Answers that pass every applicable scored item (``na`` where a photo is always required, unless
+    ``photos``) and name ``job_numbers`` on required staff items."""
     from surveyapp.checklists import scoring
     from surveyapp.checklists.definition import EvidenceRule, ItemKind
 
     answers: dict[str, object] = {}
     for item in scoring.applicable_items(version.definition, visit_type, hall_type):
-        if item.evidence is EvidenceRule.REQUIRED:
+        if item.evidence is EvidenceRule.REQUIRED and not photos:
             answers[item.key] = scoring.NA
         elif item.kind is ItemKind.CHECK:
             answers[item.key] = scoring.PASS
@@ -451,11 +451,14 @@ def full_marks(version: Any, visit_type: str, hall_type: str, job_numbers: list[
 
 @pytest.fixture
 def make_visit(app: Flask, make_checklist: Callable[..., Any], make_hall: Callable[..., Hall],
-               make_user: Callable[..., User], make_staff: Callable[..., Staff]) -> Callable[..., Any]:
+               make_user: Callable[..., User], make_staff: Callable[..., Staff],
+               make_photo: Callable[..., Any]) -> Callable[..., Any]:
     """A visit made through the visits services, as far as ``status`` says (``planned``, ``in_progress``,
     ``submitted``, ``returned``, ``validated`` (default), ``rejected``, ``cancelled``).
 
-    ``answers`` override full marks item by item (``{"appearance.uniform": "fail"}``); ``visited_at`` (aware)
+    ``answers`` override full marks item by item (``{"appearance.uniform": "fail"}``); a photo is attached
+    wherever the checklist's evidence rules ask for one (``photos=False``: none, and ``na`` where a photo
+    is always required); ``visited_at`` (aware)
     decides the month; ``released=True`` also releases a confidential visit. The checklist defaults to
     the shipped one for the type; the supervisor to a new one covering the hall's unit; validation is done
     by a new market user (or ``market``).
@@ -464,6 +467,7 @@ def make_visit(app: Flask, make_checklist: Callable[..., Any], make_hall: Callab
     import uuid
 
     from surveyapp import clock
+    from surveyapp.checklists import scoring
     from surveyapp.visits import planning, services, validation
     from surveyapp.visits.content import Content
     from surveyapp.visits.models import Visit, VisitStatus
@@ -472,7 +476,7 @@ def make_visit(app: Flask, make_checklist: Callable[..., Any], make_hall: Callab
              answers: dict[str, object] | None = None, status: str = "validated", visited_at: Any = None,
              checklist: Any = None, remarks: dict[str, str] | None = None, scenario: str = "缴费",
              impression: str = "整体服务规范，营业员态度热情，业务办理高效。", market: User | None = None,
-             released: bool = False, due: tuple[Any, Any] | None = None) -> Visit:
+             released: bool = False, due: tuple[Any, Any] | None = None, photos: bool = True) -> Visit:
         hall = hall or make_hall()
         checklist = checklist or make_checklist("social-supervisor" if type == "supervisor" else "hall-etiquette")
         supervisor = supervisor or make_user(Role.SUPERVISOR, units=[hall.unit])
@@ -486,7 +490,12 @@ def make_visit(app: Flask, make_checklist: Callable[..., Any], make_hall: Callab
             services.start_visit(db.session, supervisor, visit)
         if status in ("submitted", "returned", "validated", "rejected"):
             staff = hall.staff[0] if hall.staff else make_staff(hall)
-            given = {**full_marks(visit.checklist_version, type, hall.type.value, [staff.job_number]), **(answers or {})}
+            given = {**full_marks(visit.checklist_version, type, hall.type.value, [staff.job_number], photos),
+                     **(answers or {})}
+            definition = visit.checklist_version.definition
+            for key, value in given.items():
+                if photos and value is not None and scoring.needs_evidence(definition.item(key), value):
+                    make_photo(visit, key)
             content = Content(answers={k: v for k, v in given.items() if v is not None}, remarks=remarks or {},
                               staff=(), scenario=scenario, impression=impression, visited_at=when)
             services.submit_visit(db.session, supervisor, visit, str(uuid.uuid4()), content)
@@ -502,5 +511,35 @@ def make_visit(app: Flask, make_checklist: Callable[..., Any], make_hall: Callab
         db.session.commit()
         assert visit.status is VisitStatus(status)
         return visit
+
+    return make
+
+
+def jpeg_bytes(width: int = 640, height: int = 480, color: tuple[int, int, int] = (200, 60, 40)) -> bytes:
+    """A small real JPEG, as a phone camera would send (without EXIF)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def make_photo(app: Flask) -> Callable[..., Any]:
+    """A photo attached to an in-progress (or returned) visit through the visits services."""
+    import io
+    import uuid
+
+    from werkzeug.datastructures import FileStorage
+
+    from surveyapp.visits import evidence
+
+    def make(visit: Any, item_key: str | None, data: bytes | None = None) -> Any:
+        upload = FileStorage(io.BytesIO(data or jpeg_bytes()), filename="IMG_0001.JPG", content_type="image/jpeg")
+        photo, _ = evidence.add_photo(db.session, visit.supervisor, visit, item_key, str(uuid.uuid4()), upload)
+        db.session.commit()
+        return photo
 
     return make

@@ -85,17 +85,44 @@ EXPECT: dict[str, list[Rule]] = {
     "bulk.upload": [only("GET", (A, M)), only("POST", (A, M), 400)],
     "bulk.template": [only("GET", (A, M))],
     "bulk.export": [only("GET", (A, M))],
+    # visits: ``uid`` is a submitted visit of another supervisor and hall; ``photo`` one of its photos.
+    "visits.index": [only("GET", (M,))],
+    "visits.queue": [only("GET", (M,))],
+    "visits.new": [only("GET", (M,)), only("POST", (M,))],
+    "visits.edit": [only("GET", (M,), 302), only("POST", (M,), 302)],
+    "visits.cancel": [only("POST", (M,), 400)],
+    "visits.plan_options": [only("GET", (M,), 404)],
+    "visits.detail": [only("GET", (M,))],
+    "visits.decide": [only("POST", (M,), 400)],
+    "visits.release": [only("POST", (M,), 400)],
+    "visits.revisions": [only("GET", (M,))],
+    "visits.photo": [Rule("GET", {M: 200, A: 404, S: 404, H: 404})],
+    "my_visits.home": [only("GET", (S,))],
+    "my_visits.visit": [only("GET", (S,), 404)],
+    "my_visits.post_visit": [only("POST", (S,), 404)],
+    "my_visits.start": [only("POST", (S,), 404)],
+    "my_visits.draft": [only("POST", (S,), 404)],
+    "my_visits.submit": [only("POST", (S,), 404)],
+    "my_visits.upload_photo": [only("POST", (S,), 404)],
+    "my_visits.remove_photo": [only("POST", (S,), 404)],
+    "my_visits.csrf_token": [only("GET", (S,))],
+    "hall_visits.index": [only("GET", (H,))],
+    "hall_visits.detail": [only("GET", (H,), 404)],
 }
 
 
 @pytest.fixture
-def url_values(make_hall, make_unit, make_user, make_staff, make_checklist) -> Callable[[str], dict[str, Any]]:
+def url_values(make_hall, make_unit, make_user, make_staff, make_checklist, make_visit, make_photo) -> Callable[[str], dict[str, Any]]:
     """Values for the URL converters of a rule, from one object of each kind."""
     hall = make_hall()
     values: dict[str, Any] = {"hall_id": hall.id, "unit_id": hall.unit_id, "user_id": make_user(Role.MARKET, password=None).id,
                               "staff_id": make_staff(hall).id, "kind_name": "halls"}
     checklist = make_checklist()
     values.update(slug=checklist.checklist.slug, version=checklist.version)
+    visit = make_visit(make_hall(), "unannounced", status="in_progress")
+    values["photo"] = make_photo(visit, "appearance.uniform").uid
+    visit = make_visit(visit.hall, "unannounced", visit.supervisor, status="submitted")
+    values["uid"] = visit.uid
 
     def for_rule(rule: Any) -> dict[str, Any]:
         missing = set(rule.arguments) - set(values)
@@ -157,6 +184,7 @@ def test_route_answers_each_role_as_expected(endpoint, method, app, url_values, 
         audit_before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
         data_before = _fingerprint()
         response = client.open(url, method=method, data=dict(rule_for_method.data))
+        response.close()  # a served file (a photo) is streamed: close it
         outcomes[role.value if role else "anonymous"] = (response.status_code, expected)
         assert response.status_code != 500
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]

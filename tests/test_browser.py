@@ -12,10 +12,10 @@ from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-HOME = {Role.ADMIN: "/home/admin", Role.MARKET: "/home/market", Role.SUPERVISOR: "/home/supervisor", Role.HALL_MANAGER: "/home/hall"}
+HOME = {Role.ADMIN: "/home/admin", Role.MARKET: "/home/market", Role.SUPERVISOR: "/my/visits", Role.HALL_MANAGER: "/home/hall"}
 #: Menu entries (Chinese) each role must see; every other role must not see them.
-MENU = {Role.ADMIN: {"用户", "单位", "营业厅", "营业员", "导入", "审计日志"}, Role.MARKET: {"单位", "营业厅", "营业员", "导入"},
-        Role.SUPERVISOR: set(), Role.HALL_MANAGER: set()}
+MENU = {Role.ADMIN: {"用户", "单位", "营业厅", "营业员", "导入", "审计日志"}, Role.MARKET: {"单位", "营业厅", "营业员", "导入", "检查", "审核"},
+        Role.SUPERVISOR: {"我的检查"}, Role.HALL_MANAGER: {"检查结果"}}
 ALL_ENTRIES = set().union(*MENU.values())
 
 
@@ -82,7 +82,7 @@ def test_supervisor_on_a_phone(new_page, make_user):
     page.goto("/login")
     assert _no_horizontal_scroll(page)
     log_in(page, user.username)
-    assert page.url.endswith("/home/supervisor") and _no_horizontal_scroll(page)
+    assert page.url.endswith("/my/visits") and _no_horizontal_scroll(page)
     # The menu folds behind a button and opens on a tap, with items large enough to hit.
     logout = page.locator("text=退出")
     assert not logout.is_visible()

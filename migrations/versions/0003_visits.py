@@ -90,12 +90,11 @@ def upgrade() -> None:
     sa.Column('visit_id', sa.Integer(), nullable=False),
     sa.Column('item_key', sa.String(length=129), nullable=True),
     sa.Column('client_id', sa.String(length=36), nullable=False),
-    sa.Column('stored_name', sa.String(length=100), nullable=False),
-    sa.Column('content_type', sa.String(length=50), nullable=False),
+    sa.Column('key', sa.String(length=32), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('width', sa.Integer(), nullable=False),
     sa.Column('height', sa.Integer(), nullable=False),
-    sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('taken_at', surveyapp.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('uploaded_at', surveyapp.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
@@ -104,7 +103,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['visit_id'], ['visit.id'], name=op.f('fk_photo_visit_id_visit'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_photo')),
     sa.UniqueConstraint('client_id', name=op.f('uq_photo_client_id')),
-    sa.UniqueConstraint('stored_name', name=op.f('uq_photo_stored_name')),
+    sa.UniqueConstraint('key', name=op.f('uq_photo_key')),
     sa.UniqueConstraint('uid', name=op.f('uq_photo_uid'))
     )
     with op.batch_alter_table('photo', schema=None) as batch_op:

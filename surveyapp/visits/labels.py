@@ -1,16 +1,9 @@
-"""Translated labels for visit types and statuses, for pages and messages."""
+"""Translated labels for visit statuses and history events (visit types: surveyapp.labels)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from surveyapp.checklists.definition import VisitType
 from surveyapp.visits.models import VisitStatus
-
-TYPE = {
-    VisitType.ANNOUNCED: _l("Announced inspection"),
-    VisitType.UNANNOUNCED: _l("Unannounced visit"),
-    VisitType.SUPERVISOR: _l("Social supervisor"),
-}
 
 STATUS = {
     VisitStatus.PLANNED: _l("Planned"),
@@ -29,8 +22,15 @@ STATUS_TONE = {
 }
 
 
-def type_label(value: VisitType | str) -> str:
-    return str(TYPE[VisitType(value)])
+EVENT = {
+    "plan": _l("Planned"), "update": _l("Plan changed"), "start": _l("Started"), "submit": _l("Submitted"),
+    "return": _l("Returned for correction"), "approve": _l("Validated"), "reject": _l("Rejected"),
+    "cancel": _l("Cancelled"), "release": _l("Released to the hall"),
+}
+
+
+def event_label(action: str) -> str:
+    return str(EVENT.get(action, action))
 
 
 def status_label(value: VisitStatus | str) -> str:

@@ -224,14 +224,13 @@ class Photo(Model):
     item_key: Mapped[str | None] = mapped_column(sa.String(129))
     #: The client-generated id of the upload (UUID): a retried upload finds this row instead of adding one.
     client_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
-    #: Server-generated file name under the upload folder (never the client's name).
-    stored_name: Mapped[str] = mapped_column(sa.String(100), unique=True)
-    content_type: Mapped[str] = mapped_column(sa.String(50))
+    #: The key :mod:`surveyapp.photos` stored the cleaned JPEG under (random; never the client's file name).
+    key: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    #: SHA-256 (hex) of the stored JPEG, its size in bytes and pixels.
+    sha256: Mapped[str] = mapped_column(sa.String(64))
     size: Mapped[int]
     width: Mapped[int]
     height: Mapped[int]
-    #: SHA-256 (hex) of the stored file.
-    sha256: Mapped[str] = mapped_column(sa.String(64))
     #: Capture time from the photo's EXIF data, when it had one.
     taken_at: Mapped[dt.datetime | None]
     uploaded_at: Mapped[dt.datetime]

@@ -23,7 +23,12 @@ from surveyapp.org.models import Hall
 from surveyapp.visits import queries
 from surveyapp.visits.content import period_of
 from surveyapp.visits.models import CANCELLABLE, Visit, VisitStatus
-from surveyapp.visits.services import check_version, flush_or_conflict, log_event
+from surveyapp.visits.services import (
+    check_version,
+    clean_uuid,
+    flush_or_conflict,
+    log_event,
+)
 
 #: The longest due window accepted, in days.
 MAX_WINDOW_DAYS = 62
@@ -71,9 +76,11 @@ def _label(visit: Visit) -> str:
     return f"{visit.hall.code} {visit.type.value} {visit.period}"
 
 
-def plan_visit(session: Session, actor: User | None, plan: Plan) -> Visit:
+def plan_visit(session: Session, actor: User | None, plan: Plan, uid: str | None = None) -> Visit:
     """Create a planned visit.
 
+    :param uid: the visit's public id when it comes from elsewhere (an offline client, an import, the demo);
+        a new UUID otherwise.
     :raise ValidationError: listing every rule the plan breaks.
     """
     require_market(actor)
@@ -81,7 +88,8 @@ def plan_visit(session: Session, actor: User | None, plan: Plan) -> Visit:
     if problems:
         raise ValidationError(_("The visit was not planned."), errors=problems)
     visit = Visit(
-        uid=str(uuid.uuid4()), hall=plan.hall, checklist_version=plan.checklist, type=VisitType(plan.type),
+        uid=clean_uuid(uid, _("The visit id")) if uid is not None else str(uuid.uuid4()),
+        hall=plan.hall, checklist_version=plan.checklist, type=VisitType(plan.type),
         supervisor=plan.supervisor, status=VisitStatus.PLANNED, due_from=plan.due_from, due_until=plan.due_until,
         period=period_of(plan.due_from, clock.company_tz()), created_at=clock.now(), created_by=actor,
     )

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from surveyapp.auth.models import Role, User, user_hall, user_unit
 from surveyapp.checklists.definition import VisitType
 from surveyapp.checklists.models import Checklist, ChecklistVersion
 from surveyapp.errors import NotFound
 from surveyapp.org.models import Hall, Unit
-from surveyapp.visits.models import Photo, Visit, VisitStatus
+from surveyapp.visits.models import Photo, Visit, VisitRevision, VisitStatus
 
 # --- the organisation: which supervisor covers which hall -------------------------------------------
 
@@ -94,7 +94,8 @@ def hall_visibility(user: User) -> sa.ColumnElement[bool]:
 def visible_to_hall_manager(user: User) -> sa.Select[tuple[Visit]]:
     """The visits hall manager ``user`` may see, newest first. Never shows planned, unvalidated or unreleased
     visits; templates must still hide the supervisor of confidential visits (:func:`supervisor_for_hall`)."""
-    return sa.select(Visit).where(hall_visibility(user)).order_by(Visit.visited_at.desc(), Visit.id.desc())
+    return (sa.select(Visit).where(hall_visibility(user)).options(selectinload(Visit.hall), selectinload(Visit.supervisor))
+            .order_by(Visit.visited_at.desc(), Visit.id.desc()))
 
 
 def supervisor_for_hall(visit: Visit) -> User | None:
@@ -183,16 +184,21 @@ def filtered(query: sa.Select[tuple[Visit]], f: VisitFilter) -> sa.Select[tuple[
     return query
 
 
+#: What a list row shows of a visit, loaded with the page (not one query per row).
+LIST_OPTIONS = (selectinload(Visit.hall), selectinload(Visit.supervisor),
+                selectinload(Visit.revisions).load_only(VisitRevision.number))
+
+
 def market_list(f: VisitFilter) -> sa.Select[tuple[Visit]]:
     """Every visit matching ``f``: the newest month first, then by due date and hall."""
-    return filtered(sa.select(Visit).join(Visit.hall), f).order_by(
+    return filtered(sa.select(Visit).join(Visit.hall), f).options(*LIST_OPTIONS).order_by(
         Visit.period.desc(), Visit.due_from.desc(), Hall.code, Visit.id.desc())
 
 
 def validation_queue(f: VisitFilter) -> sa.Select[tuple[Visit]]:
     """Submitted visits waiting for validation, the longest waiting first."""
-    return filtered(sa.select(Visit), VisitFilter(**{**f.__dict__, "status": VisitStatus.SUBMITTED})).order_by(
-        Visit.received_at, Visit.id)
+    query = filtered(sa.select(Visit), VisitFilter(**{**f.__dict__, "status": VisitStatus.SUBMITTED}))
+    return query.options(*LIST_OPTIONS).order_by(Visit.received_at, Visit.id)
 
 
 def validated_unreleased(period: str, unit_id: int | None = None) -> sa.Select[tuple[Visit]]:
@@ -208,4 +214,11 @@ def validated_unreleased(period: str, unit_id: int | None = None) -> sa.Select[t
 def own_visits(supervisor: User, statuses: Iterable[VisitStatus]) -> sa.Select[tuple[Visit]]:
     """The supervisor's visits in ``statuses``, the soonest due first."""
     return (sa.select(Visit).where(Visit.supervisor_id == supervisor.id, Visit.status.in_(list(statuses)))
-            .order_by(Visit.due_until.is_(None), Visit.due_until, Visit.id))
+            .options(selectinload(Visit.hall)).order_by(Visit.due_until.is_(None), Visit.due_until, Visit.id))
+
+
+def recent_submissions(supervisor: User, limit: int = 10) -> sa.Select[tuple[Visit]]:
+    """The supervisor's latest submitted, validated or rejected visits, the newest first."""
+    done = [VisitStatus.SUBMITTED, VisitStatus.VALIDATED, VisitStatus.REJECTED]
+    return (sa.select(Visit).where(Visit.supervisor_id == supervisor.id, Visit.status.in_(done))
+            .options(selectinload(Visit.hall)).order_by(Visit.received_at.desc(), Visit.id.desc()).limit(limit))

@@ -14,7 +14,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -81,10 +80,11 @@ def conflict_message(visit: Visit) -> str:
     last = visit.events[-1] if visit.events else None
     if last is None or last.actor is None:
         return _("Someone else changed this visit after you opened it. Reload it to see what changed.")
+    from surveyapp.labels import localtime
     from surveyapp.visits.labels import status_label
 
     return _("%(name)s changed this visit at %(time)s (it is now: %(status)s). Reload it to see what changed.",
-             name=last.actor.display_name, time=format_datetime(last.at, "short"), status=status_label(visit.status))
+             name=last.actor.display_name, time=localtime(last.at), status=status_label(visit.status))
 
 
 def check_version(visit: Visit, expected: int | None) -> None:
@@ -137,13 +137,15 @@ def start_visit(session: Session, actor: User | None, visit: Visit) -> bool:
         if visit.editable:
             return False
         raise _not_editable(visit)
-    newest = checklist_services.newest_version(session, visit.checklist_version.checklist.slug)
+    version = visit.checklist_version
+    newest = checklist_services.newest_version(session, version.checklist.slug)
     details: dict[str, Any] = {}
-    if newest is not None and newest.id != visit.checklist_version_id and visit.type in newest.definition.visit_types:
-        details["checklist"] = [visit.checklist_version.version, newest.version]
-        visit.checklist_version = newest
-    checklist_services.mark_used(session, visit.checklist_version)
+    if newest is not None and newest.id != version.id and visit.type in newest.definition.visit_types:
+        details["checklist"] = [version.version, newest.version]
+        version = newest
+    checklist_services.mark_used(session, version)
     now = clock.now()
+    visit.checklist_version = version
     visit.status, visit.started_at, visit.visited_at = VisitStatus.IN_PROGRESS, now, now
     visit.period = period_of(now, clock.company_tz())
     flush_or_conflict(session, visit)
@@ -361,21 +363,24 @@ def submit_visit(session: Session, actor: User | None, visit: Visit, submission_
     canonical = content.to_json()
     before = visit.status
     staff = hall_staff(session, visit)
-    visit.status = VisitStatus.SUBMITTED
-    visit.submitted_at = min(client_time(submitted_at), now)
-    visit.received_at = now
-    visit.visited_at = content.visited_at
-    visit.period = period_of(content.visited_at, clock.company_tz())
-    visit.scenario, visit.impression = canonical["scenario"], canonical["impression"]
-    visit.staff = [staff[n] for n in sorted(set(canonical["staff"]) | staff_answered(visit, content.answers))]
-    visit.draft = visit.draft_client_at = visit.draft_saved_at = None
-    result = apply_answers(session, visit, content.answers, content.remarks)
-    revision = VisitRevision(
-        visit=visit, number=number, content={**canonical, "photos": photos}, content_sha256=digest,
-        submission_id=submission_id, submitted_at=visit.submitted_at, received_at=now,
-        submitted_by_id=actor.id if actor else None, score=visit.score, redline=result.redline,
-    )
-    session.add(revision)
+    served = sorted(set(canonical["staff"]) | staff_answered(visit, content.answers))
+    # Nothing may reach the database before the one guarded flush below: a concurrent repeat must fail there.
+    with session.no_autoflush:
+        visit.status = VisitStatus.SUBMITTED
+        visit.submitted_at = min(client_time(submitted_at), now)
+        visit.received_at = now
+        visit.visited_at = content.visited_at
+        visit.period = period_of(content.visited_at, clock.company_tz())
+        visit.scenario, visit.impression = canonical["scenario"], canonical["impression"]
+        visit.staff = [staff[n] for n in served]
+        visit.draft = visit.draft_client_at = visit.draft_saved_at = None
+        result = apply_answers(session, visit, content.answers, content.remarks)
+        revision = VisitRevision(
+            visit=visit, number=number, content={**canonical, "photos": photos}, content_sha256=digest,
+            submission_id=submission_id, submitted_at=visit.submitted_at, received_at=now,
+            submitted_by_id=actor.id if actor else None, score=visit.score, redline=result.redline,
+        )
+        session.add(revision)
     try:
         session.flush()
     except (IntegrityError, StaleDataError) as exc:

@@ -1,0 +1,319 @@
+"""The market department's visit pages: the list, planning, the validation queue and a visit's record;
+and the one photo endpoint every role uses (access decided per photo)."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from surveyapp import clock, nav
+from surveyapp.auth.access import login_required, roles_required
+from surveyapp.auth.models import Role, User
+from surveyapp.checklists.definition import VisitType
+from surveyapp.checklists.models import ChecklistVersion
+from surveyapp.checklists.scoring import round_half_up
+from surveyapp.db import db
+from surveyapp.errors import ValidationError
+from surveyapp.org.models import Hall, Unit
+from surveyapp.pagination import paginate
+from surveyapp.visits import evidence, planning, queries, services, validation
+from surveyapp.visits.forms import CancelForm, DecisionForm, PlanForm, ReleaseForm
+from surveyapp.visits.labels import STATUS_TONE, event_label, status_label
+from surveyapp.visits.models import CANCELLABLE, Visit, VisitStatus
+
+bp = Blueprint("visits", __name__, url_prefix="/visits")
+nav.register("visits.index", _l("Visits"), (Role.MARKET,), order=30)
+nav.register("visits.queue", _l("Validation"), (Role.MARKET,), order=31)
+
+
+@bp.record_once
+def _template_helpers(state: Any) -> None:
+    app: Flask = state.app
+    app.jinja_env.globals.update(
+        status_label=status_label, status_tone=lambda s: STATUS_TONE[VisitStatus(s)],
+        score_text=lambda value: str(round_half_up(value, 1)),
+        new_submission_id=lambda: str(uuid.uuid4()), event_label=event_label, answer_sections=answer_sections,
+    )
+
+
+def answer_sections(visit: Visit, answers: dict[str, Any], findings_only: bool = False) -> list[tuple[Any, list[Any]]]:
+    """The checklist's sections with the items this visit asks (only failed ones with ``findings_only``)."""
+    out = []
+    for section in visit.checklist_version.definition.sections:
+        items = [item for item in section.items if item.applies(visit.type, visit.hall.type)
+                 and (not findings_only or (item.key in answers and answers[item.key].failed))]
+        if items:
+            out.append((section, items))
+    return out
+
+
+def _visit(uid: str) -> Visit:
+    return queries.get_visit(db.session, current_user, uid)
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _filter_from_args() -> queries.VisitFilter:
+    type_ = request.args.get("type", "")
+    status = request.args.get("status", "")
+    period = request.args.get("month", "")
+    valid_period = len(period) == 7 and period[4] == "-" and period[:4].isdigit() and period[5:].isdigit()
+    return queries.VisitFilter(
+        unit_id=_int_arg("unit"), hall_id=_int_arg("hall"), supervisor_id=_int_arg("supervisor"),
+        type=VisitType(type_) if type_ in {t.value for t in VisitType} else None,
+        status=VisitStatus(status) if status in {s.value for s in VisitStatus} else None,
+        period=period if valid_period else None,
+    )
+
+
+def _filter_choices() -> dict[str, Any]:
+    return {"units": db.session.scalars(sa.select(Unit).order_by(Unit.code)).all(),
+            "halls": db.session.scalars(sa.select(Hall).order_by(Hall.code)).all(),
+            "supervisors": db.session.scalars(sa.select(User).where(User.role == Role.SUPERVISOR)
+                                              .order_by(User.display_name)).all(),
+            "VisitType": VisitType, "VisitStatus": VisitStatus}
+
+
+def _list_page(template: str, query: Any) -> Any:
+    """A filtered, paginated list of visits (``query`` takes the filters)."""
+    filters = _filter_from_args()
+    page = paginate(db.session, query(filters), request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+    return render_template(template, page=page, f=filters, month=request.args.get("month", ""), **_filter_choices())
+
+
+@bp.get("/")
+@roles_required(Role.MARKET)
+def index() -> Any:
+    """Every visit, filtered by unit, hall, type, supervisor, status and month."""
+    return _list_page("visits/index.html", queries.market_list)
+
+
+@bp.get("/queue")
+@roles_required(Role.MARKET)
+def queue() -> Any:
+    """Submitted visits waiting for validation, the longest waiting first."""
+    return _list_page("visits/queue.html", queries.validation_queue)
+
+
+# --- planning -----------------------------------------------------------------------------------------
+
+
+def _plan_choices(form: PlanForm, visit: Visit | None = None) -> None:
+    halls = db.session.scalars(sa.select(Hall).where(Hall.active.is_(True)).order_by(Hall.code)).all()
+    form.hall.choices = [(h.id, f"{h.code} {h.name}") for h in halls]
+    if visit is not None and not visit.hall.active:
+        form.hall.choices.insert(0, (visit.hall.id, f"{visit.hall.code} {visit.hall.name}"))
+    versions = queries.newest_versions(db.session)
+    form.checklist.choices = [(v.checklist.slug, f"{v.title} (v{v.version})",
+                               {"data-types": " ".join(t.value for t in v.definition.visit_types)}) for v in versions]
+    form.supervisor.choices = [(u.id, u.display_name) for u in queries.active_supervisors(db.session)]
+
+
+def _plan_from_form(form: PlanForm, visit: Visit | None) -> planning.Plan:
+    hall = db.session.get(Hall, form.hall.data)
+    supervisor = db.session.get(User, form.supervisor.data)
+    if visit is not None and form.checklist.data == visit.checklist_version.checklist.slug \
+            and visit.status is VisitStatus.IN_PROGRESS:
+        version: ChecklistVersion | None = visit.checklist_version  # started: the frozen version stays
+    else:
+        version = next((v for v in queries.newest_versions(db.session) if v.checklist.slug == form.checklist.data), None)
+    if hall is None or supervisor is None or version is None:
+        raise ValidationError(_("Choose a hall, a checklist and a supervisor from the lists."))
+    return planning.Plan(hall, version, VisitType(form.type.data), supervisor, form.due_from.data, form.due_until.data)
+
+
+def _show_refusal(form: PlanForm, exc: ValidationError) -> None:
+    form.form_errors.extend(exc.errors or [str(exc.message)])
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.MARKET)
+def new() -> Any:
+    """Plan a visit by hand."""
+    form = PlanForm()
+    _plan_choices(form)
+    if request.method == "GET":
+        today = clock.today()
+        form.due_from.data = today
+        form.due_until.data = today + dt.timedelta(days=7)
+        if request.args.get("hall", "").isdigit():
+            form.hall.data = int(request.args["hall"])
+    if form.validate_on_submit():
+        try:
+            visit = planning.plan_visit(db.session, current_user, _plan_from_form(form, None))
+        except ValidationError as exc:
+            db.session.rollback()
+            _show_refusal(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The visit has been planned."), "success")
+            return redirect(url_for(".detail", uid=visit.uid))
+    return render_template("visits/plan.html", form=form, visit=None)
+
+
+@bp.route("/<uid>/edit", methods=["GET", "POST"])
+@roles_required(Role.MARKET)
+def edit(uid: str) -> Any:
+    """Change a planned visit (once started: its due window only)."""
+    visit = _visit(uid)
+    if visit.status not in CANCELLABLE:
+        flash(_("This visit has been submitted; its plan can no longer change."), "error")
+        return redirect(url_for(".detail", uid=uid))
+    form = PlanForm(obj=None)
+    _plan_choices(form, visit)
+    if request.method == "GET":
+        form.hall.data, form.type.data = visit.hall_id, visit.type.value
+        form.checklist.data, form.supervisor.data = visit.checklist_version.checklist.slug, visit.supervisor_id
+        form.due_from.data, form.due_until.data, form.version.data = visit.due_from, visit.due_until, visit.version
+    if form.validate_on_submit():
+        try:
+            expected = int(form.version.data) if str(form.version.data or "").isdigit() else None
+            changed = planning.update_plan(db.session, current_user, visit, expected, _plan_from_form(form, visit))
+        except ValidationError as exc:
+            db.session.rollback()
+            _show_refusal(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The visit has been changed.") if changed else _("Nothing was changed."), "success")
+            return redirect(url_for(".detail", uid=uid))
+    return render_template("visits/plan.html", form=form, visit=visit)
+
+
+@bp.post("/<uid>/cancel")
+@roles_required(Role.MARKET)
+def cancel(uid: str) -> Any:
+    visit = _visit(uid)
+    form = CancelForm()
+    if not form.validate():
+        raise ValidationError(_("The request could not be understood."))
+    planning.cancel_visit(db.session, current_user, visit, form.version.data, form.reason.data)
+    db.session.commit()
+    flash(_("The visit has been cancelled."), "success")
+    return redirect(url_for(".detail", uid=uid))
+
+
+@bp.get("/options")
+@roles_required(Role.MARKET)
+def plan_options() -> Any:
+    """For the planning form: the supervisors who cover a hall (JSON ``{"supervisors": [id, ...]}``)."""
+    hall = db.session.get(Hall, request.args.get("hall", 0, type=int))
+    if hall is None:
+        abort(404)
+    return jsonify(supervisors=[u.id for u in queries.supervisors_for_hall(db.session, hall)])
+
+
+# --- a visit's record and its validation --------------------------------------------------------------
+
+
+@bp.get("/<uid>")
+@roles_required(Role.MARKET)
+def detail(uid: str) -> Any:
+    """Everything about one visit: answers with points and photos, revisions, history, and the decisions."""
+    visit = _visit(uid)
+    photos: dict[str, list[Any]] = {}
+    for photo in visit.photos:
+        if photo.removed_at is None:
+            photos.setdefault(photo.item_key or "", []).append(photo)
+    answers = {a.item.key: a for a in visit.answers}
+    may_decide = visit.status is VisitStatus.SUBMITTED and current_user.id not in validation.submitters(visit)
+    return render_template(
+        "visits/detail.html", visit=visit, answers=answers, photos=photos, may_decide=may_decide,
+        definition=visit.checklist_version.definition, decision=DecisionForm(version=visit.version),
+        cancel_form=CancelForm(version=visit.version), release_form=ReleaseForm(version=visit.version),
+        next_uid=_next_in_queue(visit),
+    )
+
+
+def _next_in_queue(visit: Visit) -> str | None:
+    query = queries.validation_queue(queries.VisitFilter()).where(Visit.id != visit.id).limit(1)
+    following = db.session.scalar(query)
+    return following.uid if following is not None else None
+
+
+@bp.post("/<uid>/decide")
+@roles_required(Role.MARKET)
+def decide(uid: str) -> Any:
+    """Approve, return for correction (with comments, per item too: ``item:<key>``), or reject (with a reason)."""
+    visit = _visit(uid)
+    form = DecisionForm()
+    if not form.validate():
+        raise ValidationError(_("The request could not be understood."), errors=[str(e) for m in form.errors.values() for e in m])
+    action, comment = request.form.get("action"), form.comment.data or ""
+    if action == "approve":
+        validation.approve(db.session, current_user, visit, form.version.data)
+        done = _("The visit has been validated.")
+    elif action == "return":
+        items = {k[5:]: v for k, v in request.form.items() if k.startswith("item:")}
+        validation.return_visit(db.session, current_user, visit, form.version.data, comment, items)
+        done = _("The visit has been returned to the supervisor.")
+    elif action == "reject":
+        validation.reject(db.session, current_user, visit, form.version.data, comment)
+        done = _("The visit has been rejected.")
+    else:
+        raise ValidationError(_("The request could not be understood."))
+    db.session.commit()
+    flash(done, "success")
+    following = _next_in_queue(visit)
+    if request.form.get("then") == "next" and following:
+        return redirect(url_for(".detail", uid=following))
+    return redirect(url_for(".detail", uid=uid))
+
+
+@bp.post("/<uid>/release")
+@roles_required(Role.MARKET)
+def release(uid: str) -> Any:
+    """Release a validated confidential visit to its hall before the month's notice."""
+    visit = _visit(uid)
+    form = ReleaseForm()
+    if not form.validate():
+        raise ValidationError(_("The request could not be understood."))
+    services.check_version(visit, form.version.data)
+    validation.release_visits(db.session, current_user, [visit])
+    db.session.commit()
+    flash(_("The hall can now see this visit."), "success")
+    return redirect(url_for(".detail", uid=uid))
+
+
+@bp.get("/<uid>/revisions")
+@roles_required(Role.MARKET)
+def revisions(uid: str) -> Any:
+    """Two submitted versions side by side (default: the last two), changed items highlighted."""
+    visit = _visit(uid)
+    numbers = [r.number for r in visit.revisions]
+    if not numbers:
+        abort(404)
+    b = request.args.get("b", numbers[-1], type=int)
+    a = request.args.get("a", numbers[-2] if len(numbers) > 1 else numbers[-1], type=int)
+    by_number = {r.number: r for r in visit.revisions}
+    if a not in by_number or b not in by_number:
+        abort(404)
+    return render_template("visits/revisions.html", visit=visit, left=by_number[a], right=by_number[b],
+                           numbers=numbers, definition=visit.checklist_version.definition)
+
+
+@bp.get("/photos/<photo>")
+@login_required
+def photo(photo: str) -> Any:
+    """A photo (``?thumb=1``: its thumbnail), to anyone who may see its visit (hall managers: released visits
+    of their halls only)."""
+    return evidence.serve(queries.get_photo(db.session, current_user, photo), thumbnail=request.args.get("thumb") == "1")

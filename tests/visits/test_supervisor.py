@@ -1,0 +1,194 @@
+"""The supervisor's side: my visits, starting, the checklist page without JavaScript, and its JSON endpoints
+(autosave, submission with a client id, problems at the item), session expiry and aged CSRF tokens."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from surveyapp import clock
+from surveyapp.auth import services as auth_services
+from surveyapp.auth.models import Role
+from surveyapp.db import db
+from surveyapp.visits.models import Visit, VisitRevision, VisitStatus
+from tests.conftest import full_marks
+from tests.visits.conftest import english
+
+
+@pytest.fixture
+def mine(make_hall, make_user, make_staff, make_visit, login, client):
+    hall = make_hall("H100", "人民路营业厅")
+    make_staff(hall, "1001", "张三")
+    supervisor = make_user(Role.SUPERVISOR, units=[hall.unit], display_name="王监督")
+    login(supervisor)
+    english(client)
+    return {"hall": hall, "supervisor": supervisor}
+
+
+def post_json(client, url, body, **headers):
+    """POST as the page's JavaScript does (it asks for JSON answers)."""
+    return client.post(url, json=body, headers={"Accept": "application/json", **headers})
+
+
+def page_fields(visit, **overrides):
+    """What the page posts for a complete, valid visit."""
+    answers = full_marks(visit.checklist_version, visit.type.value, visit.hall.type.value, ["1001"])
+    fields = [[k, ", ".join(v) if isinstance(v, list) else str(v)] for k, v in answers.items()]
+    local = clock.local(clock.now() - dt.timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
+    fields += [["visited_at", local], ["scenario", "缴费"], ["impression", "营业员态度热情，办理迅速，环境整洁有序，值得表扬。"]]
+    fields = [f for f in fields if f[0] not in overrides]
+    fields += [[k, v] for k, v in overrides.items() if v is not None]
+    return fields
+
+
+def test_my_visits_home(client, mine, make_visit, make_hall):
+    s, hall = mine["supervisor"], mine["hall"]
+    today = clock.today()
+    make_visit(hall, "unannounced", s, status="planned", due=(today, today + dt.timedelta(days=3)))
+    make_visit(hall, "announced", s, status="planned", due=(today + dt.timedelta(days=5), today + dt.timedelta(days=9)))
+    make_visit(hall, "unannounced", s, status="in_progress")
+    make_visit(hall, "unannounced", s, status="returned")
+    make_visit(hall, "unannounced", status="planned")  # someone else's
+    response = client.get("/")
+    assert response.headers["Location"] == "/my/visits"  # the supervisor lands on their visits
+    page = client.get("/my/visits").get_data(as_text=True)
+    for heading in ("Returned for correction", "Started, not submitted", "To do now", "Coming up"):
+        assert heading in page
+    assert page.count('class="visit-card"') == 4 and "请补充备注" in page
+
+
+def test_start_then_fill_without_javascript(client, mine, make_visit):
+    visit = make_visit(mine["hall"], "unannounced", mine["supervisor"], status="planned")
+    page = client.get(f"/my/visits/{visit.uid}").get_data(as_text=True)
+    assert "Start the visit" in page and "do not reveal yourself" in page
+    assert client.post(f"/my/visits/{visit.uid}/start").status_code == 302
+    page = client.get(f"/my/visits/{visit.uid}").get_data(as_text=True)
+    assert 'capture="environment"' in page and 'id="section-index"' in page and "js/visit.js" in page
+    # Save a draft with an illegal count: kept as typed, shown again.
+    fields = page_fields(visit, **{"conduct.taboo": "2x", "conduct.farewell": "fail"})
+    data = {k: v for k, v in fields}
+    data.update(csrf_token=client.csrf_token(), action="save", submission_id=str(uuid.uuid4()))
+    assert client.post(f"/my/visits/{visit.uid}", data=data).status_code == 302
+    page = client.get(f"/my/visits/{visit.uid}").get_data(as_text=True)
+    assert 'value="2x"' not in page or "2x" in page  # number inputs keep the text the browser sent
+    db.session.refresh(visit)
+    assert ["conduct.taboo", "2x"] in visit.draft["fields"]
+    # Submitting shows every problem at its item; nothing is submitted.
+    data.update(action="submit", impression="太短")
+    response = client.post(f"/my/visits/{visit.uid}", data=data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Enter a whole number of times." in page and "The visit was not submitted" in page
+    data["conduct.taboo"] = "0"
+    response = client.post(f"/my/visits/{visit.uid}", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Write at least 20 characters" in page
+    data["impression"] = "营业员态度热情，办理迅速，环境整洁有序，值得表扬。"
+    sid = data["submission_id"] = str(uuid.uuid4())
+    response = client.post(f"/my/visits/{visit.uid}", data=data)
+    assert response.status_code == 302
+    db.session.refresh(visit)
+    assert visit.status is VisitStatus.SUBMITTED and visit.draft is None
+    # The same form posted again (a double tap, a reload) is recognised and changes nothing.
+    again = client.post(f"/my/visits/{visit.uid}", data=data)
+    assert again.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(VisitRevision)) == 1
+    assert db.session.scalar(sa.select(VisitRevision.submission_id)) == sid
+    page = client.get(f"/my/visits/{visit.uid}").get_data(as_text=True)
+    assert "Awaiting validation" in page and 'checked disabled' in page
+
+
+def test_an_aged_csrf_token_shows_the_answers_again(client, mine, make_visit):
+    visit = make_visit(mine["hall"], "unannounced", mine["supervisor"], status="in_progress")
+    data = dict(page_fields(visit, **{"conduct.farewell": "fail", "conduct.farewell.remark": "没有道别"}))
+    data.update(csrf_token="expired-token", action="save")
+    response = client.post(f"/my/visits/{visit.uid}", data=data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Your answers are shown again" in page and "没有道别" in page
+    assert 'name="conduct.farewell" id="conduct.farewell-1" value="fail" checked' in page
+    db.session.refresh(visit)
+    assert visit.draft is None  # nothing was saved on a bad token
+
+
+def test_autosave_and_json_submission(client, mine, make_visit):
+    visit = make_visit(mine["hall"], "unannounced", mine["supervisor"], status="in_progress")
+    url = f"/my/visits/{visit.uid}"
+    later = clock.now().isoformat()
+    earlier = (clock.now() - dt.timedelta(minutes=2)).isoformat()
+    assert post_json(client, url + "/draft", {"fields": [["conduct.farewell", "fail"]], "client_at": later}).get_json()["saved"]
+    assert not post_json(client, url + "/draft", {"fields": [["conduct.farewell", "pass"]], "client_at": earlier}).get_json()["saved"]
+    page = client.get(url).get_data(as_text=True)
+    assert 'value="fail" checked' in page and 'data-draft-client-at="' in page
+    # Problems come back by field, at the item.
+    sid = str(uuid.uuid4())
+    response = post_json(client, url + "/submit", {"submission_id": sid, "fields": page_fields(visit, **{"appearance.uniform": "fail"})})
+    assert response.status_code == 422
+    assert response.get_json()["fields"] == {"appearance.uniform.photos": ["Add a photo of what failed."]}
+    body = {"submission_id": sid, "fields": page_fields(visit), "submitted_at": earlier}
+    response = post_json(client, url + "/submit", body)
+    assert response.status_code == 200 and response.get_json()["repeated"] is False
+    assert response.get_json()["redirect"] == url
+    repeat = post_json(client, url + "/submit", body)
+    assert repeat.status_code == 200 and repeat.get_json()["repeated"] is True
+    other = post_json(client, url + "/submit", {**body, "fields": page_fields(visit, **{"conduct.farewell": "fail"})})
+    assert other.status_code == 409 and "other content" in other.get_json()["error"]
+    late_draft = post_json(client, url + "/draft", {"fields": [], "client_at": later})
+    assert late_draft.status_code == 409
+    db.session.refresh(visit)
+    assert visit.submitted_at == dt.datetime.fromisoformat(earlier) and visit.received_at > visit.submitted_at
+
+
+def test_a_session_that_ended_answers_401_and_keeps_nothing_half_done(app, client, mine, make_visit):
+    visit = make_visit(mine["hall"], "unannounced", mine["supervisor"], status="in_progress")
+    auth_services.revoke_session(db.session, mine["supervisor"].session_token)
+    db.session.commit()
+    response = post_json(client, f"/my/visits/{visit.uid}/draft", {"fields": [["conduct.farewell", "fail"]]})
+    assert response.status_code == 401 and "nothing you entered is lost" in response.get_json()["error"]
+    # Logging in again gives a new session and a new CSRF secret: the page's old token is refused (400)
+    # and a fresh one from /my/csrf-token works.
+    old_token = client.csrf_token()
+    with client.session_transaction() as session:
+        session.clear()
+    token = auth_services.open_session(db.session, mine["supervisor"], "127.0.0.1", "pytest")
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["_user_id"] = token
+    refused = post_json(client, f"/my/visits/{visit.uid}/draft", {"fields": [["conduct.farewell", "fail"]]},
+                        **{"X-CSRFToken": old_token})
+    assert refused.status_code == 400
+    fresh = client.get("/my/csrf-token").get_json()["token"]
+    saved = post_json(client, f"/my/visits/{visit.uid}/draft", {"fields": [["conduct.farewell", "fail"]]},
+                      **{"X-CSRFToken": fresh})
+    assert saved.status_code == 200 and saved.get_json()["saved"]
+
+
+def test_a_cancelled_visit_stops_the_page(client, mine, make_visit, make_user):
+    from surveyapp.visits import planning
+
+    visit = make_visit(mine["hall"], "unannounced", mine["supervisor"], status="in_progress")
+    planning.cancel_visit(db.session, make_user(Role.MARKET), visit, None, "门店停业")
+    db.session.commit()
+    response = post_json(client, f"/my/visits/{visit.uid}/draft", {"fields": []})
+    assert response.status_code == 409 and "cancelled" in response.get_json()["error"]
+    assert "This visit has been cancelled" in client.get(f"/my/visits/{visit.uid}").get_data(as_text=True)
+
+
+def test_visit_fields_shown_when_the_checklist_has_no_staff_item(client, mine, make_visit, make_checklist):
+    source = make_checklist("hall-etiquette").source
+    start = source.index('[[section]]\nid = "record"')
+    trimmed = source[:start].replace("version = 1", "version = 2", 1)
+    version = make_checklist("hall-etiquette", source=trimmed)
+    visit = make_visit(mine["hall"], "unannounced", mine["supervisor"], status="in_progress", checklist=version)
+    page = client.get(f"/my/visits/{visit.uid}").get_data(as_text=True)
+    assert 'name="served"' in page
+    fields = page_fields(visit, served="1001, 9999")
+    response = post_json(client, f"/my/visits/{visit.uid}/submit", {"submission_id": str(uuid.uuid4()), "fields": fields})
+    assert response.status_code == 422
+    assert response.get_json()["fields"] == {"served": ["9999 is not a job number of this hall's staff."]}
+    fields = page_fields(visit, served="1001")
+    response = post_json(client, f"/my/visits/{visit.uid}/submit", {"submission_id": str(uuid.uuid4()), "fields": fields})
+    assert response.status_code == 200
+    assert [s.job_number for s in db.session.get(Visit, visit.id).staff] == ["1001"]
