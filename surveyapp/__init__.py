@@ -97,4 +97,7 @@ BLUEPRINT_MODULES = (
     "visits.views",
     "visits.supervisor_views",
     "visits.hall_views",
+    "visits.plan_views",
+    "visits.calendar_views",
+    "visits.import_views",
 )

@@ -469,26 +469,70 @@ class _Solver:
         return Proposal(tuple(assignments), self.shortfalls, loads, eligible, tuple(windows))
 
     def _place_in_windows(self, windows: list[tuple[dt.date, dt.date]]) -> list[int]:
-        """A window per slot: a hall's visits in different windows, then each supervisor's visits spread evenly."""
+        """A window per slot: a hall's visits in different windows, each supervisor's spread evenly across them.
+
+        A bipartite edge colouring (windows are colours, visits are edges between halls and supervisors):
+        every hall and supervisor is split into nodes of at most ``len(windows)`` visits, and each visit
+        takes a window free at both of its nodes, swapping along an alternating path when needed (König),
+        so nodes never repeat a window. Visits already planned keep their windows; a path through one of
+        them is not swapped, and the visit then takes the window its supervisor uses least.
+        """
+        count = len(windows)
+
         def window_of(day: dt.date | None) -> int | None:
             return next((w for w, (start, end) in enumerate(windows) if day is not None and start <= day <= end), None)
 
-        per_hall: Counter[tuple[int, int]] = Counter()
-        per_sup: Counter[tuple[int, int]] = Counter()
-        per_window: Counter[int] = Counter()
-        for visit in self.request.existing:
-            w = window_of(visit.due_from)
-            if w is not None:
-                per_hall[visit.hall_id, w] += 1
-                per_sup[self.index.get(visit.supervisor_id, -1), w] += 1
-                per_window[w] += 1
+        # node → {window: (edge, other node)}; edges are slot numbers, or negative for visits already planned.
+        used: dict[tuple[str, int, int], dict[int, tuple[int, tuple[str, int, int]]]] = {}
+        seen: Counter[tuple[str, int]] = Counter()
+
+        def node(kind: str, key: int) -> tuple[str, int, int]:
+            seen[kind, key] += 1
+            return (kind, key, (seen[kind, key] - 1) // count)
+
+        fixed = [(v, w) for v in self.request.existing if (w := window_of(v.due_from)) is not None]
+        for n, (visit, w) in enumerate(fixed, start=1):
+            hall, sup = node("h", visit.hall_id), node("s", self.index.get(visit.supervisor_id, -1))
+            if w not in used.setdefault(hall, {}) and w not in used.setdefault(sup, {}):
+                used[hall][w], used[sup][w] = (-n, sup), (-n, hall)
         order = sorted(range(len(self.slots)), key=lambda slot: (self.assigned[slot], self.rng.random()))
+        ends = {slot: (node("h", self.slots[slot][0]), node("s", self.assigned[slot])) for slot in order}
         placed = [0] * len(self.slots)
-        for slot in order:
-            hall_id, sup = self.slots[slot][0], self.assigned[slot]
-            w = min(range(len(windows)), key=lambda w: (per_hall[hall_id, w], per_sup[sup, w], per_window[w], self.rng.random()))
+        for slot in sorted(order, key=lambda slot: self.rng.random()):
+            hall, sup = ends[slot]
+            at_hall, at_sup = used.setdefault(hall, {}), used.setdefault(sup, {})
+            free_hall = [w for w in range(count) if w not in at_hall]
+            free_sup = [w for w in range(count) if w not in at_sup]
+            both = [w for w in free_hall if w in free_sup]
+            if both:
+                w = self.rng.choice(both)
+            elif free_hall and free_sup and self._swap(used, sup, free_hall[0], free_sup[0]):
+                w = free_hall[0]
+            else:
+                w = min(free_hall or range(count), key=lambda w: (w in at_sup, self.rng.random()))
+            at_hall[w], at_sup[w] = (slot, sup), (slot, hall)
             placed[slot] = w
-            per_hall[hall_id, w] += 1
-            per_sup[sup, w] += 1
-            per_window[w] += 1
+        for slot, (hall, sup) in ends.items():
+            placed[slot] = next(w for w, (edge, _) in used[hall].items() if edge == slot)
         return placed
+
+    @staticmethod
+    def _swap(used: dict[tuple[str, int, int], dict[int, tuple[int, tuple[str, int, int]]]], start: tuple[str, int, int],
+              a: int, b: int) -> bool:
+        """Swap windows ``a`` and ``b`` along the alternating path from ``start`` (which uses ``a``, not ``b``),
+        so that ``a`` becomes free there; refused (``False``) if the path holds a visit already planned."""
+        path = []
+        node, colour, other = start, a, b
+        while colour in used[node]:
+            edge, next_node = used[node][colour]
+            if edge < 0:
+                return False
+            path.append((node, next_node, edge, colour))
+            node, colour, other = next_node, other, colour
+        for u, v, _, colour in path:
+            del used[u][colour]
+            del used[v][colour]
+        for u, v, edge, colour in path:
+            flipped = b if colour == a else a
+            used[u][flipped], used[v][flipped] = (edge, v), (edge, u)
+        return True

@@ -26,6 +26,7 @@ from surveyapp.auth.models import Role, User, user_unit
 from surveyapp.checklists.definition import VisitType
 from surveyapp.checklists.models import ChecklistVersion
 from surveyapp.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from surveyapp.labels import visit_type_label
 from surveyapp.org.models import Hall, Unit
 from surveyapp.visits import autoplan, planning, queries
 from surveyapp.visits.models import Visit, VisitStatus
@@ -105,18 +106,16 @@ def check_settings(session: Session, settings: MonthSettings) -> list[str]:
             break
     if not any(settings.counts.values()):
         problems.append(_("Ask for at least one visit per hall."))
-    from surveyapp.visits.labels import type_label
-
     for visit_type, count in settings.counts.items():
         version = settings.checklists.get(visit_type)
         if not count:
             continue
         if version is None:
-            problems.append(_("Choose a checklist for %(kind)s.", kind=type_label(visit_type)))
+            problems.append(_("Choose a checklist for %(kind)s.", kind=visit_type_label(visit_type)))
         elif visit_type not in version.definition.visit_types or \
                 all(v.id != version.id for v in queries.newest_versions(session, visit_type)):
             problems.append(_("The checklist for %(kind)s must be the newest version of one that allows it.",
-                              kind=type_label(visit_type)))
+                              kind=visit_type_label(visit_type)))
     return problems
 
 
@@ -222,6 +221,15 @@ def propose(session: Session, actor: User | None, settings: MonthSettings) -> Pl
     return proposal
 
 
+def settings_of(session: Session, proposal: PlanProposal, seed: int | None = None) -> MonthSettings:
+    """The settings ``proposal`` was made with (another ``seed``: another draw)."""
+    stored = proposal.settings
+    versions = {VisitType(t): session.get(ChecklistVersion, i) for t, i in stored["checklists"].items()}
+    return MonthSettings(proposal.period, proposal.unit, {VisitType(t): n for t, n in stored["counts"].items()},
+                         {t: v for t, v in versions.items() if v is not None}, stored["windows"],
+                         stored["seed"] if seed is None else seed)
+
+
 def _label(proposal: PlanProposal) -> str:
     return f"{proposal.period} {proposal.unit.code if proposal.unit else '*'}"
 
@@ -234,7 +242,7 @@ def get_proposal(session: Session, uid: str) -> PlanProposal:
     return proposal
 
 
-def _require_open(proposal: PlanProposal, expected_version: int | None) -> None:
+def check_open(proposal: PlanProposal, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != proposal.version:
         raise Conflict(_("Someone else changed this proposal after you opened it. Look at it again."))
     if proposal.status is ProposalStatus.SAVED:
@@ -255,7 +263,7 @@ def _decide(session: Session, actor: User | None, proposal: PlanProposal, status
 def discard(session: Session, actor: User | None, proposal: PlanProposal, expected_version: int | None) -> None:
     """Drop an open proposal (nothing was planned from it)."""
     planning.require_market(actor)
-    _require_open(proposal, expected_version)
+    check_open(proposal, expected_version)
     _decide(session, actor, proposal, ProposalStatus.DISCARDED, {})
 
 
@@ -276,7 +284,7 @@ def adjust(session: Session, actor: User | None, proposal: PlanProposal, expecte
     :raise ValidationError: an item is not in the proposal or a supervisor may not take it (nothing changes).
     """
     planning.require_market(actor)
-    _require_open(proposal, expected_version)
+    check_open(proposal, expected_version)
     items = {item.id: item for item in proposal.items}
     people = {u.id: u for u in session.scalars(sa.select(User).where(User.id.in_(set(changes.values()))))}
     problems, changed = [], []
@@ -328,7 +336,7 @@ def save(session: Session, actor: User | None, proposal: PlanProposal, expected_
     :raise ValidationError: listing every proposed visit the planning rules refuse now.
     """
     planning.require_market(actor)
-    _require_open(proposal, expected_version)
+    check_open(proposal, expected_version)
     # Claim the proposal first: the write serialises concurrent saves (SQLite locks the database,
     # PostgreSQL the row and, below, the halls), so the count that follows sees every committed plan.
     item_halls = set(session.scalars(sa.select(PlanProposalItem.hall_id).where(PlanProposalItem.proposal_id == proposal.id)))
