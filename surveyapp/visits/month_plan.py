@@ -133,7 +133,7 @@ class Month:
 
 def _unit_chains(session: Session) -> dict[int, frozenset[int]]:
     """For every unit id, the ids of the unit and all units above it."""
-    parents = dict(session.execute(sa.select(Unit.id, Unit.parent_id)).tuples())
+    parents: dict[int, int | None] = {unit_id: parent for unit_id, parent in session.execute(sa.select(Unit.id, Unit.parent_id))}
     chains: dict[int, frozenset[int]] = {}
     for unit_id in parents:
         chain: list[int] = []
@@ -158,6 +158,10 @@ def _month_visits(period: str) -> sa.Select[Any]:
         Visit.period == period, Visit.status != VisitStatus.CANCELLED)
 
 
+def _pairs(query: sa.Select[Any], session: Session) -> list[tuple[int, int]]:
+    return [(a, b) for a, b in session.execute(query)]
+
+
 def gather(session: Session, settings: MonthSettings) -> Month:
     """Halls in scope with their unit chains, active supervisors with their units, the month's visits and
     last month's (supervisor, hall) pairs."""
@@ -171,8 +175,8 @@ def gather(session: Session, settings: MonthSettings) -> Month:
                        sa.select(User.id, User.external).where(User.role == Role.SUPERVISOR, User.active.is_(True))
                        .order_by(User.id))]
     existing = [autoplan.PlannedVisit(h, t, s, d) for h, t, s, d in session.execute(_month_visits(settings.period))]
-    last = session.execute(sa.select(Visit.supervisor_id, Visit.hall_id).where(
-        Visit.period == previous_period(settings.period), Visit.status != VisitStatus.CANCELLED)).tuples()
+    last = _pairs(sa.select(Visit.supervisor_id, Visit.hall_id).where(
+        Visit.period == previous_period(settings.period), Visit.status != VisitStatus.CANCELLED), session)
     first, last_day = month_days(settings.period)
     in_scope = {h.id for h in halls}
     request = autoplan.MonthRequest(
@@ -210,10 +214,11 @@ def propose(session: Session, actor: User | None, settings: MonthSettings) -> Pl
     )
     session.add(proposal)
     session.flush()
-    session.execute(sa.insert(PlanProposalItem), [
-        {"proposal_id": proposal.id, "hall_id": a.hall_id, "type": a.type, "supervisor_id": a.supervisor_id,
-         "checklist_version_id": settings.checklists[a.type].id, "due_from": a.due_from, "due_until": a.due_until,
-         "repeat": a.repeat, "double": a.double, "adjusted": False} for a in result.assignments])
+    if result.assignments:
+        session.execute(sa.insert(PlanProposalItem), [
+            {"proposal_id": proposal.id, "hall_id": a.hall_id, "type": a.type, "supervisor_id": a.supervisor_id,
+             "checklist_version_id": settings.checklists[a.type].id, "due_from": a.due_from, "due_until": a.due_until,
+             "repeat": a.repeat, "double": a.double, "adjusted": False} for a in result.assignments])
     record(session, actor, "visit_plan.propose", "plan_proposal", proposal.uid, _label(proposal),
            {**settings.to_json(), "visits": len(result.assignments), "spread": result.spread,
             "repeats": result.repeats, "doubles": result.doubles,
@@ -314,11 +319,11 @@ def adjust(session: Session, actor: User | None, proposal: PlanProposal, expecte
 
 def _refresh_flags(session: Session, proposal: PlanProposal, hall_ids: set[int]) -> None:
     """Recompute the repeat and double marks of the items of ``hall_ids`` after their supervisors changed."""
-    last = set(session.execute(sa.select(Visit.supervisor_id, Visit.hall_id).where(
+    last = set(_pairs(sa.select(Visit.supervisor_id, Visit.hall_id).where(
         Visit.period == previous_period(proposal.period), Visit.status != VisitStatus.CANCELLED,
-        Visit.hall_id.in_(hall_ids))).tuples())
-    pairs = Counter(session.execute(sa.select(Visit.hall_id, Visit.supervisor_id).where(
-        Visit.period == proposal.period, Visit.status != VisitStatus.CANCELLED, Visit.hall_id.in_(hall_ids))).tuples())
+        Visit.hall_id.in_(hall_ids)), session))
+    pairs = Counter(_pairs(sa.select(Visit.hall_id, Visit.supervisor_id).where(
+        Visit.period == proposal.period, Visit.status != VisitStatus.CANCELLED, Visit.hall_id.in_(hall_ids)), session))
     items = [item for item in proposal.items if item.hall_id in hall_ids]
     pairs.update((item.hall_id, item.supervisor_id) for item in items)
     for item in items:
@@ -360,7 +365,7 @@ def save(session: Session, actor: User | None, proposal: PlanProposal, expected_
         try:
             item.visit = planning.plan_visit(session, actor, plan)
         except ValidationError as refused:
-            problems.extend(f"{item.hall.code} {item.supervisor.display_name}: {e}" for e in refused.errors)
+            problems.extend(f"{item.hall.code} {visit_type_label(item.type)}: {e}" for e in refused.errors)
             continue
         visits.append(item.visit)
     if problems:

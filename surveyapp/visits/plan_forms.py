@@ -17,6 +17,11 @@ from surveyapp.visits.month_plan import MAX_PER_HALL, MAX_WINDOWS
 COUNT_FIELDS = {VisitType.ANNOUNCED: "announced", VisitType.UNANNOUNCED: "unannounced", VisitType.SUPERVISOR: "supervisor"}
 
 
+def _id(value: Any) -> int:
+    """A chosen id, 0 for none (a kind without any checklist has nothing to choose)."""
+    return int(value) if str(value).isdigit() else 0
+
+
 def _count(label: Any) -> IntegerField:
     return IntegerField(label, validators=[InputRequired(_l("Enter a number.")),
                                            NumberRange(0, MAX_PER_HALL, _l("From 0 to %(max)s.", max=MAX_PER_HALL))],
@@ -33,9 +38,9 @@ class MonthPlanForm(FlaskForm):
     announced = _count(_l("Announced inspections per hall"))
     unannounced = _count(_l("Unannounced visits per hall"))
     supervisor = _count(_l("Social supervisor visits per hall"))
-    checklist_announced = SelectField(_l("Checklist for announced inspections"), coerce=int, validate_choice=False)
-    checklist_unannounced = SelectField(_l("Checklist for unannounced visits"), coerce=int, validate_choice=False)
-    checklist_supervisor = SelectField(_l("Checklist for social supervisor visits"), coerce=int, validate_choice=False)
+    checklist_announced = SelectField(_l("Checklist for announced inspections"), coerce=_id, validate_choice=False)
+    checklist_unannounced = SelectField(_l("Checklist for unannounced visits"), coerce=_id, validate_choice=False)
+    checklist_supervisor = SelectField(_l("Checklist for social supervisor visits"), coerce=_id, validate_choice=False)
     windows = IntegerField(_l("Due windows in the month"), validators=[
         InputRequired(_l("Enter a number.")), NumberRange(1, MAX_WINDOWS, _l("From 1 to %(max)s.", max=MAX_WINDOWS))],
         render_kw={"inputmode": "numeric", "min": 1, "max": MAX_WINDOWS})

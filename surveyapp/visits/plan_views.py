@@ -70,6 +70,8 @@ def month() -> Any:
         form.unit.data = request.args.get("unit", 0, type=int)
         for visit_type, count in month_plan.default_counts().items():
             getattr(form, COUNT_FIELDS[visit_type]).data = count
+            choices = form.checklist(visit_type).choices
+            form.checklist(visit_type).data = choices[0][0] if choices else 0
         form.windows.data = int(current_app.config.get("VISIT_PLAN_WINDOWS", 4))
     status = 200
     if form.validate_on_submit():
