@@ -3,10 +3,12 @@ header, and a renderer that fetches nothing but our own static files."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import logging
 import re
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -97,8 +99,29 @@ def test_english_documents_number_pages_in_english(app):
     assert "Page 1 of 1" in " ".join(pdf.pages[0].split())
 
 
-def test_the_same_html_gives_the_same_bytes(app):
+def test_the_same_html_gives_the_same_bytes_unless_a_date_is_given(app):
     assert render(app, paragraphs=[NARRATIVE]) == render(app, paragraphs=[NARRATIVE])
+    assert "CreationDate" not in read_pdf(render(app, paragraphs=[NARRATIVE])).info
+    with app.test_request_context():
+        html = app.jinja_env.from_string(DOCUMENT).render(title="x", company="y", paragraphs=[], rows=[])
+    published = dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    info = read_pdf(render_pdf(html, title="通报", author="市场部", created=published)).info
+    assert info["Title"] == "通报" and info["Author"] == "市场部"
+    assert "Dec" in info["CreationDate"] and "2026" in info["CreationDate"]
+
+
+def test_renders_from_several_threads_at_once_all_succeed(app):
+    # A threaded server may render two PDFs at once; Pango's font map must not be shared mid-render.
+    with app.test_request_context():
+        html = app.jinja_env.from_string(DOCUMENT).render(title="并发", company="公司", paragraphs=[NARRATIVE] * 3, rows=range(30))
+    results: list[bytes] = []
+    threads = [threading.Thread(target=lambda: results.append(render_pdf(html))) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(results) == 3 and len(set(results)) == 1
+    assert "并发" in read_pdf(results[0]).text
 
 
 def test_images_from_static_files_and_data_uris_are_drawn(app, caplog, tmp_path):

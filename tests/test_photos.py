@@ -254,6 +254,7 @@ def test_photos_are_served_as_jpeg_attachments_with_nosniff_and_a_safe_name(phot
         assert response.headers["Content-Type"] == "image/jpeg"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert "sandbox" in response.headers["Content-Security-Policy"]
+        assert response.headers["Cache-Control"] == "private, max-age=604800, immutable"
         disposition = response.headers["Content-Disposition"]
         assert disposition.startswith("attachment;") and "filename=evil.jpg" in disposition, disposition
         assert Image.open(io.BytesIO(response.data)).size == (600, 400)

@@ -41,7 +41,7 @@ from surveyapp.errors import (
     ValidationError,
 )
 from surveyapp.org.models import Hall
-from surveyapp.visits import queries, services, validation
+from surveyapp.visits import queries, rules, services, validation
 from surveyapp.visits.content import PAPER, Content, period_of
 from surveyapp.visits.models import Visit, VisitRevision, VisitStatus
 
@@ -295,7 +295,7 @@ def check_record(session: Session, record: Record, errors: RecordErrors) -> str:
             return "error"
     # A stand-in visit, never added to the session: the submission's own checks run on it.
     probe = Visit(hall=record.hall, hall_id=record.hall.id, checklist_version=record.version, type=record.type)
-    problems = services.check_content(session, probe, record.content, {})
+    problems = rules.check_content(session, probe, record.content, {})
     for name, messages in problems.items():
         for message in messages:
             errors.add_for(record.number, record.uid, _evidence_hint(name, message))

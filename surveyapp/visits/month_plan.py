@@ -31,7 +31,7 @@ from surveyapp.org.models import Hall, Unit
 from surveyapp.visits import autoplan, planning, queries
 from surveyapp.visits.models import Visit, VisitStatus
 from surveyapp.visits.plan_models import PlanProposal, PlanProposalItem, ProposalStatus
-from surveyapp.visits.services import setting
+from surveyapp.visits.rules import setting
 
 #: Most visits of one kind a hall may get in a month, and most due windows.
 MAX_PER_HALL = 10

@@ -8,12 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,11 +23,8 @@ from surveyapp.audit.services import record
 from surveyapp.auth.models import User
 from surveyapp.checklists import scoring
 from surveyapp.checklists import services as checklist_services
-from surveyapp.checklists.definition import ItemKind
 from surveyapp.checklists.models import ChecklistItem, ChecklistVersion
 from surveyapp.errors import Conflict, InvalidTransition, NotFound, ValidationError
-from surveyapp.org.models import Staff
-from surveyapp.visits import content as content_rules
 from surveyapp.visits.content import Content, answer_text, period_of
 from surveyapp.visits.models import (
     Answer,
@@ -37,6 +33,15 @@ from surveyapp.visits.models import (
     VisitRevision,
     VisitStatus,
 )
+from surveyapp.visits.rules import (
+    CLOCK_SKEW,
+    ContentInvalid,
+    check_content,
+    current_photos,
+    hall_staff,
+    problem_list,
+    staff_answered,
+)
 
 log = logging.getLogger("surveyapp.visits")
 
@@ -44,16 +49,9 @@ log = logging.getLogger("surveyapp.visits")
 MAX_DRAFT_FIELDS = 2000
 MAX_DRAFT_VALUE = 5000
 MAX_DRAFT_CHARS = 500_000
-#: How far a client's clock may run ahead of the server's before its times are not believed.
-CLOCK_SKEW = dt.timedelta(minutes=10)
 
 
 # --- shared helpers ---------------------------------------------------------------------------------
-
-
-def setting(name: str, default: Any) -> Any:
-    """A visits setting from the app config (defaults in :mod:`surveyapp.config`)."""
-    return current_app.config.get(name, default) if has_app_context() else default
 
 
 def log_event(session: Session, actor: User | None, visit: Visit, action: str, from_status: VisitStatus | None,
@@ -115,7 +113,8 @@ def clean_uuid(value: object, what: str) -> str:
         raise ValidationError(_("%(what)s is not a valid id.", what=what)) from None
 
 
-def _not_editable(visit: Visit) -> InvalidTransition:
+def not_editable(visit: Visit) -> InvalidTransition:
+    """The error for changing a visit that is not being filled, saying what state it is in."""
     if visit.status is VisitStatus.PLANNED:
         return InvalidTransition(_("Start the visit first."))
     if visit.status is VisitStatus.CANCELLED:
@@ -136,7 +135,7 @@ def start_visit(session: Session, actor: User | None, visit: Visit) -> bool:
     if visit.status is not VisitStatus.PLANNED:
         if visit.editable:
             return False
-        raise _not_editable(visit)
+        raise not_editable(visit)
     version = visit.checklist_version
     newest = checklist_services.newest_version(session, version.checklist.slug)
     details: dict[str, Any] = {}
@@ -193,7 +192,7 @@ def save_draft(session: Session, actor: User | None, visit: Visit, fields: objec
     require_own(actor, visit)
     cleaned = clean_fields(fields)
     if not visit.editable:
-        raise _not_editable(visit)
+        raise not_editable(visit)
     entered = client_time(client_at)
     result = session.execute(
         sa.update(Visit)
@@ -206,23 +205,11 @@ def save_draft(session: Session, actor: User | None, visit: Visit, fields: objec
     if result.rowcount:
         return True
     if not visit.editable:
-        raise _not_editable(visit)
+        raise not_editable(visit)
     return False
 
 
 # --- submitting -------------------------------------------------------------------------------------
-
-
-class ContentInvalid(ValidationError):
-    """A submission that breaks the checklist's rules; ``fields`` maps each form field to its messages
-    (an item key for its answer, ``key.photos``, ``key.remark``, or ``staff``/``scenario``/``impression``/
-    ``visited_at``)."""
-
-    status = 422
-
-    def __init__(self, fields: dict[str, list[str]], errors: list[str]) -> None:
-        super().__init__(_("The visit was not submitted: correct the items marked."), errors=errors)
-        self.fields = fields
 
 
 class SubmissionRace(Conflict):
@@ -236,96 +223,6 @@ class Submission:
     revision: VisitRevision
     #: ``True`` when this was a repeat of a submission already received (nothing changed).
     repeated: bool
-
-
-def current_photos(visit: Visit) -> dict[str, list[str]]:
-    """The photos attached to the visit now, by item key (``""`` for the visit as a whole)."""
-    photos: dict[str, list[str]] = {}
-    for photo in visit.photos:
-        if photo.removed_at is None:
-            photos.setdefault(photo.item_key or "", []).append(photo.uid)
-    return photos
-
-
-def staff_answered(visit: Visit, answers: Mapping[str, object]) -> set[str]:
-    """Job numbers given as answers to the checklist's staff items (they count as staff served too)."""
-    definition = visit.checklist_version.definition
-    numbers: set[str] = set()
-    for key, value in answers.items():
-        item = definition.item(key)
-        if item is not None and item.kind is ItemKind.STAFF and isinstance(value, list):
-            numbers.update(value)
-    return numbers
-
-
-def hall_staff(session: Session, visit: Visit) -> dict[str, Staff]:
-    """The hall's staff by job number (the only job numbers a visit may name)."""
-    return {s.job_number: s for s in session.scalars(sa.select(Staff).where(Staff.hall_id == visit.hall_id))}
-
-
-def check_content(session: Session, visit: Visit, content: Content, photos: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
-    """Every problem with submitting ``content`` for ``visit``, by form field (empty: all is well).
-
-    The checklist's rules come from the scoring engine (legal and complete answers); on top: the evidence
-    rules (a photo where the item asks), remarks on asked items only, job numbers of this hall's staff, a
-    scenario on mystery visits, an overall impression of the configured length, and a visit time not in the future.
-    """
-    definition = visit.checklist_version.definition
-    hall_type = visit.hall.type
-    fields: dict[str, list[str]] = {}
-
-    def add(name: str, message: object) -> None:
-        fields.setdefault(name, []).append(str(message))
-
-    for problem in scoring.validate_answers(definition, visit.type, hall_type, content.answers, complete=True):
-        add(problem.key, problem.message)
-    staff = hall_staff(session, visit)
-    for item in scoring.applicable_items(definition, visit.type, hall_type):
-        value = content.answers.get(item.key)
-        if value is None or item.key in fields:
-            continue
-        if item.kind is ItemKind.STAFF:
-            for number in value if isinstance(value, list) else []:
-                if number not in staff:
-                    add(item.key, _("%(number)s is not a job number of this hall's staff.", number=number))
-        if scoring.needs_evidence(item, value) and not photos.get(item.key) and content.evidence != content_rules.PAPER:
-            add(f"{item.key}.photos", _("This item needs a photo.") if item.evidence.value == "required"
-                else _("Add a photo of what failed."))
-    for key, remark in content.remarks.items():
-        item = definition.item(key)
-        if item is None or not item.applies(visit.type, hall_type):
-            add(f"{key}.remark", _("this checklist has no such item"))
-        elif len(remark) > content_rules.MAX_REMARK:
-            add(f"{key}.remark", _("At most %(n)d characters.", n=content_rules.MAX_REMARK))
-    for number in content.staff:
-        if number not in staff:
-            add("staff", _("%(number)s is not a job number of this hall's staff.", number=number))
-    scenario = (content.scenario or "").strip()
-    if len(scenario) > content_rules.MAX_SCENARIO:
-        add("scenario", _("At most %(n)d characters.", n=content_rules.MAX_SCENARIO))
-    elif not scenario and visit.confidential:
-        add("scenario", _("Say what you did in the hall as a customer."))
-    impression = (content.impression or "").strip()
-    least = int(setting("VISIT_IMPRESSION_MIN_LENGTH", 20))
-    if len(impression) < least:
-        add("impression", _("Write at least %(n)d characters about your overall impression.", n=least))
-    elif len(impression) > content_rules.MAX_IMPRESSION:
-        add("impression", _("At most %(n)d characters.", n=content_rules.MAX_IMPRESSION))
-    if content.visited_at.tzinfo is None or content.visited_at > clock.now() + CLOCK_SKEW:
-        add("visited_at", _("The visit time cannot be in the future."))
-    return fields
-
-
-def _problem_list(visit: Visit, fields: Mapping[str, list[str]]) -> list[str]:
-    definition = visit.checklist_version.definition
-    names = {"staff": _("Staff served"), "scenario": _("Scenario"), "impression": _("Overall impression"),
-             "visited_at": _("Visit time")}
-    out = []
-    for name, messages in fields.items():
-        item = definition.item(name) or definition.item(name.rsplit(".", 1)[0])
-        label = f"{item.position}. {item.text}" if item is not None else str(names.get(name, name))
-        out.extend(f"{label}: {m}" for m in messages)
-    return out
 
 
 def submit_visit(session: Session, actor: User | None, visit: Visit, submission_id: str, content: Content,
@@ -352,11 +249,11 @@ def submit_visit(session: Session, actor: User | None, visit: Visit, submission_
                              "what you see now is what was received."))
         return Submission(visit, earlier, repeated=True)
     if not visit.editable:
-        raise _not_editable(visit)
+        raise not_editable(visit)
     photos = current_photos(visit)
     problems = check_content(session, visit, content, photos)
     if problems:
-        raise ContentInvalid(problems, _problem_list(visit, problems))
+        raise ContentInvalid(problems, problem_list(visit, problems))
 
     now = clock.now()
     number = (session.scalar(sa.select(sa.func.max(VisitRevision.number)).where(VisitRevision.visit_id == visit.id)) or 0) + 1

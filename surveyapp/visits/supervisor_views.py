@@ -13,8 +13,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf.csrf import ValidationError as CSRFValidationError
-from flask_wtf.csrf import generate_csrf, validate_csrf
+from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.datastructures import MultiDict
 
 from surveyapp import clock, nav, photos
@@ -22,9 +21,9 @@ from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role
 from surveyapp.db import db
 from surveyapp.errors import InvalidTransition, ValidationError
-from surveyapp.extensions import csrf
 from surveyapp.home.views import ROLE_HOME
-from surveyapp.visits import evidence, queries, services
+from surveyapp.security import error_response
+from surveyapp.visits import evidence, queries, rules, services
 from surveyapp.visits.forms import (
     attach_errors,
     field_errors,
@@ -67,7 +66,7 @@ def _page_form(visit: Visit, formdata: MultiDict | None = None, draft: bool = Tr
     """The checklist form for ``visit``: posted data, else the saved draft, else the last submission."""
     form_class = visit_page_form(visit)
     context = {"meta": {"csrf": False}, "staff": {s.job_number: s.name for s in visit.hall.staff},
-               "evidence_counts": {key: len(uids) for key, uids in services.current_photos(visit).items()}}
+               "evidence_counts": {key: len(uids) for key, uids in rules.current_photos(visit).items()}}
     if formdata is None and draft and visit.draft:
         formdata = MultiDict([tuple(pair) for pair in visit.draft["fields"]])
     if formdata is not None:
@@ -104,26 +103,31 @@ def _posted_fields() -> list[list[str]]:
     return [[name, value] for name, value in request.form.items(multi=True) if name not in CONTROL_FIELDS]
 
 
+@bp.errorhandler(CSRFError)
+def _aged_form(exc: CSRFError) -> Any:
+    """A refused CSRF token on the checklist page (e.g. after logging in again): nothing was saved, and the
+    posted answers are shown again for the supervisor to send once more. Elsewhere: the usual error."""
+    if request.endpoint == "my_visits.post_visit" and getattr(current_user, "role", None) is Role.SUPERVISOR:
+        visit = _visit(request.view_args["uid"])
+        if visit.editable:
+            flash(_("This page had been open for a long time. Your answers are shown again: check them and press "
+                    "the button again (photos you had just chosen must be chosen again)."), "warning")
+            return _render(visit, _page_form(visit, formdata=request.form), 400)
+    return error_response(400, _("This form has expired or was sent from another page. Go back, reload it and send it again."))
+
+
 @bp.post("/visits/<uid>")
-@csrf.exempt
 @roles_required(Role.SUPERVISOR)
 def post_visit(uid: str) -> Any:
-    """The page without JavaScript: save the draft, add photos, remove one, or submit.
-
-    CSRF is checked here rather than before the request so that an aged-out token shows the answers again
-    instead of losing them (nothing is saved until the token is good).
-    """
+    """The page without JavaScript: save the draft, add photos, remove one, or submit (an aged-out CSRF token
+    shows the answers again instead of losing them: see :func:`_aged_form`)."""
     visit = _visit(uid)
-    if not visit.editable:
-        flash(_("This visit has already been submitted; it can no longer be changed."), "error")
-        return redirect(url_for(".visit", uid=uid))
     form = _page_form(visit, formdata=request.form)
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except CSRFValidationError:
-        flash(_("This page had been open for a long time. Your answers are shown again: check them and press the button "
-                "again (photos you had just chosen must be chosen again)."), "warning")
-        return _render(visit, form, 400)
+    if not visit.editable:
+        if request.form.get("action") == "submit":  # a repeat (double tap, reload): the same result again
+            return _submit(visit, form, request.form.get("submission_id", ""), None, json=False)
+        flash(str(services.not_editable(visit).message), "error")
+        return redirect(url_for(".visit", uid=uid))
     with photos.deleted_on_error() as stored:
         services.save_draft(db.session, current_user, visit, _posted_fields(), clock.now())
         problems = _store_posted_photos(visit, stored)
@@ -166,7 +170,7 @@ def _submit(visit: Visit, form: Any, submission_id: str, submitted_at: dt.dateti
             result = services.submit_visit(db.session, current_user, visit, submission_id, content, submitted_at)
             db.session.commit()
             break
-        except services.ContentInvalid as exc:
+        except rules.ContentInvalid as exc:
             db.session.rollback()
             return _refuse(visit, form, exc.fields, json)
         except services.SubmissionRace:

@@ -30,7 +30,7 @@ from surveyapp.checklists.definition import VisitType
 from surveyapp.checklists.models import ChecklistVersion
 from surveyapp.checklists.scoring import round_half_up
 from surveyapp.db import db
-from surveyapp.errors import ValidationError
+from surveyapp.errors import InvalidTransition, ValidationError
 from surveyapp.org.models import Hall, Unit
 from surveyapp.pagination import paginate
 from surveyapp.visits import evidence, planning, queries, services, validation
@@ -142,8 +142,8 @@ def _plan_from_form(form: PlanForm, visit: Visit | None) -> planning.Plan:
     return planning.Plan(hall, version, VisitType(form.type.data), supervisor, form.due_from.data, form.due_until.data)
 
 
-def _show_refusal(form: PlanForm, exc: ValidationError) -> None:
-    form.form_errors.extend(exc.errors or [str(exc.message)])
+def _show_refusal(form: PlanForm, exc: ValidationError | InvalidTransition) -> None:
+    form.form_errors.extend(getattr(exc, "errors", None) or [str(exc.message)])
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -189,7 +189,7 @@ def edit(uid: str) -> Any:
         try:
             expected = int(form.version.data) if str(form.version.data or "").isdigit() else None
             changed = planning.update_plan(db.session, current_user, visit, expected, _plan_from_form(form, visit))
-        except ValidationError as exc:
+        except (ValidationError, InvalidTransition) as exc:
             db.session.rollback()
             _show_refusal(form, exc)
         else:

@@ -116,3 +116,15 @@ def test_an_old_edit_form_is_refused_with_a_clear_message(client, login_en, org,
     assert page.status_code == 302  # a cancelled visit's plan can no longer change: back to its page
     response = client.post(f"/visits/{visit.uid}/cancel", data={"version": stale})
     assert response.status_code == 409 and "周静 changed this visit" in response.get_data(as_text=True)
+
+
+def test_a_started_visit_keeps_all_but_its_due_window(client, login_en, org, make_visit):
+    visit = make_visit(org["hall_n"], "unannounced", org["sup_n"], status="in_progress")
+    login_en(Role.MARKET)
+    form = {**plan_form(org["hall_n"], org["sup_city"]), "version": visit.version}
+    page = client.post(f"/visits/{visit.uid}/edit", data=form).get_data(as_text=True)
+    assert "only its due window may change now" in page
+    form = {**plan_form(org["hall_n"], org["sup_n"], days=(0, 20)), "version": visit.version}
+    assert client.post(f"/visits/{visit.uid}/edit", data=form).status_code == 302
+    db.session.refresh(visit)
+    assert visit.due_until == clock.today() + dt.timedelta(days=20) and visit.supervisor == org["sup_n"]

@@ -20,7 +20,7 @@ from surveyapp.errors import (
     PermissionDenied,
     ValidationError,
 )
-from surveyapp.visits import planning, services, validation
+from surveyapp.visits import planning, rules, services, validation
 from surveyapp.visits.content import Content
 from surveyapp.visits.models import Answer, VisitRevision, VisitStatus
 from tests.conftest import full_marks
@@ -98,7 +98,7 @@ def test_submission_scores_with_the_engine_and_keeps_answers_in_rows(setting):
     services.start_visit(db.session, setting["supervisor"], visit)
     sent = content(visit, answers={"appearance.uniform": "fail", "conduct.taboo": 1},
                    remarks={"appearance.uniform": "未佩戴工号牌"})
-    with pytest.raises(services.ContentInvalid) as refused:
+    with pytest.raises(rules.ContentInvalid) as refused:
         services.submit_visit(db.session, setting["supervisor"], visit, str(uuid.uuid4()), sent)
     # Evidence rules are enforced at the item: the uniform (on-fail) needs a photo, the taboo count (optional) not.
     assert refused.value.fields == {"appearance.uniform.photos": ["请拍照记录不符合的情况。"]}
@@ -130,7 +130,7 @@ def test_submission_rules_beyond_the_answers(setting, app):
     app.config["VISIT_IMPRESSION_MIN_LENGTH"] = 30
     sent = content(visit, scenario="", impression="还行", staff=("9999",),
                    visited_at=clock.now() + dt.timedelta(hours=2), answers={"record.staff-served": ["1001", "8888"]})
-    with pytest.raises(services.ContentInvalid) as refused:
+    with pytest.raises(rules.ContentInvalid) as refused:
         services.submit_visit(db.session, setting["supervisor"], visit, str(uuid.uuid4()), sent)
     assert set(refused.value.fields) == {"scenario", "impression", "staff", "visited_at", "record.staff-served"}
     assert len(refused.value.errors) == 5

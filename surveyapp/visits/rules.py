@@ -1,0 +1,131 @@
+"""The rules a submission must meet (beyond the checklist's own, which the scoring engine checks), reported
+by form field so the phone page can show each problem at its item."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from surveyapp import clock
+from surveyapp.checklists import scoring
+from surveyapp.checklists.definition import ItemKind
+from surveyapp.errors import ValidationError
+from surveyapp.org.models import Staff
+from surveyapp.visits import content as content_rules
+from surveyapp.visits.content import Content
+from surveyapp.visits.models import Visit
+
+#: How far a client's clock may run ahead of the server's before its times are not believed.
+CLOCK_SKEW = dt.timedelta(minutes=10)
+
+
+def setting(name: str, default: Any) -> Any:
+    """A visits setting from the app config (defaults in :mod:`surveyapp.config`)."""
+    return current_app.config.get(name, default) if has_app_context() else default
+
+
+class ContentInvalid(ValidationError):
+    """A submission that breaks the checklist's rules; ``fields`` maps each form field to its messages
+    (an item key for its answer, ``key.photos``, ``key.remark``, or ``staff``/``scenario``/``impression``/
+    ``visited_at``)."""
+
+    status = 422
+
+    def __init__(self, fields: dict[str, list[str]], errors: list[str]) -> None:
+        super().__init__(_("The visit was not submitted: correct the items marked."), errors=errors)
+        self.fields = fields
+
+
+def current_photos(visit: Visit) -> dict[str, list[str]]:
+    """The photos attached to the visit now, by item key (``""`` for the visit as a whole)."""
+    photos: dict[str, list[str]] = {}
+    for photo in visit.photos:
+        if photo.removed_at is None:
+            photos.setdefault(photo.item_key or "", []).append(photo.uid)
+    return photos
+
+
+def staff_answered(visit: Visit, answers: Mapping[str, object]) -> set[str]:
+    """Job numbers given as answers to the checklist's staff items (they count as staff served too)."""
+    definition = visit.checklist_version.definition
+    numbers: set[str] = set()
+    for key, value in answers.items():
+        item = definition.item(key)
+        if item is not None and item.kind is ItemKind.STAFF and isinstance(value, list):
+            numbers.update(value)
+    return numbers
+
+
+def hall_staff(session: Session, visit: Visit) -> dict[str, Staff]:
+    """The hall's staff by job number (the only job numbers a visit may name)."""
+    return {s.job_number: s for s in session.scalars(sa.select(Staff).where(Staff.hall_id == visit.hall_id))}
+
+
+def check_content(session: Session, visit: Visit, content: Content, photos: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """Every problem with submitting ``content`` for ``visit``, by form field (empty: all is well).
+
+    The checklist's rules come from the scoring engine (legal and complete answers); on top: the evidence
+    rules (a photo where the item asks), remarks on asked items only, job numbers of this hall's staff, a
+    scenario on mystery visits, an overall impression of the configured length, and a visit time not in the future.
+    """
+    definition = visit.checklist_version.definition
+    hall_type = visit.hall.type
+    fields: dict[str, list[str]] = {}
+
+    def add(name: str, message: object) -> None:
+        fields.setdefault(name, []).append(str(message))
+
+    for problem in scoring.validate_answers(definition, visit.type, hall_type, content.answers, complete=True):
+        add(problem.key, problem.message)
+    staff = hall_staff(session, visit)
+    for item in scoring.applicable_items(definition, visit.type, hall_type):
+        value = content.answers.get(item.key)
+        if value is None or item.key in fields:
+            continue
+        if item.kind is ItemKind.STAFF:
+            for number in value if isinstance(value, list) else []:
+                if number not in staff:
+                    add(item.key, _("%(number)s is not a job number of this hall's staff.", number=number))
+        if scoring.needs_evidence(item, value) and not photos.get(item.key) and content.evidence != content_rules.PAPER:
+            add(f"{item.key}.photos", _("This item needs a photo.") if item.evidence.value == "required"
+                else _("Add a photo of what failed."))
+    for key, remark in content.remarks.items():
+        item = definition.item(key)
+        if item is None or not item.applies(visit.type, hall_type):
+            add(f"{key}.remark", _("this checklist has no such item"))
+        elif len(remark) > content_rules.MAX_REMARK:
+            add(f"{key}.remark", _("At most %(n)d characters.", n=content_rules.MAX_REMARK))
+    for number in content.staff:
+        if number not in staff:
+            add("staff", _("%(number)s is not a job number of this hall's staff.", number=number))
+    scenario = (content.scenario or "").strip()
+    if len(scenario) > content_rules.MAX_SCENARIO:
+        add("scenario", _("At most %(n)d characters.", n=content_rules.MAX_SCENARIO))
+    elif not scenario and visit.confidential:
+        add("scenario", _("Say what you did in the hall as a customer."))
+    impression = (content.impression or "").strip()
+    least = int(setting("VISIT_IMPRESSION_MIN_LENGTH", 20))
+    if len(impression) < least:
+        add("impression", _("Write at least %(n)d characters about your overall impression.", n=least))
+    elif len(impression) > content_rules.MAX_IMPRESSION:
+        add("impression", _("At most %(n)d characters.", n=content_rules.MAX_IMPRESSION))
+    if content.visited_at.tzinfo is None or content.visited_at > clock.now() + CLOCK_SKEW:
+        add("visited_at", _("The visit time cannot be in the future."))
+    return fields
+
+
+def problem_list(visit: Visit, fields: Mapping[str, list[str]]) -> list[str]:
+    definition = visit.checklist_version.definition
+    names = {"staff": _("Staff served"), "scenario": _("Scenario"), "impression": _("Overall impression"),
+             "visited_at": _("Visit time")}
+    out = []
+    for name, messages in fields.items():
+        item = definition.item(name) or definition.item(name.rsplit(".", 1)[0])
+        label = f"{item.position}. {item.text}" if item is not None else str(names.get(name, name))
+        out.extend(f"{label}: {m}" for m in messages)
+    return out
