@@ -91,6 +91,22 @@ class MonthSettings:
                 "checklists": {t.value: v.id for t, v in self.checklists.items()}}
 
 
+def default_settings(session: Session, period: str, unit: Unit | None = None,
+                     counts: Mapping[VisitType, int] | None = None, windows: int | None = None,
+                     seed: int | None = None) -> MonthSettings:
+    """Settings from the app's defaults where not given: counts ``VISIT_PLAN_COUNTS``, windows
+    ``VISIT_PLAN_WINDOWS``, for each kind the newest version of the first checklist (by id) allowing it,
+    and the month's own first draw."""
+    checklists = {t: versions[0] for t in autoplan.CHANNELS if (versions := queries.newest_versions(session, t))}
+    return MonthSettings(period, unit, dict(counts or default_counts()), checklists,
+                         windows or int(setting("VISIT_PLAN_WINDOWS", 4)), first_draw(period) if seed is None else seed)
+
+
+def first_draw(period: str) -> int:
+    """The seed of a month's first proposal: asking twice for the same month gives the same proposal."""
+    return int(period.replace("-", "")) if parse_period(period) else 0
+
+
 def check_settings(session: Session, settings: MonthSettings) -> list[str]:
     """Every reason the planner cannot run with ``settings`` (an empty list: it can)."""
     problems = []
@@ -360,14 +376,17 @@ def save(session: Session, actor: User | None, proposal: PlanProposal, expected_
         .options(contains_eager(PlanProposalItem.hall), joinedload(PlanProposalItem.supervisor),
                  joinedload(PlanProposalItem.checklist_version))
         .order_by(Hall.code, PlanProposalItem.type, PlanProposalItem.due_from, PlanProposalItem.id)).all()
-    for item in items:
-        plan = planning.Plan(item.hall, item.checklist_version, item.type, item.supervisor, item.due_from, item.due_until)
-        try:
-            item.visit = planning.plan_visit(session, actor, plan)
-        except ValidationError as refused:
-            problems.extend(f"{item.hall.code} {visit_type_label(item.type)}: {e}" for e in refused.errors)
-            continue
-        visits.append(item.visit)
+    # plan_visit flushes each visit itself; its rule checks need not flush the one before again.
+    with session.no_autoflush:
+        for item in items:
+            plan = planning.Plan(item.hall, item.checklist_version, item.type, item.supervisor, item.due_from,
+                                 item.due_until)
+            try:
+                item.visit = planning.plan_visit(session, actor, plan)
+            except ValidationError as refused:
+                problems.extend(f"{item.hall.code} {visit_type_label(item.type)}: {e}" for e in refused.errors)
+                continue
+            visits.append(item.visit)
     if problems:
         listed = problems[:MAX_LISTED] + ([_("… and %(n)d more problems.", n=len(problems) - MAX_LISTED)]
                                           if len(problems) > MAX_LISTED else [])

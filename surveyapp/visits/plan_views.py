@@ -43,19 +43,14 @@ def _choices(form: MonthPlanForm) -> None:
                                               for v in queries.newest_versions(db.session, visit_type)]
 
 
-def _settings(form: MonthPlanForm, seed: int | None = None) -> month_plan.MonthSettings:
+def _settings(form: MonthPlanForm) -> month_plan.MonthSettings:
     versions = {v.id: v for t in autoplan.CHANNELS for v in queries.newest_versions(db.session, t)}
     counts = {t: form.count(t) for t in autoplan.CHANNELS}
     checklists = {t: versions[form.checklist(t).data] for t in autoplan.CHANNELS
                   if counts[t] and form.checklist(t).data in versions}
     period = form.month.data
     return month_plan.MonthSettings(period, db.session.get(Unit, form.unit.data) if form.unit.data else None, counts,
-                                    checklists, form.windows.data, seed if seed is not None else _seed(period))
-
-
-def _seed(period: str) -> int:
-    """The first draw of a month: the same month asked twice gives the same proposal."""
-    return int(period.replace("-", ""))
+                                    checklists, form.windows.data, month_plan.first_draw(period))
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from surveyapp.audit.models import AuditEntry
 from surveyapp.checklists.definition import VisitType
@@ -155,7 +156,7 @@ def test_a_proposal_made_before_other_plans_of_its_month_is_refused(app, plannin
     db.session.commit()
     december = month_plan.month_days("2026-12")
     make_visit(org["halls"][3], "announced", org["inspector_n"], status="planned", due=(december[0], december[0]))
-    with pytest.raises(Conflict, match="were planned or cancelled since this proposal was made"):
+    with force_locale("en"), pytest.raises(Conflict, match="were planned or cancelled since this proposal was made"):
         month_plan.save(db.session, org["market"], proposal, proposal.version)
     db.session.rollback()
     assert len(visits()) == 1
