@@ -100,4 +100,5 @@ BLUEPRINT_MODULES = (
     "visits.plan_views",
     "visits.calendar_views",
     "visits.import_views",
+    "assessment.views",
 )

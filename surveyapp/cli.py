@@ -55,6 +55,11 @@ def init_app(app: Flask) -> None:
         module, attribute = spec.split(":")
         app.cli.add_command(getattr(import_module(module), attribute))
 
+    from surveyapp.assessment.cli import assess_command, policy_group
+
+    app.cli.add_command(policy_group)
+    app.cli.add_command(assess_command)
+
 
 def main() -> None:
     """The ``surveyapp`` console script: the Flask CLI bound to this app."""

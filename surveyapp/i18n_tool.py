@@ -101,6 +101,13 @@ def _messages(catalog: Catalog) -> dict[object, object]:
     return {_hashable(m.id): _hashable(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
 
 
+def _mo_matches(mo: Path, catalog: Catalog) -> bool:
+    if not mo.exists():
+        return False
+    with mo.open("rb") as f:
+        return _messages(read_mo(f)) == _messages(catalog)
+
+
 def _without_dates(po: bytes) -> bytes:
     return b"\n".join(line for line in po.splitlines() if b"-Date:" not in line)
 
@@ -117,6 +124,7 @@ def update() -> None:
             # Rewrite only what really changed: the header dates alone would churn every catalog.
             if not path.exists() or _without_dates(path.read_bytes()) != _without_dates(po):
                 path.write_bytes(po)
+            if not _mo_matches(path.with_suffix(".mo"), catalog):
                 path.with_suffix(".mo").write_bytes(_mo_bytes(catalog))
             missing = [m.id for m in catalog if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string)))]
             print(f"{path.relative_to(PACKAGE_DIR.parent)}: {len(catalog)} messages, {len(missing)} untranslated")

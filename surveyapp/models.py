@@ -13,3 +13,6 @@ __all__ += ["Answer", "Photo", "Visit", "VisitEvent", "VisitRevision"]
 from surveyapp.visits.plan_models import PlanProposal, PlanProposalItem
 
 __all__ += ["PlanProposal", "PlanProposalItem"]
+from surveyapp.assessment.models import PolicyVersion
+
+__all__ += ["PolicyVersion"]

@@ -376,7 +376,7 @@ def send_photo(key: str, *, download_name: str | None = None, thumbnail: bool = 
         etag=f"{key}-t" if thumbnail else key, conditional=True,
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox; frame-ancestors 'none'"
     response.headers["Cache-Control"] = "private, max-age=604800, immutable"
     return response
 

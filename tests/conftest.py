@@ -543,3 +543,61 @@ def make_photo(app: Flask) -> Callable[..., Any]:
         return photo
 
     return make
+
+
+# --- assessment ------------------------------------------------------------------------------------
+
+#: A checklist whose visit score is simply the answer to ``main.score`` (0..100) when ``main.safety`` is
+#: ``na``; ``main.safety`` = ``fail`` is a red line. For tests that need visits of a given score.
+SCORE_CHECKLIST = '''
+[form]
+id = "score-test"
+version = 1
+title = "评分测试表"
+title_en = "Scoring test form"
+visit_types = ["announced", "unannounced", "supervisor"]
+
+[[section]]
+id = "main"
+title = "综合"
+title_en = "Overall"
+
+[[section.item]]
+id = "score"
+text = "综合得分"
+text_en = "Overall score"
+kind = "scale"
+points = 100
+
+[[section.item]]
+id = "safety"
+text = "存在安全隐患"
+text_en = "Safety hazard"
+kind = "check"
+points = 1
+redline = true
+'''
+
+
+@pytest.fixture
+def make_scored_visit(make_visit: Callable[..., Any], make_checklist: Callable[..., Any],
+                      make_user: Callable[..., User]) -> Callable[..., Any]:
+    """A validated visit of ``channel`` to ``hall`` scoring ``score`` (0..100) at ``visited_at`` (aware; default
+    now), or a red-line visit (score 0) with ``redline=True``; ``answers`` overrides (e.g. ``{"main.score": "na"}``).
+    Users are made once per unit and without passwords, so many visits stay quick."""
+    checklist: list[Any] = []
+    people: dict[Any, User] = {}
+
+    def make(hall: Hall, channel: str = "unannounced", score: int = 100, redline: bool = False,
+             visited_at: Any = None, answers: dict[str, object] | None = None, status: str = "validated") -> Any:
+        if not checklist:
+            checklist.append(make_checklist("score-test", source=SCORE_CHECKLIST))
+        if "market" not in people:
+            people["market"] = make_user(Role.MARKET, password=None)
+        if hall.unit_id not in people:
+            people[hall.unit_id] = make_user(Role.SUPERVISOR, password=None, units=[hall.unit])
+        given = {"main.score": score, "main.safety": "fail" if redline else "na", **(answers or {})}
+        return make_visit(hall=hall, type=channel, checklist=checklist[0], answers=given, visited_at=visited_at,
+                          supervisor=people[hall.unit_id], market=people["market"], status=status)
+
+    return make

@@ -117,6 +117,14 @@ EXPECT: dict[str, list[Rule]] = {
     "visit_plan.again": [only("POST", (M,), 400)],
     "visit_calendar.calendar": [only("GET", (M,))],
     "visit_import.upload": [only("GET", (M,)), only("POST", (M,), 400)],
+    # assessment: the market department's; admin runs accounts and org, not the business (least privilege)
+    "assessment.results": [only("GET", (M,))],
+    "assessment.results_xlsx": [only("GET", (M,))],
+    "assessment.policy": [only("GET", (M,))],
+    "assessment.policy_version": [only("GET", (M,))],
+    "assessment.policy_export": [only("GET", (M,))],
+    "assessment.policy_history": [only("GET", (M,))],
+    "assessment.policy_edit": [only("GET", (M,)), only("POST", (M,), 400)],
 }
 
 
@@ -133,6 +141,7 @@ def url_values(make_hall, make_unit, make_user, make_staff, make_checklist, make
     visit = make_visit(visit.hall, "unannounced", visit.supervisor, status="submitted")
     values["uid"] = visit.uid
     values["proposal"] = _proposal(checklist).uid
+    values["number"] = 1  # assessment policy version 1: the built-in default
 
     def for_rule(rule: Any) -> dict[str, Any]:
         missing = set(rule.arguments) - set(values)

@@ -1,7 +1,7 @@
 """plan proposals: the automatic month plan kept for review
 
-Revision ID: 0004_plan_proposals
-Revises: 0003_visits
+Revision ID: 0005_plan_proposals
+Revises: 0004_assessment
 Create Date: 2026-11-27 05:01:21.151523
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import surveyapp.db
 
-revision = '0004_plan_proposals'
-down_revision = '0003_visits'
+revision = '0005_plan_proposals'
+down_revision = '0004_assessment'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,46 @@
+"""The assessment policy's versions: every change is a new row; the newest is the policy in force."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveyapp.assessment.policy import Policy
+from surveyapp.auth.models import User
+from surveyapp.db import Model
+
+
+class PolicyVersion(Model):
+    """One version of the assessment policy, never changed once written (notices refer to it)."""
+
+    __tablename__ = "policy_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: 1, 2, ...; unique, so two people saving at once cannot both write the same version.
+    number: Mapped[int] = mapped_column(unique=True)
+    #: The policy as data (:meth:`Policy.to_json`).
+    content: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[dt.datetime]
+    #: ``None`` for the system (the built-in default) and the command line.
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    #: ``default`` (built in), ``page`` (the edit page) or ``file`` (``flask policy load``).
+    source: Mapped[str] = mapped_column(sa.String(20))
+    #: The file's name for ``file``.
+    source_name: Mapped[str | None] = mapped_column(sa.String(255))
+    #: Why it changed, as its author said.
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def policy(self) -> Policy:
+        """The content as a :class:`Policy` (parsed once per loaded object; a version never changes)."""
+        cached = self.__dict__.get("_policy")
+        if cached is None:
+            cached = self.__dict__["_policy"] = Policy.from_json(self.content)
+        return cached
+
+    def __repr__(self) -> str:
+        return f"<PolicyVersion {self.number}>"
