@@ -97,5 +97,8 @@ BLUEPRINT_MODULES = (
     "visits.views",
     "visits.supervisor_views",
     "visits.hall_views",
+    "visits.plan_views",
+    "visits.calendar_views",
+    "visits.import_views",
     "assessment.views",
 )
