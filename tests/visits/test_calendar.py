@@ -38,7 +38,7 @@ def november(planning_org, make_visit):
 
 def cell(page: str, day: str) -> str:
     """The calendar cell of ``day`` (YYYY-MM-DD)."""
-    match = re.search(rf'<li class="cal-day[^"]*" data-day="{day}">(.*?)</li>\s*(?=<li class="cal-day|</ol>)', page, re.S)
+    match = re.search(rf'<li class="cal-day[^"]*" data-day="{day}">(.*?)</li>\s*(?=<li class="cal-day|</ol>)', page, re.DOTALL)
     assert match, day
     return match.group(1)
 

@@ -38,7 +38,7 @@ def paper_records(org: dict[str, Any], count: int, seed: int = 7) -> list[dict[s
     for n in range(count):
         kind = KINDS[n % 3]
         hall = rng.choice(org["halls"])
-        supervisor = next((s for s in people[kind] if any(u in _chain(hall.unit) for u in s.units)))
+        supervisor = next(s for s in people[kind] if any(u in _chain(hall.unit) for u in s.units))
         version = org["social"] if kind == "supervisor" else org["etiquette"]
         answers: dict[str, Any] = full_marks(version, kind, hall.type.value, [hall.staff[0].job_number])
         remarks = {}

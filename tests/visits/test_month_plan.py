@@ -112,7 +112,7 @@ def test_adjusting_a_single_assignment(client, login_en, planning_org):
     other = planning_org["social_n"] if item.supervisor != planning_org["social_n"] else planning_org["inspector_city"]
     page = client.get(f"/visits/plan-month/{proposal.uid}").get_data(as_text=True)
     assert f'name="sup-{item.id}"' in page
-    options = re.search(rf'name="sup-{item.id}".*?</select>', page, re.S).group(0)
+    options = re.search(rf'name="sup-{item.id}".*?</select>', page, re.DOTALL).group(0)
     assert "北区督导" in options and "市督导" in options and "北区社会监督员" in options
     assert "南区社会监督员" not in options  # does not cover the north
 
