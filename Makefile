@@ -42,8 +42,7 @@ $(INSTANCE)/config.py:
 
 run: $(VENV)/.installed system-deps $(INSTANCE)/config.py
 	$(FLASK) db upgrade
-	@# foundation: `forms load` comes with the checklists capability; run it once that command exists.
-	@if $(FLASK) --help 2>/dev/null | grep -qE '^  forms( |$$)'; then $(FLASK) forms load; fi
+	$(FLASK) forms load
 	$(FLASK) demo load
 	@echo ""
 	@echo "  surveyapp is starting at http://$(HOST):$(PORT)"

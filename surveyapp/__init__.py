@@ -97,6 +97,9 @@ BLUEPRINT_MODULES = (
     "visits.views",
     "visits.supervisor_views",
     "visits.hall_views",
+    "visits.plan_views",
+    "visits.calendar_views",
+    "visits.import_views",
     "assessment.views",
     "notices.views",
 )

@@ -98,12 +98,16 @@ class RowErrors:
     def __bool__(self) -> bool:
         return bool(self.items)
 
+    def line(self, number: int, message: str) -> str:
+        """How one problem is listed."""
+        return _("Row %(row)d: %(error)s", row=number, error=message)
+
     def raise_if_any(self) -> None:
         """:raise ValidationError: listing "Row 12: ..." for each problem, in row order."""
         if not self.items:
             return
         items = sorted(self.items, key=lambda item: item[0])
-        lines = [_("Row %(row)d: %(error)s", row=n, error=message) for n, message in items[:MAX_LISTED_ERRORS]]
+        lines = [self.line(n, message) for n, message in items[:MAX_LISTED_ERRORS]]
         if len(items) > MAX_LISTED_ERRORS:
             lines.append(_("… and %(n)d more problems.", n=len(items) - MAX_LISTED_ERRORS))
         raise ValidationError(

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
+from flask_babel import force_locale
 
 from surveyapp import migrate
 
@@ -43,21 +44,59 @@ COMMAND_GROUPS = (
     "surveyapp.org.cli:org_group",
     "surveyapp.checklists.cli:forms_group",
     "surveyapp.demo.cli:demo_group",
+    "surveyapp.visits.cli:visits_group",
 )
+
+
+#: Commands that do not touch the database (they run before it exists).
+NO_SCHEMA = frozenset({"forms check"})
+
+
+def needs_schema(command: click.Command, path: str = "") -> click.Command:
+    """Make ``command`` (for a group: each of its commands but those in :data:`NO_SCHEMA`) refuse to run,
+    with one clear line instead of a database traceback, while the database is not at this code's newest
+    migration."""
+    path = f"{path} {command.name}".strip()
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            needs_schema(sub, path)
+        return command
+    if path in NO_SCHEMA:
+        return command
+    invoke = command.invoke
+
+    def checked(ctx: click.Context) -> object:
+        app = ctx.ensure_object(ScriptInfo).load_app()
+        asked = next((c.params["lang"] for c in (ctx, *_parents(ctx)) if c.params.get("lang")), None)
+        languages = app.config["LANGUAGES"]
+        with app.app_context(), force_locale(asked if asked in languages else languages[0]):
+            problem = migrate.schema_problem(app)
+        if problem:
+            raise click.ClickException(problem)
+        return invoke(ctx)
+
+    command.invoke = checked  # type: ignore[method-assign]
+    return command
+
+
+def _parents(ctx: click.Context) -> list[click.Context]:
+    out = []
+    while ctx.parent is not None:
+        ctx = ctx.parent
+        out.append(ctx)
+    return out
 
 
 def init_app(app: Flask) -> None:
     from importlib import import_module
 
-    app.cli.add_command(db_group)
-    for spec in COMMAND_GROUPS:
-        module, attribute = spec.split(":")
-        app.cli.add_command(getattr(import_module(module), attribute))
-
     from surveyapp.assessment.cli import assess_command, policy_group
 
-    app.cli.add_command(policy_group)
-    app.cli.add_command(assess_command)
+    app.cli.add_command(db_group)
+    commands = [getattr(import_module(module), attribute)
+                for module, attribute in (spec.split(":") for spec in COMMAND_GROUPS)]
+    for command in (*commands, policy_group, assess_command):
+        app.cli.add_command(needs_schema(command))
 
 
 def main() -> None:

@@ -12,8 +12,8 @@ def now() -> dt.datetime:
     frozen = current_app.config.get("FROZEN_NOW") if has_app_context() else None
     if frozen:
         value = frozen if isinstance(frozen, dt.datetime) else dt.datetime.fromisoformat(frozen)
-        return value.astimezone(dt.timezone.utc)
-    return dt.datetime.now(dt.timezone.utc)
+        return value.astimezone(dt.UTC)
+    return dt.datetime.now(dt.UTC)
 
 
 def company_tz() -> ZoneInfo:

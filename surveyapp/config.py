@@ -69,6 +69,15 @@ VISIT_SCENARIOS = (
     ("其他", "Other"),
 )
 
+# --- visits: the automatic month plan -------------------------------------------------------------------
+
+#: Visits of each kind every active hall gets in a month by default (the planning page may change them
+#: for each plan): announced inspections, unannounced visits, social-supervisor visits.
+VISIT_PLAN_COUNTS = {"announced": 1, "unannounced": 1, "supervisor": 1}
+
+#: How many due windows a month is cut into; a hall's visits fall into different windows.
+VISIT_PLAN_WINDOWS = 4
+
 # --- notices ------------------------------------------------------------------------------------------
 
 #: The company named in the header of every notice and letter, and who signs notices

@@ -34,3 +34,23 @@ def current_revision(app: Flask) -> str | None:
 
     with app.app_context(), db.engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision(app: Flask) -> str | None:
+    """The newest migration this code ships."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config(app)).get_current_head()
+
+
+def schema_problem(app: Flask) -> str | None:
+    """Why the database cannot serve this code (not created, or older than the code), or None when it can."""
+    from flask_babel import gettext as _
+
+    current, head = current_revision(app), head_revision(app)
+    if current == head:
+        return None
+    if current is None:
+        return _("The database has no tables yet: run `flask db upgrade` first.")
+    return _("The database is at revision %(current)s but this version of surveyapp needs %(head)s: "
+             "run `flask db upgrade` first.", current=current, head=head)

@@ -10,6 +10,9 @@ __all__ += ["Checklist", "ChecklistItem", "ChecklistVersion"]
 from surveyapp.visits.models import Answer, Photo, Visit, VisitEvent, VisitRevision
 
 __all__ += ["Answer", "Photo", "Visit", "VisitEvent", "VisitRevision"]
+from surveyapp.visits.plan_models import PlanProposal, PlanProposalItem
+
+__all__ += ["PlanProposal", "PlanProposalItem"]
 from surveyapp.assessment.models import PolicyVersion
 
 __all__ += ["PolicyVersion"]

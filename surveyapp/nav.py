@@ -35,10 +35,30 @@ def entries_for(user: Any) -> list[NavEntry]:
     return [e for e in _entries if user.role in e.roles]
 
 
+def current(entries: list[NavEntry], endpoint: str | None, path: str = "") -> str | None:
+    """The one entry shown as the current page: the entry of ``endpoint`` itself; else the entry whose URL
+    is the longest start of ``path`` (a policy version belongs to "Policy", a visit to "Visits"); else the
+    first entry of the same blueprint."""
+    from flask import url_for
+
+    if not endpoint:
+        return None
+    if any(e.endpoint == endpoint for e in entries):
+        return endpoint
+    under = [(len(url), e.endpoint) for e in entries
+             if (url := url_for(e.endpoint)) != "/" and path.startswith(url.rstrip("/") + "/")]
+    if under:
+        return max(under)[1]
+    return next((e.endpoint for e in entries if endpoint.startswith(e.prefix)), None)
+
+
 def init_app(app: Any) -> None:
-    """Make the current user's menu available to every template as ``nav_entries``."""
+    """Make the current user's menu available to every template as ``nav_entries`` (``nav_current``: the
+    endpoint of the entry to mark as the current page)."""
+    from flask import has_request_context, request
     from flask_login import current_user
 
     @app.context_processor
     def inject_nav() -> dict[str, Any]:
-        return {"nav_entries": entries_for(current_user)}
+        entries = entries_for(current_user)
+        return {"nav_entries": entries, "nav_current": current(entries, request.endpoint, request.path) if has_request_context() else None}

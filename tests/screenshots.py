@@ -4,6 +4,7 @@ Serves the app with the demo data from a temporary instance folder and drives De
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import tempfile
@@ -27,9 +28,11 @@ def main() -> None:
     os.environ["SURVEYAPP_INSTANCE_PATH"] = folder
     app = create_app({"DEMO": True, "SECRET_KEY": "screenshots"})
     runner = app.test_cli_runner()
-    for args in (["db", "upgrade"], ["demo", "load"]):
-        result = runner.invoke(args=args)
-        assert result.exit_code == 0, result.output
+    with app.app_context():  # as `flask` gives every command
+        for args in (["db", "upgrade"], ["forms", "load"], ["demo", "load"]):
+            result = runner.invoke(args=args)
+            assert result.exit_code == 0, result.output
+        previous, following = _months()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
@@ -60,6 +63,13 @@ def main() -> None:
         page.set_input_files("input[type=file]", str(bad))
         page.click("button.primary")
         page.screenshot(path=OUT / "import-errors.png")
+        page.goto(f"/visits/calendar/?month={following}")
+        page.screenshot(path=OUT / "calendar.png")
+        page.goto("/visits/queue")
+        page.click("table a[href^='/visits/']")
+        page.screenshot(path=OUT / "validation.png", full_page=False)
+        page.goto(f"/assessment/results?period={previous}")
+        page.screenshot(path=OUT / "results.png")
         admin = session("admin")
         admin.goto("/audit/")
         admin.screenshot(path=OUT / "audit.png")
@@ -69,6 +79,15 @@ def main() -> None:
         browser.close()
     server.shutdown()
     print("\n".join(str(p) for p in sorted(OUT.glob("*.png"))))
+
+
+def _months() -> tuple[str, str]:
+    """The previous month (assessed in the demo) and the next (planned in the demo)."""
+    from surveyapp import clock
+    from surveyapp.visits.month_plan import next_period
+
+    today = clock.today()
+    return f"{today.replace(day=1) - dt.timedelta(days=1):%Y-%m}", next_period(today)
 
 
 if __name__ == "__main__":

@@ -108,6 +108,15 @@ EXPECT: dict[str, list[Rule]] = {
     "my_visits.csrf_token": [only("GET", (S,))],
     "hall_visits.index": [only("GET", (H,))],
     "hall_visits.detail": [only("GET", (H,), 404)],
+    # visits planning: the month plan (``proposal`` an open one), the calendar, the results import
+    "visit_plan.month": [only("GET", (M,)), only("POST", (M,), 400)],
+    "visit_plan.review": [only("GET", (M,))],
+    "visit_plan.adjust": [only("POST", (M,), 400)],
+    "visit_plan.save": [only("POST", (M,), 400)],
+    "visit_plan.discard": [only("POST", (M,), 400)],
+    "visit_plan.again": [only("POST", (M,), 400)],
+    "visit_calendar.calendar": [only("GET", (M,))],
+    "visit_import.upload": [only("GET", (M,)), only("POST", (M,), 400)],
     # assessment: the market department's; admin runs accounts and org, not the business (least privilege)
     "assessment.results": [only("GET", (M,))],
     "assessment.results_xlsx": [only("GET", (M,))],
@@ -143,6 +152,7 @@ def url_values(make_hall, make_unit, make_user, make_staff, make_checklist, make
     values["photo"] = make_photo(visit, "appearance.uniform").uid
     visit = make_visit(visit.hall, "unannounced", visit.supervisor, status="submitted")
     values["uid"] = visit.uid
+    values["proposal"] = _proposal(checklist).uid
     values["number"] = 1  # assessment policy version 1: the built-in default
     values.update(_published_notice())
 
@@ -164,6 +174,19 @@ def _published_notice() -> dict[str, Any]:
     revision = notices.publish(db.session, None, notice, None)
     db.session.commit()
     return {"period": period, "revision_id": revision.id}
+
+
+def _proposal(checklist: Any) -> Any:
+    """An open month plan proposal for next month."""
+    from surveyapp import clock
+    from surveyapp.checklists.definition import VisitType
+    from surveyapp.visits import month_plan
+
+    settings = month_plan.MonthSettings(month_plan.next_period(clock.today()), None, {VisitType.UNANNOUNCED: 1},
+                                        {VisitType.UNANNOUNCED: checklist})
+    proposal = month_plan.propose(db.session, None, settings)
+    db.session.commit()
+    return proposal
 
 
 #: Tables a request may write to without changing data: the session's last-seen time, login attempts.

@@ -29,7 +29,7 @@ def _date(text: str) -> dt.date | None:
 
 def _start_of(day: dt.date) -> dt.datetime:
     """Midnight of a company-local day, in UTC."""
-    return dt.datetime.combine(day, dt.time(), tzinfo=clock.company_tz()).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(), tzinfo=clock.company_tz()).astimezone(dt.UTC)
 
 
 @bp.get("/")

@@ -89,12 +89,15 @@ def users() -> list[DemoUser]:
         DemoUser("admin", "系统管理员", "admin"),
         DemoUser("market1", "刘敏（市场部）", "market"),
         DemoUser("market2", "周静（市场部）", "market"),
-        DemoUser("sup01", "王建国", "supervisor", units=("JZ01",)),
-        DemoUser("sup02", "李红", "supervisor", units=("JZ02", "JZ03")),
-        DemoUser("sup03", "赵志刚（社会监督员）", "supervisor", units=("JZ01", "JZ02"), external=True),
-        DemoUser("sup04", "孙丽萍（社会监督员）", "supervisor", units=("JZ03",), external=True),
-        DemoUser("sup05", "陈晓东（社会监督员）", "supervisor", units=("JZ04",), external=True),
-        DemoUser("sup06", "黄梅（社会监督员）", "supervisor", units=("JZ04", "JZ05"), external=True),
+        # The market department's two inspectors and two social supervisors cover the whole company, the other
+        # two social supervisors three neighbouring branches each: every hall has an inspector and two social
+        # supervisors, so a month plan evens out the loads without sending anyone to the same hall twice.
+        DemoUser("sup01", "王建国", "supervisor", units=(COMPANY[0],)),
+        DemoUser("sup02", "李红", "supervisor", units=(COMPANY[0],)),
+        DemoUser("sup03", "赵志刚（社会监督员）", "supervisor", units=(COMPANY[0],), external=True),
+        DemoUser("sup04", "孙丽萍（社会监督员）", "supervisor", units=(COMPANY[0],), external=True),
+        DemoUser("sup05", "陈晓东（社会监督员）", "supervisor", units=("JZ01", "JZ02", "JZ03"), external=True),
+        DemoUser("sup06", "黄梅（社会监督员）", "supervisor", units=("JZ03", "JZ04", "JZ05"), external=True),
     ]
     rng = random.Random(7)
     all_halls = halls()

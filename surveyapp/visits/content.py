@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+#: ``Content.evidence`` of a paper record: its photo evidence is kept on paper, not attached.
+PAPER = "paper"
 #: Longest remark per item, overall impression and scenario accepted.
 MAX_REMARK = 1000
 MAX_IMPRESSION = 4000
@@ -28,6 +30,8 @@ class Content:
     staff: Sequence[str] = ()
     scenario: str | None = None
     impression: str | None = None
+    #: Where photo evidence is kept instead of being attached: ``"paper"`` for paper records (imports).
+    evidence: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The canonical form: sorted, blank values dropped, time in UTC to the second."""
@@ -38,7 +42,7 @@ class Content:
             "scenario": (self.scenario or "").strip() or None,
             "impression": (self.impression or "").strip() or None,
             "visited_at": self.visited_at.astimezone(dt.UTC).replace(microsecond=0).isoformat(),
-        }
+        } | ({"evidence": self.evidence} if self.evidence else {})
 
     def sha256(self) -> str:
         """Hex SHA-256 of the canonical JSON: equal for the same content however it was sent."""
@@ -50,7 +54,8 @@ class Content:
         """Read back :meth:`to_json` output (e.g. a stored revision)."""
         return cls(answers=dict(data["answers"]), remarks=dict(data.get("remarks") or {}),
                    staff=tuple(data.get("staff") or ()), scenario=data.get("scenario"),
-                   impression=data.get("impression"), visited_at=dt.datetime.fromisoformat(data["visited_at"]))
+                   impression=data.get("impression"), evidence=data.get("evidence"),
+                   visited_at=dt.datetime.fromisoformat(data["visited_at"]))
 
 
 def period_of(moment: dt.datetime | dt.date, zone: ZoneInfo) -> str:

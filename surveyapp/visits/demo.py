@@ -202,3 +202,8 @@ def _fate(month: dt.date, this_month: dt.date, today: dt.date, rng: random.Rando
         status = rng.choices(("validated", "submitted", "returned", "in_progress", "planned"), (45, 15, 5, 10, 25))[0]
     moment = dt.datetime.combine(month.replace(day=day), dt.time(rng.randrange(9, 17), rng.randrange(0, 60)), zone)
     return status, moment
+
+
+# The next month's automatic plan is a loader of its own (surveyapp.visits.plan_demo), registered here
+# because ``flask demo load`` discovers one ``demo`` module per capability.
+from surveyapp.visits import plan_demo  # noqa: F401

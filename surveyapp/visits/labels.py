@@ -25,7 +25,7 @@ STATUS_TONE = {
 EVENT = {
     "plan": _l("Planned"), "update": _l("Plan changed"), "start": _l("Started"), "submit": _l("Submitted"),
     "return": _l("Returned for correction"), "approve": _l("Validated"), "reject": _l("Rejected"),
-    "cancel": _l("Cancelled"), "release": _l("Released to the hall"),
+    "cancel": _l("Cancelled"), "release": _l("Released to the hall"), "import": _l("Imported from a file"),
 }
 
 

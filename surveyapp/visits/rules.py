@@ -91,7 +91,7 @@ def check_content(session: Session, visit: Visit, content: Content, photos: Mapp
             for number in value if isinstance(value, list) else []:
                 if number not in staff:
                     add(item.key, _("%(number)s is not a job number of this hall's staff.", number=number))
-        if scoring.needs_evidence(item, value) and not photos.get(item.key):
+        if scoring.needs_evidence(item, value) and not photos.get(item.key) and content.evidence != content_rules.PAPER:
             add(f"{item.key}.photos", _("This item needs a photo.") if item.evidence.value == "required"
                 else _("Add a photo of what failed."))
     for key, remark in content.remarks.items():

@@ -32,6 +32,15 @@ def test_each_role_lands_on_its_home_page(client, make_user, make_hall):
         client.post("/logout")
 
 
+def test_the_menu_marks_exactly_the_page_you_are_on(client, login, make_user):
+    login(make_user(Role.MARKET))
+    for url, entry in (("/visits/queue", "/visits/queue"), ("/visits/", "/visits/"),
+                       ("/assessment/policy/history", "/assessment/policy"),
+                       ("/assessment/results", "/assessment/results")):
+        nav = client.get(url).get_data(as_text=True).split("</nav>")[0]
+        assert re.findall(r'<a href="([^"]+)" aria-current="page"', nav) == [entry], url
+
+
 def test_wrong_password_is_refused_and_logged(client, make_user, caplog):
     user = make_user(Role.MARKET)
     response = _login(client, user.username, "wrong password")

@@ -1,7 +1,7 @@
 """notices: the monthly notice and its published revisions
 
-Revision ID: 0005_notices
-Revises: 0004_assessment
+Revision ID: 0006_notices
+Revises: 0005_plan_proposals
 Create Date: 2026-11-27 07:11:34.226498
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import surveyapp.db
 
-revision = '0005_notices'
-down_revision = '0004_assessment'
+revision = '0006_notices'
+down_revision = '0005_plan_proposals'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,35 @@
+"""Demo data: next month planned by the automatic month plan (``flask demo load``, after the demo visits).
+
+Registered by :mod:`surveyapp.visits.demo`, which ``flask demo load`` discovers. Loading again changes
+nothing: a month that already has a saved plan is left as it is.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from surveyapp import clock
+from surveyapp.auth.models import Role, User
+from surveyapp.demo.loader import register
+from surveyapp.visits import autoplan, month_plan
+from surveyapp.visits.plan_models import PlanProposal, ProposalStatus
+
+
+@register("visit_plan", order=45)
+def load(session: Session) -> str:
+    """Next month's visits for every active hall, proposed by the planner and saved by a market user."""
+    period = month_plan.next_period(clock.today())
+    saved = session.scalar(sa.select(PlanProposal.id).where(PlanProposal.period == period,
+                                                            PlanProposal.status == ProposalStatus.SAVED))
+    if saved is not None:
+        return f"month plan {period} unchanged"
+    market = session.scalar(sa.select(User).where(User.role == Role.MARKET).order_by(User.username))
+    settings = month_plan.default_settings(session, period)
+    if market is None or len(settings.checklists) < len(autoplan.CHANNELS):
+        return "skipped: load the checklists and the accounts first"
+    proposal = month_plan.propose(session, market, settings)
+    visits = month_plan.save(session, market, proposal, proposal.version)
+    review = month_plan.review(session, proposal)
+    missing = sum(n for _, _, n in review.shortfalls)
+    return (f"month plan {period}: {len(visits)} visits, loads differ by {review.spread}, {review.repeats} repeats, "
+            f"{missing} visits nobody covers")

@@ -1,0 +1,66 @@
+"""Forms of the month plan and of the results import."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.validators import InputRequired, NumberRange, Regexp
+from wtforms.widgets import HiddenInput
+
+from surveyapp.checklists.definition import VisitType
+from surveyapp.visits.month_plan import MAX_PER_HALL, MAX_WINDOWS
+
+#: The form's count and checklist fields of each kind of visit.
+COUNT_FIELDS = {VisitType.ANNOUNCED: "announced", VisitType.UNANNOUNCED: "unannounced", VisitType.SUPERVISOR: "supervisor"}
+
+
+def _id(value: Any) -> int:
+    """A chosen id, 0 for none (a kind without any checklist has nothing to choose)."""
+    return int(value) if str(value).isdigit() else 0
+
+
+def _count(label: Any) -> IntegerField:
+    return IntegerField(label, validators=[InputRequired(_l("Enter a number.")),
+                                           NumberRange(0, MAX_PER_HALL, _l("From 0 to %(max)s.", max=MAX_PER_HALL))],
+                        render_kw={"inputmode": "numeric", "min": 0, "max": MAX_PER_HALL})
+
+
+class MonthPlanForm(FlaskForm):
+    """What the automatic planner is asked for; the unit and checklist choices are set by the view."""
+
+    month = StringField(_l("Month"), validators=[InputRequired(_l("Choose a month.")),
+                                                  Regexp(r"^\d{4}-\d{2}$", message=_l("Give the month as YYYY-MM."))],
+                        render_kw={"type": "month"})
+    unit = SelectField(_l("Halls of"), coerce=int)
+    announced = _count(_l("Announced inspections per hall"))
+    unannounced = _count(_l("Unannounced visits per hall"))
+    supervisor = _count(_l("Social supervisor visits per hall"))
+    checklist_announced = SelectField(_l("Checklist for announced inspections"), coerce=_id, validate_choice=False)
+    checklist_unannounced = SelectField(_l("Checklist for unannounced visits"), coerce=_id, validate_choice=False)
+    checklist_supervisor = SelectField(_l("Checklist for social supervisor visits"), coerce=_id, validate_choice=False)
+    windows = IntegerField(_l("Due windows in the month"), validators=[
+        InputRequired(_l("Enter a number.")), NumberRange(1, MAX_WINDOWS, _l("From 1 to %(max)s.", max=MAX_WINDOWS))],
+        render_kw={"inputmode": "numeric", "min": 1, "max": MAX_WINDOWS})
+
+    def count(self, visit_type: VisitType) -> int:
+        return int(getattr(self, COUNT_FIELDS[visit_type]).data or 0)
+
+    def checklist(self, visit_type: VisitType) -> Any:
+        return getattr(self, f"checklist_{COUNT_FIELDS[visit_type]}")
+
+
+class ProposalForm(FlaskForm):
+    """A state change of a proposal (adjust, save, discard, propose again), with the version the page showed."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+
+class ImportForm(FlaskForm):
+    """A JSON file of visits done on paper or offline."""
+
+    file = FileField(_l("File (JSON)"), validators=[FileRequired(_l("Choose a file to import."))],
+                     render_kw={"accept": ".json,application/json"})
+    approve = BooleanField(_l("Validate them as well (you become their validator)"))
