@@ -101,4 +101,5 @@ BLUEPRINT_MODULES = (
     "visits.calendar_views",
     "visits.import_views",
     "assessment.views",
+    "notices.views",
 )

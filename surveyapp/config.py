@@ -77,3 +77,10 @@ VISIT_PLAN_COUNTS = {"announced": 1, "unannounced": 1, "supervisor": 1}
 
 #: How many due windows a month is cut into; a hall's visits fall into different windows.
 VISIT_PLAN_WINDOWS = 4
+
+# --- notices ------------------------------------------------------------------------------------------
+
+#: The company named in the header of every notice and letter, and who signs notices
+#: (``None``: a generic "Service supervision" / "Market department").
+COMPANY_NAME = None
+NOTICE_ISSUER = None

@@ -16,3 +16,6 @@ __all__ += ["PlanProposal", "PlanProposalItem"]
 from surveyapp.assessment.models import PolicyVersion
 
 __all__ += ["PolicyVersion"]
+from surveyapp.notices.models import Notice, NoticeRevision
+
+__all__ += ["Notice", "NoticeRevision"]

@@ -125,6 +125,18 @@ EXPECT: dict[str, list[Rule]] = {
     "assessment.policy_export": [only("GET", (M,))],
     "assessment.policy_history": [only("GET", (M,))],
     "assessment.policy_edit": [only("GET", (M,)), only("POST", (M,), 400)],
+    # notices: ``period`` is a published month, ``revision_id`` its revision; halls read published notices and
+    # only their own hall's letter (another hall's letter is a 404, as a missing one); supervisors nothing
+    "notices.index": [only("GET", (M, A, H))],
+    "notices.create": [only("POST", (M,), 400)],
+    "notices.month": [only("GET", (M, A, H))],
+    "notices.edit": [only("GET", (M,)), only("POST", (M,), 400)],
+    "notices.publish": [only("POST", (M,), 400)],
+    "notices.preview_pdf": [only("GET", (M, A))],
+    "notices.photo": [Rule("GET", {M: 404, A: 404, H: 404})],
+    "notices.revision": [only("GET", (M, A, H))],
+    "notices.download": [only("GET", (M, A, H))],
+    "notices.hall_letter": [Rule("GET", {M: 200, A: 200, H: 404})],
 }
 
 
@@ -142,6 +154,7 @@ def url_values(make_hall, make_unit, make_user, make_staff, make_checklist, make
     values["uid"] = visit.uid
     values["proposal"] = _proposal(checklist).uid
     values["number"] = 1  # assessment policy version 1: the built-in default
+    values.update(_published_notice())
 
     def for_rule(rule: Any) -> dict[str, Any]:
         missing = set(rule.arguments) - set(values)
@@ -149,6 +162,18 @@ def url_values(make_hall, make_unit, make_user, make_staff, make_checklist, make
         return {name: values[name] for name in rule.arguments}
 
     return for_rule
+
+
+def _published_notice() -> dict[str, Any]:
+    """A month whose notice is published (its first revision), for the notices' routes."""
+    from surveyapp import clock
+    from surveyapp.notices import services as notices
+
+    period = clock.today().strftime("%Y-%m")
+    notice = notices.create_notice(db.session, None, period)
+    revision = notices.publish(db.session, None, notice, None)
+    db.session.commit()
+    return {"period": period, "revision_id": revision.id}
 
 
 def _proposal(checklist: Any) -> Any:

@@ -1,0 +1,64 @@
+"""The notice in a real browser (Chromium): the market department drafts, edits and publishes; a hall manager
+downloads the notice and the hall's letter, on a phone."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from surveyapp.auth.models import Role
+from surveyapp.db import db
+from surveyapp.notices.models import NoticeRevision
+from tests.conftest import PASSWORD
+from tests.notices.conftest import NOV, at
+from tests.pdfcheck import read_pdf
+from tests.test_pdf import squeeze
+
+
+def log_in(page, username):
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+
+
+@pytest.mark.browser
+def test_market_publishes_and_a_hall_manager_downloads(make_hall, make_visit, make_user, new_page):
+    hall = make_hall("H1", "人民路营业厅")
+    make_visit(hall, "unannounced", answers={"appearance.uniform": "fail"}, visited_at=at(NOV),
+               remarks={"appearance.uniform": "营业员未按规定着装"})
+    make_visit(make_hall("H2", "解放路营业厅"), "announced", visited_at=at(NOV))
+    make_user(Role.MARKET, username="liu.market")
+    make_user(Role.HALL_MANAGER, username="zhang.hall", halls=[hall])
+
+    page = new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    log_in(page, "liu.market")
+    page.goto("/notices/")
+    page.fill("input[name=period]", NOV)
+    page.get_by_role("button", name="起草通报").click()
+    assert page.locator("article.notice-doc h1").inner_text() == "关于2026年11月营业厅服务质量明查暗访情况的通报"
+    assert page.locator("article.notice-doc svg.chart").count() == 2
+    assert page.locator("article.notice-doc .photos img").first.evaluate("img => img.naturalWidth") > 0
+    page.get_by_role("link", name="编辑正文").click()
+    page.fill("textarea[name=overview]", "本月服务质量总体平稳，个别营业厅仪容仪表不规范。")
+    page.get_by_role("button", name="保存").click()
+    assert "已保存" in page.locator(".flashes").inner_text()
+    page.get_by_role("button", name="发布通报").click()
+    assert "第1版已发布" in page.locator(".flashes").inner_text()
+    assert errors == [], "no CSP violation or script error"
+
+    phone = new_page(phone=True)
+    log_in(phone, "zhang.hall")
+    phone.goto("/notices/")
+    with phone.expect_download() as notice:
+        phone.get_by_role("link", name="通报（PDF）").click()
+    revision = db.session.scalar(sa.select(NoticeRevision))
+    assert Path(notice.value.path()).read_bytes() == revision.pdf
+    with phone.expect_download() as letter:
+        phone.get_by_role("link", name="人民路营业厅反馈函").click()
+    text = squeeze(read_pdf(Path(letter.value.path()).read_bytes()).text)
+    assert "人民路营业厅" in text and "营业员未按规定着装" in text and "解放路营业厅" not in text
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
