@@ -80,7 +80,7 @@ VISIT_PLAN_WINDOWS = 4
 
 # --- notices ------------------------------------------------------------------------------------------
 
-#: The company named in the header of every notice and letter, and who signs notices
-#: (``None``: a generic "Service supervision" / "Market department").
+#: The company named in the header of every notice and letter, and who signs notices (``None``: the
+#: name of the organisation's top unit, else a generic "Service supervision"; "Market department").
 COMPANY_NAME = None
 NOTICE_ISSUER = None

@@ -143,13 +143,19 @@ def update_text(session: Session, actor: User | None, notice: Notice, texts: Map
            {"sections": sorted(changed), "doc_number": doc_number, "cases": cases})
 
 
-def company_texts() -> tuple[str, str]:
-    """The company named in the header and the issuer signing the notice (settings ``COMPANY_NAME``,
-    ``NOTICE_ISSUER``)."""
+def company_texts(session: Session) -> tuple[str, str]:
+    """The company named in the header and the issuer signing the notice: settings ``COMPANY_NAME`` and
+    ``NOTICE_ISSUER``; without ``COMPANY_NAME``, the name of the organisation's top unit when there is one."""
     from flask import current_app
 
-    return (current_app.config.get("COMPANY_NAME") or _("Service supervision"),
-            current_app.config.get("NOTICE_ISSUER") or _("Market department"))
+    from surveyapp.org.models import Unit
+
+    company = current_app.config.get("COMPANY_NAME")
+    if not company:
+        tops = session.scalars(sa.select(Unit.name).where(Unit.parent_id.is_(None), Unit.active.is_(True))
+                               .limit(2)).all()
+        company = tops[0] if len(tops) == 1 else _("Service supervision")
+    return company, current_app.config.get("NOTICE_ISSUER") or _("Market department")
 
 
 def draft_snapshot(session: Session, notice: Notice) -> dict[str, Any]:
@@ -158,7 +164,7 @@ def draft_snapshot(session: Session, notice: Notice) -> dict[str, Any]:
     latest = notice.latest
     version = latest.policy_version if latest else assessment.current_policy(session)
     with force_locale(rendering.document_language()):
-        company, issuer = company_texts()
+        company, issuer = company_texts(session)
         return document.build_snapshot(session, notice, version, issued_on=clock.today(), company=company,
                                        issuer=issuer, previous=latest.snapshot if latest else None)
 
@@ -189,7 +195,7 @@ def publish(session: Session, actor: User | None, notice: Notice, reason: str | 
     version = latest.policy_version if latest else assessment.current_policy(session, store=True)
     now = clock.now()
     with force_locale(rendering.document_language()):  # the text written from the figures, as printed
-        company, issuer = company_texts()
+        company, issuer = company_texts(session)
         snapshot = document.build_snapshot(session, notice, version, issued_on=clock.local(now).date(),
                                            company=company, issuer=issuer,
                                            previous=latest.snapshot if latest else None)

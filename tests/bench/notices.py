@@ -34,7 +34,7 @@ def demo_app() -> Flask:
     folder = tempfile.mkdtemp(prefix="surveyapp-bench-notices-")
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DEMO": True,
                       "DATABASE_URL": "sqlite:///" + os.path.join(folder, "bench.sqlite"),
-                      "UPLOAD_FOLDER": os.path.join(folder, "uploads"), "COMPANY_NAME": "江州市供电公司"})
+                      "UPLOAD_FOLDER": os.path.join(folder, "uploads")})
     upgrade(app)
     runner = app.test_cli_runner()
     for args in (["forms", "load"], ["demo", "load"]):

@@ -11,6 +11,7 @@ from surveyapp.db import db
 from surveyapp.errors import InvalidTransition, PermissionDenied, ValidationError
 from surveyapp.notices import queries, services
 from surveyapp.notices.models import NoticeRevision
+from surveyapp.org.models import Unit
 from surveyapp.visits.models import Visit
 from tests.notices.conftest import NOV, at
 from tests.pdfcheck import read_pdf
@@ -123,3 +124,13 @@ def test_service_stars_are_staff_named_twice_without_a_red_line_with_the_best_me
     assert [(s.job_number, s.visits, s.mean_score) for s in stars] == [("1001", 2, 95), ("1002", 2, 95)]
     visit(hall, [b], score=80)       # 李强 now (90 + 100 + 80) / 3 = 90
     assert [s.name for s in queries.service_stars(db.session, NOV)] == ["张敏"]
+
+
+def test_without_a_configured_name_the_header_names_the_top_unit(app, month):
+    _, market = month
+    app.config["COMPANY_NAME"] = None
+    top = db.session.scalar(sa.select(Unit).where(Unit.parent_id.is_(None)))
+    notice = services.create_notice(db.session, market, NOV)
+    revision = services.publish(db.session, market, notice, None)
+    assert revision.snapshot["company"] == top.name
+    assert top.name in read_pdf(revision.pdf).text.replace(" ", "")
