@@ -98,4 +98,7 @@ BLUEPRINT_MODULES = (
     "visits.supervisor_views",
     "visits.hall_views",
     "assessment.views",
+    # feedback
+    "feedback.views",
+    "feedback.inbox_views",
 )

@@ -43,6 +43,7 @@ COMMAND_GROUPS = (
     "surveyapp.org.cli:org_group",
     "surveyapp.checklists.cli:forms_group",
     "surveyapp.demo.cli:demo_group",
+    "surveyapp.feedback.cli:feedback_group",
 )
 
 

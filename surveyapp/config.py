@@ -68,3 +68,14 @@ VISIT_SCENARIOS = (
     ("故障报修", "Fault report"),
     ("其他", "Other"),
 )
+
+# --- hall feedback ------------------------------------------------------------------------------------
+
+#: Seconds to wait for the mail server before giving up (the change is kept; the failure is logged).
+SMTP_TIMEOUT = 10
+
+#: ``flask feedback remind`` tells halls of rectification deadlines this many days ahead (0: on the day).
+FEEDBACK_REMIND_DAYS = 2
+
+#: The site's address as users reach it (e.g. ``https://survey.example.cn``), for links in e-mails.
+PUBLIC_URL = None

@@ -13,3 +13,12 @@ __all__ += ["Answer", "Photo", "Visit", "VisitEvent", "VisitRevision"]
 from surveyapp.assessment.models import PolicyVersion
 
 __all__ += ["PolicyVersion"]
+from surveyapp.feedback.models import (
+    Appeal,
+    FeedbackPhoto,
+    Finding,
+    Notification,
+    Rectification,
+)
+
+__all__ += ["Appeal", "FeedbackPhoto", "Finding", "Notification", "Rectification"]
