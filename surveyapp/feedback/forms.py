@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import IntegerField, RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
@@ -42,6 +43,7 @@ class DecideForm(_Versioned):
     """Uphold or reject an appeal (which one: the ``action`` button)."""
 
     corrected_to = RadioField(_l("If upheld, the answer becomes"), default="pass",
-                              choices=[("pass", _l("Pass (full points)")), ("na", _l("Not applicable"))])
+                              choices=[SelectChoice("pass", _l("Pass (full points)")),
+                                       SelectChoice("na", _l("Not applicable"))])
     reason = TextAreaField(_l("Reason (required to reject)"), filters=[strip], render_kw={"rows": 2},
                            validators=[Optional(), Length(max=MAX_TEXT)])

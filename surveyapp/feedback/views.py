@@ -24,7 +24,7 @@ from surveyapp.assessment.services import parse_period
 from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role
 from surveyapp.db import db
-from surveyapp.errors import DomainError, ValidationError
+from surveyapp.errors import Conflict, InvalidTransition, ValidationError
 from surveyapp.feedback import dashboard, labels, queries, services
 from surveyapp.feedback.forms import AppealForm, CheckForm, DecideForm, RectifyForm
 from surveyapp.feedback.models import Finding, FindingStatus
@@ -37,7 +37,7 @@ from surveyapp.webforms import show_error
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
 ROLE_HOME[Role.HALL_MANAGER] = "feedback.home"
 nav.register("feedback.home", _l("My hall"), (Role.HALL_MANAGER,), order=5)
-nav.register("feedback.findings", _l("Findings"), (Role.HALL_MANAGER, Role.MARKET), order=35)
+nav.register("feedback.findings", _l("Rectification and appeals"), (Role.HALL_MANAGER, Role.MARKET), order=35)
 
 
 @bp.record_once
@@ -101,7 +101,7 @@ def finding(finding: str) -> Any:
     return _finding_page(found)
 
 
-def _finding_page(found: Finding, **forms: Any) -> Any:
+def _finding_page(found: Finding, status: int = 200, **forms: Any) -> Any:
     visit = found.visit
     answer = next((a for a in visit.answers if a.item_id == found.item_id), None)
     evidence = [p for p in visit.photos if p.item_key == found.item_key and p.removed_at is None]
@@ -122,7 +122,7 @@ def _finding_page(found: Finding, **forms: Any) -> Any:
         appeal_form=forms.get("appeal_form") or AppealForm(data=defaults),
         check_form=forms.get("check_form") or CheckForm(data=defaults),
         decide_form=forms.get("decide_form") or DecideForm(data=defaults),
-    ), 400 if forms else 200
+    ), status
 
 
 def _uploads(field: Any) -> list[Any]:
@@ -133,20 +133,20 @@ def _respond(found: Finding, form: Any, name: str, action: Any, done: str) -> An
     """Validate ``form``, run ``action`` and commit (photos written by it are removed if anything fails);
     a refusal shows the page again with the input kept and the reason."""
     if not form.validate_on_submit():
-        return _finding_page(found, **{name: form})
+        return _finding_page(found, status=400, **{name: form})
     try:
         with photos.deleted_on_error() as keys:
             made = action(form)
             keys.extend(p.key for p in getattr(made, "photos", []) or [])
             db.session.commit()
-    except ValidationError as exc:
+    except (ValidationError, InvalidTransition, Conflict) as exc:
+        # Refused: the page again, with what was typed and why (a closed window, a decision made meanwhile ...).
         db.session.rollback()
-        found = _finding(found.uid)
-        show_error(form, exc)
-        return _finding_page(found, **{name: form})
-    except DomainError:
-        db.session.rollback()
-        raise
+        if isinstance(exc, ValidationError):
+            show_error(form, exc)
+        else:
+            flash(str(exc.message), "error")
+        return _finding_page(_finding(found.uid), status=exc.status, **{name: form})
     flash(done, "success")
     return redirect(url_for(".finding", finding=found.uid))
 
