@@ -69,6 +69,13 @@ VISIT_SCENARIOS = (
     ("其他", "Other"),
 )
 
+# --- notices ------------------------------------------------------------------------------------------
+
+#: The company named in the header of every notice and letter, and who signs notices
+#: (``None``: a generic "Service supervision" / "Market department").
+COMPANY_NAME = None
+NOTICE_ISSUER = None
+
 # --- hall feedback ------------------------------------------------------------------------------------
 
 #: Seconds to wait for the mail server before giving up (the change is kept; the failure is logged).

@@ -13,6 +13,9 @@ __all__ += ["Answer", "Photo", "Visit", "VisitEvent", "VisitRevision"]
 from surveyapp.assessment.models import PolicyVersion
 
 __all__ += ["PolicyVersion"]
+from surveyapp.notices.models import Notice, NoticeRevision
+
+__all__ += ["Notice", "NoticeRevision"]
 from surveyapp.feedback.models import (
     Appeal,
     FeedbackPhoto,

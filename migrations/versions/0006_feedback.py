@@ -1,7 +1,7 @@
 """feedback: findings, rectifications, appeals, their photos, the inbox
 
 Revision ID: 0006_feedback
-Revises: 0004_assessment
+Revises: 0005_notices
 Create Date: 2026-11-27 07:11:44.321885
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import surveyapp.db
 
 revision = '0006_feedback'
-down_revision = '0004_assessment'
+down_revision = '0005_notices'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,96 @@
+"""A month's notice (the market department's working copy) and its published revisions (frozen for ever)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveyapp.assessment.models import PolicyVersion
+from surveyapp.auth.models import User
+from surveyapp.db import Model
+
+DRAFT, PUBLISHED = "draft", "published"
+
+
+class Notice(Model):
+    """The notice of one month: the editable text, and every revision published from it."""
+
+    __tablename__ = "notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``YYYY-MM``; one notice per month.
+    period: Mapped[str] = mapped_column(sa.String(7), unique=True)
+    #: ``draft`` until the first publication, then ``published``.
+    status: Mapped[str] = mapped_column(sa.String(20), default=DRAFT)
+    #: The document number printed under the title (e.g. 市场〔2026〕45号); optional.
+    doc_number: Mapped[str | None] = mapped_column(sa.String(100))
+    #: Narrative text per section (``overview``, ``problems``, ``commendations``, ``money``, ``instructions``,
+    #: ``closing``); a missing or empty section is written from the figures when drafted.
+    narrative: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    #: Answer keys ``"<visit uid>:<item key>"`` of the typical cases chosen, or ``None`` to choose them from the
+    #: figures (red lines and findings with evidence first).
+    cases: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    #: Something published has changed since the latest revision (e.g. an upheld appeal): a revision is due.
+    revision_pending: Mapped[bool] = mapped_column(default=False)
+    pending_reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime]
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    updated_at: Mapped[dt.datetime]
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    #: Optimistic lock: two people editing the text at once cannot overwrite each other unknowingly.
+    version: Mapped[int] = mapped_column(default=1)
+
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    revisions: Mapped[list[NoticeRevision]] = relationship(back_populates="notice", order_by="NoticeRevision.number")
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+
+    @property
+    def published(self) -> bool:
+        return self.status == PUBLISHED
+
+    @property
+    def latest(self) -> NoticeRevision | None:
+        return self.revisions[-1] if self.revisions else None
+
+    def __repr__(self) -> str:
+        return f"<Notice {self.period} {self.status}>"
+
+
+class NoticeRevision(Model):
+    """One publication of a notice: results, policy and text frozen, the PDF rendered once. Never changed
+    (:mod:`surveyapp.notices.services` refuses any update of a stored revision)."""
+
+    __tablename__ = "notice_revision"
+    __table_args__ = (sa.UniqueConstraint("notice_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(sa.ForeignKey("notice.id"), index=True)
+    #: 1 = the first publication, 2, 3, ... corrections.
+    number: Mapped[int]
+    #: Why a correction was published (required from revision 2 on).
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: Everything the document shows (:func:`surveyapp.notices.document.build_snapshot`): the month's results
+    #: (``MonthResults.to_json()``), problems, cases, stars, findings per hall, deadlines, text, and the hall
+    #: lines changed since the previous revision.
+    snapshot: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    policy_version_id: Mapped[int] = mapped_column(sa.ForeignKey("policy_version.id"))
+    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    #: SHA-256 (hex) of ``pdf``.
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    published_at: Mapped[dt.datetime]
+    published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+
+    notice: Mapped[Notice] = relationship(back_populates="revisions")
+    policy_version: Mapped[PolicyVersion] = relationship()
+    published_by: Mapped[User | None] = relationship()
+
+    @property
+    def period(self) -> str:
+        return self.snapshot["period"]
+
+    def __repr__(self) -> str:
+        return f"<NoticeRevision {self.notice_id} #{self.number}>"

@@ -1,0 +1,119 @@
+"""The notice's narrative: one editable text per section, written from the figures until someone edits it."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from surveyapp.assessment.labels import money_text, score_text
+from surveyapp.i18n import localized
+
+if TYPE_CHECKING:
+    from surveyapp.notices.document import Document
+
+#: The sections with a narrative, in document order, and their headings.
+SECTIONS = {
+    "overview": _l("Overall situation"),
+    "problems": _l("Main problems"),
+    "commendations": _l("Commendations and service stars"),
+    "money": _l("Rewards and penalties"),
+    "instructions": _l("Rectification and appeals"),
+}
+MAX_LENGTH = 5000
+
+
+def month_text(period: str) -> str:
+    """``2026-11`` as people write it (2026年11月)."""
+    year, month = period.split("-")
+    return _("%(year)s-%(month)02d", year=year, month=int(month))
+
+
+def date_text(value: dt.date | str) -> str:
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+    return _("%(year)s-%(month)02d-%(day)02d", year=day.year, month=day.month, day=day.day)
+
+
+def title(period: str) -> str:
+    return _("Notice on the inspections and mystery visits of business halls in %(month)s", month=month_text(period))
+
+
+def filled(stored: Mapping[str, str], doc: Document) -> dict[str, str]:
+    """Each section's text: as stored when given, else written from the figures."""
+    made = defaults(doc)
+    return {key: (stored.get(key) or "").strip() or made[key] for key in SECTIONS}
+
+
+def defaults(doc: Document) -> dict[str, str]:
+    """Each section's text written from the figures (what a draft starts with)."""
+    return {"overview": _overview(doc), "problems": _problems(doc), "commendations": _commendations(doc),
+            "money": _money(doc), "instructions": _instructions(doc)}
+
+
+def _overview(doc: Document) -> str:
+    s = doc.results.summary
+    if not s.assessed:
+        return _("No validated visit counts in %(month)s yet, so no hall is assessed.", month=month_text(doc.period))
+    text = _("In %(month)s the market department checked %(assessed)d of %(halls)d business halls: %(u)d mystery "
+             "visits, %(a)d announced inspections and %(s)d visits by social supervisors. The mean score was "
+             "%(mean)s.", month=month_text(doc.period), assessed=s.assessed, halls=s.halls,
+             u=s.visits.get("unannounced", 0), a=s.visits.get("announced", 0), s=s.visits.get("supervisor", 0),
+             mean=score_text(s.mean_score))
+    if s.change is not None:
+        if s.change > 0:
+            text += _(" That is %(n)s points more than last month.", n=score_text(s.change))
+        elif s.change < 0:
+            text += _(" That is %(n)s points less than last month.", n=score_text(-s.change))
+        else:
+            text += _(" That is the same as last month.")
+    bands = _("; ").join(_("band %(band)s: %(n)d", band=b, n=n) for b, n in s.bands.items())
+    text += " " + _("Halls by band: %(bands)s.", bands=bands)
+    if s.redline_halls:
+        text += " " + _("%(n)d halls had red-line visits (%(v)d visits).", n=s.redline_halls, v=s.redline_visits)
+    return text
+
+
+def _problems(doc: Document) -> str:
+    if not doc.problems:
+        return _("No checklist item failed this month.")
+    items = _("; ").join(localized(p["text"], p["text_en"]) for p in doc.problems[:3])
+    return _("The problems found most often were: %(items)s. The typical cases below show what was seen.", items=items)
+
+
+def _commendations(doc: Document) -> str:
+    parts = []
+    if doc.best:
+        names = _(", ").join(h.name for h in doc.best)
+        parts.append(_("%(names)s served customers best this month and are commended.", names=names))
+    if doc.stars:
+        names = _(", ").join(_("%(name)s (%(hall)s, no. %(job)s)", name=s.name, hall=s.hall_name, job=s.job_number)
+                             for s in doc.stars)
+        parts.append(_("Service stars of the month: %(names)s.", names=names))
+    return " ".join(parts) or _("No hall is commended this month.")
+
+
+def _money(doc: Document) -> str:
+    s = doc.results.summary
+    return _("Under version %(n)s of the assessment policy, rewards this month total %(rewards)s yuan and penalties "
+             "%(penalties)s yuan; the table below lists them by hall.", n=doc.data["policy_number"],
+             rewards=money_text(s.rewards), penalties=money_text(s.penalties))
+
+
+def _instructions(doc: Document) -> str:
+    d = doc.deadlines
+    rectify = _("; ").join(_("%(section)s by %(date)s", section=section_label(doc, row[0]), date=date_text(row[2]))
+                           for row in d["rectify"])
+    return _("Each hall rectifies the findings listed in the annex and reports what was done in surveyapp: "
+             "%(rectify)s. A hall that disagrees with a finding may appeal in surveyapp, with its reasons and "
+             "evidence, until %(appeal)s; later appeals are not accepted.", rectify=rectify,
+             appeal=date_text(d["appeal_until"]))
+
+
+def section_label(doc: Document, section_id: str) -> str:
+    """A checklist section's title for a rectification deadline (``default``: every other finding)."""
+    if section_id == "default":
+        return _("other findings")
+    row = next((r for r in doc.deadlines["rectify"] if r[0] == section_id), None)
+    return localized(row[3], row[4]) if row and row[3] else section_id

@@ -1,0 +1,74 @@
+"""The notice's and the hall letters' HTML and PDF, from a snapshot (always in the company's first language).
+
+Publishing calls :func:`notice_pdf` once and stores the bytes; letters are rendered from the frozen snapshot
+when asked for, so they always say what the revision said.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from surveyapp import photos
+from surveyapp.assessment.labels import score_text
+from surveyapp.notices import charts, labels, narrative
+from surveyapp.notices.document import Document
+from surveyapp.pdf import render_pdf
+
+
+def charts_of(doc: Document) -> dict[str, Any]:
+    """The ranking and trend charts (SVG markup) of a document."""
+    policy = doc.results.policy
+    bars = [charts.Bar(h.name, float(h.score), h.band, bool(h.redline_visits), score_text(h.score))
+            for h in doc.results.ranked]
+    return {
+        "ranking": charts.ranking_chart(bars, [(b.name, float(b.minimum)) for b in policy.bands],
+                                        _("Scores of the month by rank")),
+        "trend": charts.trend_chart([(p, m) for p, m, _n in doc.trend], _("Mean score by month")),
+    }
+
+
+def thumbnail(doc: Document, uid: str) -> str | None:
+    """An evidence photo's thumbnail as a ``data:`` URI for the PDF (``None`` if it is gone)."""
+    key = doc.photo_key(uid)
+    if key is None:
+        return None
+    try:
+        return photos.data_uri(key)
+    except Exception:  # noqa: BLE001 - a missing file must not stop a notice; the PDF says the photo is missing
+        current_app.logger.warning("notice: evidence photo %s is missing", uid)
+        return None
+
+
+def _context(doc: Document) -> dict[str, Any]:
+    return {"doc": doc, "charts": charts_of(doc), "title": narrative.title(doc.period), "sections": narrative.SECTIONS,
+            "company": doc.data["company"], "author": doc.data["issuer"], "header": narrative.month_text(doc.period),
+            **labels.helpers()}
+
+
+def _language() -> str:
+    return current_app.config["LANGUAGES"][0]
+
+
+def notice_pdf(snapshot: Mapping[str, Any]) -> bytes:
+    """The notice as PDF bytes: the same snapshot always gives the same bytes (no creation date inside)."""
+    doc = Document(snapshot)
+    with force_locale(_language()):
+        context = _context(doc)
+        html = render_template("notices/pdf_notice.html", thumbnail=lambda uid: thumbnail(doc, uid), **context)
+        return render_pdf(html, title=context["title"], author=context["author"])
+
+
+def letter_pdf(snapshot: Mapping[str, Any], hall_code: str) -> bytes:
+    """The feedback letter of one hall: its line, its findings with photos, deadlines, how to appeal."""
+    doc = Document(snapshot)
+    with force_locale(_language()):
+        context = _context(doc)
+        line = doc.results.hall(hall_code)
+        title = _("Feedback to %(hall)s on %(month)s", hall=line.name, month=narrative.month_text(doc.period))
+        context.update(title=title, line=line, findings=doc.findings(hall_code))
+        html = render_template("notices/pdf_letter.html", thumbnail=lambda uid: thumbnail(doc, uid), **context)
+        return render_pdf(html, title=title, author=context["author"])

@@ -1,0 +1,228 @@
+"""The notice's rules: drafting, editing the text, publishing revisions (frozen for ever), flagging a revision as due.
+
+For the hall feedback capability::
+
+    from surveyapp.notices import services as notices, queries
+
+    notices.mark_revision_pending(session, actor, "2026-11", "申诉成立：H001 …")   # after an upheld appeal
+    revision = notices.publish(session, actor, notice, reason="…")                 # market publishes the correction
+    queries.latest_revision(session, "2026-11").snapshot["changes"]                # the hall lines that changed
+    queries.hall_line(revision, hall.id)                                           # a hall's line, frozen
+
+A published :class:`NoticeRevision` never changes: this module refuses any update or deletion of a stored row
+(an SQLAlchemy flush hook), so no code path can alter what halls were sent.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from surveyapp import clock
+from surveyapp.assessment import services as assessment
+from surveyapp.audit.services import record
+from surveyapp.auth.models import Role, User
+from surveyapp.errors import (
+    Conflict,
+    InvalidTransition,
+    PermissionDenied,
+    ValidationError,
+)
+from surveyapp.notices import document, narrative, queries, rendering
+from surveyapp.notices.models import DRAFT, PUBLISHED, Notice, NoticeRevision
+from surveyapp.visits.models import Visit, VisitStatus
+from surveyapp.visits.validation import release_visits
+
+log = logging.getLogger("surveyapp.notices")
+
+MAX_REASON = 2000
+MAX_DOC_NUMBER = 100
+
+
+class RevisionFrozen(InvalidTransition):
+    """Something tried to change or delete a published revision."""
+
+
+@sa.event.listens_for(NoticeRevision, "before_update")
+def _refuse_update(mapper: Any, connection: Any, revision: NoticeRevision) -> None:
+    # SQLAlchemy calls this for every "dirty" row, also one whose columns did not change.
+    if sa.inspect(revision).session.is_modified(revision, include_collections=False):
+        raise RevisionFrozen(frozen_message(revision.number, revision.notice.period))
+
+
+@sa.event.listens_for(NoticeRevision, "before_delete")
+def _refuse_delete(mapper: Any, connection: Any, revision: NoticeRevision) -> None:
+    raise RevisionFrozen(frozen_message(revision.number, revision.notice.period))
+
+
+def frozen_message(number: int, period: str) -> str:
+    return _("Revision %(n)s of the %(month)s notice is published and never changes. To correct it, publish a new "
+             "revision with the reason.", n=number, month=narrative.month_text(period))
+
+
+def require_market(actor: User | None) -> None:
+    """:raise PermissionDenied: unless ``actor`` is the market department (or the system, ``None``)."""
+    if actor is not None and actor.role is not Role.MARKET:
+        raise PermissionDenied(_("Only the market department drafts and publishes notices."))
+
+
+def _flush(session: Session) -> None:
+    try:
+        session.flush()
+    except (StaleDataError, IntegrityError) as exc:
+        raise Conflict(_("Someone else changed this notice at the same moment. Reload it to see what they did.")) from exc
+
+
+# --- drafting -----------------------------------------------------------------------------------------
+
+
+def create_notice(session: Session, actor: User | None, period: str) -> Notice:
+    """Start the notice of month ``period`` (a draft), or return the one that exists.
+
+    :raise ValidationError: ``period`` is not a month, or is a month still to come.
+    """
+    require_market(actor)
+    period = assessment.parse_period(period)
+    if period > assessment.current_period():
+        raise ValidationError(_("%(month)s has not begun yet: a notice reports on a month that has.",
+                                month=narrative.month_text(period)))
+    existing = queries.get_notice(session, period)
+    if existing is not None:
+        return existing
+    now = clock.now()
+    notice = Notice(period=period, status=DRAFT, narrative={}, created_at=now, created_by=actor, updated_at=now,
+                    updated_by=actor)
+    session.add(notice)
+    _flush(session)
+    record(session, actor, "notice.create", "notice", notice.id, period)
+    return notice
+
+
+def update_text(session: Session, actor: User | None, notice: Notice, texts: Mapping[str, str], *,
+                doc_number: str | None = None, cases: list[str] | None = None,
+                expected_version: int | None = None) -> None:
+    """Save the editable text of the next publication. A section left empty, or equal to the text written from
+    the figures, keeps following the figures. ``cases`` chooses the typical cases (``None``: automatic).
+
+    Published revisions are not touched: the text goes into the next revision.
+
+    :raise Conflict: someone saved the text since ``expected_version``.
+    :raise ValidationError: a text is too long.
+    """
+    require_market(actor)
+    if expected_version is not None and expected_version != notice.version:
+        raise Conflict(_("%(name)s changed this notice after you opened it. Reload it, then make your change again.",
+                         name=notice.updated_by.display_name if notice.updated_by else _("the system")))
+    generated = narrative.defaults(preview_document(session, notice))
+    cleaned: dict[str, str] = {}
+    problems = []
+    for key, label in narrative.SECTIONS.items():
+        text = (texts.get(key) or "").replace("\r\n", "\n").strip()
+        if len(text) > narrative.MAX_LENGTH:
+            problems.append(_("%(section)s: at most %(n)d characters.", section=label, n=narrative.MAX_LENGTH))
+        if text and text != generated[key]:
+            cleaned[key] = text
+    doc_number = (doc_number or "").strip() or None
+    if doc_number and len(doc_number) > MAX_DOC_NUMBER:
+        problems.append(_("Document number: at most %(n)d characters.", n=MAX_DOC_NUMBER))
+    if problems:
+        raise ValidationError(_("The notice was not saved."), errors=problems)
+    changed = {k for k in narrative.SECTIONS if cleaned.get(k) != (notice.narrative or {}).get(k)}
+    notice.narrative, notice.doc_number, notice.cases = cleaned, doc_number, cases
+    notice.updated_at, notice.updated_by = clock.now(), actor
+    _flush(session)
+    record(session, actor, "notice.edit", "notice", notice.id, notice.period,
+           {"sections": sorted(changed), "doc_number": doc_number, "cases": cases})
+
+
+def company_texts() -> tuple[str, str]:
+    """The company named in the header and the issuer signing the notice (settings ``COMPANY_NAME``,
+    ``NOTICE_ISSUER``)."""
+    from flask import current_app
+
+    return (current_app.config.get("COMPANY_NAME") or _("Service supervision"),
+            current_app.config.get("NOTICE_ISSUER") or _("Market department"))
+
+
+def draft_snapshot(session: Session, notice: Notice) -> dict[str, Any]:
+    """What publishing now would freeze (the preview): live results, today's deadlines."""
+    company, issuer = company_texts()
+    latest = notice.latest
+    version = latest.policy_version if latest else assessment.current_policy(session)
+    return document.build_snapshot(session, notice, version, issued_on=clock.today(), company=company,
+                                   issuer=issuer, previous=latest.snapshot if latest else None)
+
+
+def preview_document(session: Session, notice: Notice) -> document.Document:
+    return document.Document(draft_snapshot(session, notice))
+
+
+# --- publishing ---------------------------------------------------------------------------------------
+
+
+def publish(session: Session, actor: User | None, notice: Notice, reason: str | None) -> NoticeRevision:
+    """Publish the notice: freeze results, policy and text into a new revision, render its PDF once and store
+    it with its SHA-256, and release the month's validated visits to their halls.
+
+    The first publication uses the policy in force; a revision (a correction) keeps the policy of the first
+    publication, states its reason and records which hall lines changed since the previous revision.
+
+    :raise ValidationError: a revision without a reason, or a reason too long.
+    """
+    require_market(actor)
+    reason = (reason or "").strip() or None
+    latest = notice.latest
+    if latest is not None and reason is None:
+        raise ValidationError(frozen_message(latest.number, notice.period), field="reason")
+    if reason and len(reason) > MAX_REASON:
+        raise ValidationError(_("Reason: at most %(n)d characters.", n=MAX_REASON), field="reason")
+    version = latest.policy_version if latest else assessment.current_policy(session, store=True)
+    now = clock.now()
+    company, issuer = company_texts()
+    snapshot = document.build_snapshot(session, notice, version, issued_on=clock.local(now).date(),
+                                       company=company, issuer=issuer,
+                                       previous=latest.snapshot if latest else None)
+    number = latest.number + 1 if latest else 1
+    snapshot["revision"], snapshot["reason"] = number, reason
+    pdf = rendering.notice_pdf(snapshot)
+    revision = NoticeRevision(notice=notice, number=number, reason=reason, snapshot=snapshot,
+                              policy_version_id=version.id, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(),
+                              published_at=now, published_by=actor)
+    session.add(revision)
+    notice.status, notice.revision_pending, notice.pending_reason = PUBLISHED, False, None
+    notice.updated_at, notice.updated_by = now, actor
+    _flush(session)
+    released = release_visits(session, actor, session.scalars(
+        sa.select(Visit).where(Visit.period == notice.period, Visit.status == VisitStatus.VALIDATED,
+                               Visit.released_at.is_(None))))
+    record(session, actor, "notice.publish", "notice", notice.id, f"{notice.period} #{number}",
+           {"revision": number, "reason": reason, "sha256": revision.sha256, "policy_version": version.number,
+            "released_visits": released, "changed_halls": [c["code"] for c in snapshot["changes"]]})
+    log.info("notice %s revision %s published by %s (%d visits released)", notice.period, number,
+             actor.username if actor else "the system", released)
+    return revision
+
+
+def mark_revision_pending(session: Session, actor: User | None, period: str, reason: str) -> Notice | None:
+    """Flag the month's published notice as due for a revision (e.g. an appeal was upheld), with the reason.
+    Reasons add up until the revision is published. A month with nothing published: nothing happens.
+
+    :return: the flagged notice, or ``None``.
+    """
+    notice = queries.get_notice(session, period)
+    if notice is None or not notice.revisions:
+        return None
+    reason = (reason or "").strip()
+    notice.pending_reason = "\n".join(r for r in (notice.pending_reason, reason) if r) or None
+    notice.revision_pending = True
+    notice.updated_at = clock.now()
+    _flush(session)
+    record(session, actor, "notice.revision_pending", "notice", notice.id, period, {"reason": reason})
+    return notice
