@@ -5,7 +5,8 @@ A message is stored as a kind and its parameters; its text is made when read, in
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,7 +34,9 @@ MESSAGES = {
     "rectification_verified": _l("Your rectification was verified: %(item)s (%(hall)s)"),
     "rectification_reopened": _l("Your rectification was reopened: %(item)s (%(hall)s). Reason: %(reason)s"),
     "visit_returned": _l("Your visit to %(hall)s was returned for correction: %(comment)s"),
-    "notice_published": _l("The notice for %(period)s has been published."),
+    "notice_published": _l("The notice for %(period)s has been published: see the line of %(hall)s."),
+    "notice_revised": _l("Revision %(number)s of the notice for %(period)s has been published (%(hall)s). "
+                         "Reason: %(reason)s"),
 }
 
 
@@ -49,10 +52,18 @@ def text(notification: Notification) -> str:
 
 def hall_managers(session: Session, hall_id: int) -> list[User]:
     """The active hall managers of a hall."""
-    return list(session.scalars(
-        sa.select(User).join(user_hall, user_hall.c.user_id == User.id)
-        .where(user_hall.c.hall_id == hall_id, User.role == Role.HALL_MANAGER, User.active.is_(True))
-        .order_by(User.id)))
+    return hall_managers_of(session, [hall_id]).get(hall_id, [])
+
+
+def hall_managers_of(session: Session, hall_ids: Sequence[int]) -> dict[int, list[User]]:
+    """The active hall managers of each hall, in one query."""
+    out: dict[int, list[User]] = defaultdict(list)
+    for hall_id, user in session.execute(
+            sa.select(user_hall.c.hall_id, User).join(user_hall, user_hall.c.user_id == User.id)
+            .where(user_hall.c.hall_id.in_(list(hall_ids)), User.role == Role.HALL_MANAGER, User.active.is_(True))
+            .order_by(User.id)):
+        out[hall_id].append(user)
+    return dict(out)
 
 
 def market_staff(session: Session) -> list[User]:

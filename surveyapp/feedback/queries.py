@@ -142,3 +142,13 @@ def overdue_by_hall(session: Session, today: dt.date, hall_ids: Sequence[int] | 
     for finding in session.scalars(query):
         out[finding.hall.code].append(finding)
     return dict(out)
+
+
+def overdue_annex(session: Session, today: dt.date) -> dict[str, list[dict[str, object]]]:
+    """What the notice's annex lists of the findings overdue on ``today`` (its issue date), by hall code,
+    as JSON-ready data for the notice's frozen snapshot (never the supervisor)."""
+    return {code: [{"text": f.item.text, "text_en": f.item.text_en, "period": f.visit.period,
+                    "channel": f.visit.type.value, "redline": f.item.redline,
+                    "rectify_due": f.rectify_due.isoformat(), "days_late": (today - f.rectify_due).days}
+                   for f in items]
+            for code, items in overdue_by_hall(session, today).items()}

@@ -41,6 +41,9 @@ from surveyapp.feedback.models import (
     FindingStatus,
     Rectification,
 )
+from surveyapp.notices import services as notices
+from surveyapp.notices.models import NoticeRevision
+from surveyapp.notices.signals import notice_published
 from surveyapp.visits.models import Answer, Visit, VisitStatus
 from surveyapp.visits.services import apply_answers, log_event
 from surveyapp.visits.signals import visit_returned, visits_released
@@ -99,6 +102,19 @@ def on_return(session: Session, actor: User | None, visit: Visit, comment: str) 
     """A visit went back to its supervisor for correction."""
     inbox.notify(session, [visit.supervisor], "visit_returned", {"hall": visit.hall.name, "comment": comment or "—"},
                  "my_visits.visit", {"uid": visit.uid})
+
+
+def on_notice(session: Session, revision: NoticeRevision) -> None:
+    """A notice (or a revision) was published: tell the managers of every hall it lists."""
+    period = revision.notice.period
+    lines = revision.snapshot["results"]["halls"]
+    managers = inbox.hall_managers_of(session, [line["hall_id"] for line in lines])
+    for line in lines:
+        params = {"period": period, "hall": line["name"]}
+        kind = "notice_published"
+        if revision.number > 1:
+            kind, params = "notice_revised", {**params, "number": revision.number, "reason": revision.reason or ""}
+        inbox.notify(session, managers.get(line["hall_id"], []), kind, params, "feedback.home", {"hall": line["hall_id"]})
 
 
 def _day(moment: dt.datetime | None) -> str:
@@ -321,6 +337,12 @@ def decide_appeal(session: Session, actor: User | None, finding: Finding, expect
                   label=f"{visit.hall.code} {visit.type.value} {visit.period}",
                   details={"item": finding.item_key, "value": [old_value, new_value],
                            "score": [appeal.score_before, appeal.score_after], "finding": finding.uid})
+        # The month's published notice no longer matches the results: the market department publishes a revision.
+        hall = finding.hall.code + " " + finding.hall.name
+        notices.mark_revision_pending(session, actor, visit.period, _(
+            "Appeal upheld: %(hall)s, %(item)s (visit of %(date)s); visit score %(before)s → %(after)s",
+            hall=hall, item=finding.item.text, date=_day(visit.visited_at),
+            before=appeal.score_before or "—", after=appeal.score_after or "—"))
     else:
         if not reason:
             raise ValidationError(_("Give the reason for rejecting the appeal."))
@@ -412,6 +434,12 @@ def remind(session: Session, days: int, today: dt.date | None = None) -> int:
 @visits_released.connect
 def _visits_released(session: Session, actor: User | None = None, visits: Sequence[Visit] = ()) -> None:
     on_release(session, actor, visits)
+
+
+@notice_published.connect
+def _notice_published(session: Session, actor: User | None = None, revision: NoticeRevision | None = None) -> None:
+    if revision is not None:
+        on_notice(session, revision)
 
 
 @visit_returned.connect
