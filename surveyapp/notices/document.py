@@ -156,7 +156,8 @@ def _photo_keys(session: Session, uids: Sequence[str]) -> dict[str, str]:
     keys: dict[str, str] = {}
     unique = sorted(set(uids))
     for start in range(0, len(unique), 1000):
-        keys.update(session.execute(sa.select(Photo.uid, Photo.key).where(Photo.uid.in_(unique[start:start + 1000]))).tuples())
+        rows = session.execute(sa.select(Photo.uid, Photo.key).where(Photo.uid.in_(unique[start:start + 1000])))
+        keys.update((uid, key) for uid, key in rows)
     return keys
 
 
