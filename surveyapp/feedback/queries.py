@@ -108,6 +108,12 @@ def overdue(today: dt.date) -> sa.ColumnElement[bool]:
     return sa.and_(Finding.status == FindingStatus.OPEN, Finding.rectify_due < today)
 
 
+def for_visit(session: Session, visit_id: int) -> dict[str, Finding]:
+    """A visit's findings by item key (the caller has checked who may see the visit)."""
+    return {f.item_key: f for f in session.scalars(sa.select(Finding).where(Finding.visit_id == visit_id)
+                                                  .options(selectinload(Finding.appeal)))}
+
+
 def open_for_hall(session: Session, hall_id: int) -> list[Finding]:
     """A hall's findings still waiting for the hall or the market department, the soonest due first."""
     return list(session.scalars(

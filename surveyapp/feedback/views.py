@@ -44,7 +44,8 @@ nav.register("feedback.findings", _l("Rectification and appeals"), (Role.HALL_MA
 def _template_helpers(state: Any) -> None:
     state.app.jinja_env.globals.update(finding_status=labels.finding_status, appeal_status=labels.appeal_status,
                                        show_label=labels.show_label,
-                                       local_date=lambda moment: clock.local(moment).date())
+                                       local_date=lambda moment: clock.local(moment).date(),
+                                       findings_of=lambda visit: queries.for_visit(db.session, visit.id))
 
 
 @bp.get("/hall")
