@@ -141,6 +141,19 @@ def check_version(obj: Finding | Appeal, expected: int | None) -> None:
         raise Conflict(_("Someone else acted on this finding after you opened it. Reload the page to see what changed."))
 
 
+def _claim(session: Session, finding: Finding, expected: int | None) -> None:
+    """Take the finding for this change before anything else: its row is updated at once, checking and moving
+    its version, so of two people acting on it at the same moment one goes on and the other gets a
+    :class:`Conflict` (on PostgreSQL the second waits for the first to commit, then finds the version moved).
+    A decision drawn before an appeal or a rectification arrived is refused the same way.
+
+    :raise Conflict: the page was drawn from an older state, or someone else is acting on it.
+    """
+    check_version(finding, expected)
+    flag_modified(finding, "status")
+    _flush(session)
+
+
 def _flush(session: Session) -> None:
     try:
         session.flush()
@@ -207,7 +220,7 @@ def rectify(session: Session, actor: User | None, finding: Finding, expected_ver
     :raise InvalidTransition: the finding is not open (already rectified, verified or withdrawn).
     """
     require_hall_manager(actor, finding)
-    check_version(finding, expected_version)
+    _claim(session, finding, expected_version)
     if finding.status is not FindingStatus.OPEN:
         raise InvalidTransition(_("This finding is not open: there is nothing to rectify."))
     text = _clean_text(text, _("Describe what was done to rectify the finding."))
@@ -234,7 +247,7 @@ def check_rectification(session: Session, actor: User | None, finding: Finding, 
                         accept: bool, comment: str | None = None) -> None:
     """The market department verifies the rectification (closing the finding) or reopens it with a reason."""
     require_market(actor)
-    check_version(finding, expected_version)
+    _claim(session, finding, expected_version)
     rectification = finding.latest_rectification
     if finding.status is not FindingStatus.RECTIFIED or rectification is None:
         raise InvalidTransition(_("This finding has no rectification waiting to be checked."))
@@ -269,7 +282,7 @@ def appeal(session: Session, actor: User | None, finding: Finding, expected_vers
     :raise InvalidTransition: the window has closed, the finding was already appealed or is withdrawn.
     """
     require_hall_manager(actor, finding)
-    check_version(finding, expected_version)
+    _claim(session, finding, expected_version)
     if finding.appeal is not None:
         raise InvalidTransition(_("This finding has already been appealed; a finding can be appealed once."))
     if finding.status is FindingStatus.WITHDRAWN:
@@ -282,8 +295,6 @@ def appeal(session: Session, actor: User | None, finding: Finding, expected_vers
                     status=AppealStatus.PENDING)
     session.add(appeal)
     stored = _store_photos(session, actor, finding, uploads, {"appeal": appeal})
-    # The finding's version moves too, so a decision drawn before the appeal arrived is refused.
-    _touch(finding)
     try:
         _flush(session)
     except Conflict:
@@ -297,11 +308,6 @@ def appeal(session: Session, actor: User | None, finding: Finding, expected_vers
     return appeal
 
 
-def _touch(finding: Finding) -> None:
-    """Make the next flush update the finding's row (and so check and move its version)."""
-    flag_modified(finding, "status")
-
-
 def decide_appeal(session: Session, actor: User | None, finding: Finding, expected_version: int | None,
                   uphold: bool, corrected_to: str | None = None, reason: str | None = None) -> Appeal:
     """Uphold (the answer is corrected to ``pass`` or ``na``, the visit's score recomputed, the finding withdrawn)
@@ -312,7 +318,7 @@ def decide_appeal(session: Session, actor: User | None, finding: Finding, expect
     :raise Conflict: someone decided first.
     """
     require_market(actor)
-    check_version(finding, expected_version)
+    _claim(session, finding, expected_version)
     appeal = finding.appeal
     if appeal is None or appeal.status is not AppealStatus.PENDING:
         raise InvalidTransition(_("No appeal is waiting for a decision on this finding."))
@@ -328,7 +334,9 @@ def decide_appeal(session: Session, actor: User | None, finding: Finding, expect
         if corrected_to not in CORRECTIONS:
             raise ValidationError(_("Choose what the answer is corrected to: pass or not applicable."))
         before = visit.score
-        old_value, new_value = correct_answer(session, visit, finding.item_key, corrected_to)
+        # One guarded flush below: another finding of the same visit corrected at the same moment is a Conflict.
+        with session.no_autoflush:
+            old_value, new_value = correct_answer(session, visit, finding.item_key, corrected_to)
         appeal.status, appeal.corrected_to = AppealStatus.UPHELD, corrected_to
         appeal.score_before, appeal.score_after = _score_text(before), _score_text(visit.score)
         finding.status, finding.closed_at = FindingStatus.WITHDRAWN, now
@@ -348,7 +356,6 @@ def decide_appeal(session: Session, actor: User | None, finding: Finding, expect
             raise ValidationError(_("Give the reason for rejecting the appeal."))
         appeal.status = AppealStatus.REJECTED
         _extend_due(finding, clock.today())
-        _touch(finding)
         _flush(session)
     record(session, actor, "appeal.uphold" if uphold else "appeal.reject", "finding", finding.uid, _label(finding),
            {"reason": reason, "corrected_to": appeal.corrected_to,
