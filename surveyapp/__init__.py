@@ -98,6 +98,7 @@ BLUEPRINT_MODULES = (
     "visits.supervisor_views",
     "visits.hall_views",
     "assessment.views",
+    "notices.views",
     # feedback
     "feedback.views",
     "feedback.inbox_views",

@@ -116,6 +116,18 @@ EXPECT: dict[str, list[Rule]] = {
     "assessment.policy_export": [only("GET", (M,))],
     "assessment.policy_history": [only("GET", (M,))],
     "assessment.policy_edit": [only("GET", (M,)), only("POST", (M,), 400)],
+    # notices: ``period`` is a published month, ``revision_id`` its revision; halls read published notices and
+    # only their own hall's letter (another hall's letter is a 404, as a missing one); supervisors nothing
+    "notices.index": [only("GET", (M, A, H))],
+    "notices.create": [only("POST", (M,), 400)],
+    "notices.month": [only("GET", (M, A, H))],
+    "notices.edit": [only("GET", (M,)), only("POST", (M,), 400)],
+    "notices.publish": [only("POST", (M,), 400)],
+    "notices.preview_pdf": [only("GET", (M, A))],
+    "notices.photo": [Rule("GET", {M: 404, A: 404, H: 404})],
+    "notices.revision": [only("GET", (M, A, H))],
+    "notices.download": [only("GET", (M, A, H))],
+    "notices.hall_letter": [Rule("GET", {M: 200, A: 200, H: 404})],
     # feedback: ``finding`` is a rectified finding of another hall (hall managers get 404 as for a missing one);
     # ``feedback_photo`` the rectification's photo; ``notification_id`` someone else's message.
     "feedback.home": [only("GET", (H,))],
@@ -145,6 +157,7 @@ def url_values(make_hall, make_unit, make_user, make_staff, make_checklist, make
     visit = make_visit(visit.hall, "unannounced", visit.supervisor, status="submitted")
     values["uid"] = visit.uid
     values["number"] = 1  # assessment policy version 1: the built-in default
+    values.update(_published_notice())
     values.update(_feedback_values(make_visit, make_user))
 
     def for_rule(rule: Any) -> dict[str, Any]:
@@ -170,6 +183,18 @@ def _feedback_values(make_visit, make_user) -> dict[str, Any]:
     db.session.commit()
     message = db.session.scalar(sa.select(Notification).where(Notification.kind == "rectification_new").limit(1))
     return {"finding": finding.uid, "feedback_photo": rectification.photos[0].uid, "notification_id": message.id}
+
+
+def _published_notice() -> dict[str, Any]:
+    """A month whose notice is published (its first revision), for the notices' routes."""
+    from surveyapp import clock
+    from surveyapp.notices import services as notices
+
+    period = clock.today().strftime("%Y-%m")
+    notice = notices.create_notice(db.session, None, period)
+    revision = notices.publish(db.session, None, notice, None)
+    db.session.commit()
+    return {"period": period, "revision_id": revision.id}
 
 
 #: Tables a request may write to without changing data: the session's last-seen time, login attempts.

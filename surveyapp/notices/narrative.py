@@ -69,9 +69,9 @@ def _overview(doc: Document) -> str:
         else:
             text += _(" That is the same as last month.")
     bands = _("; ").join(_("band %(band)s: %(n)d", band=b, n=n) for b, n in s.bands.items())
-    text += " " + _("Halls by band: %(bands)s.", bands=bands)
+    text += _(" Halls by band: %(bands)s.", bands=bands)
     if s.redline_halls:
-        text += " " + _("%(n)d halls had red-line visits (%(v)d visits).", n=s.redline_halls, v=s.redline_visits)
+        text += _(" %(n)d halls had red-line visits (%(v)d visits).", n=s.redline_halls, v=s.redline_visits)
     return text
 
 

@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from surveyapp.assessment.queries import counted_visits
+from surveyapp.checklists.models import ChecklistItem
 from surveyapp.notices.models import Notice, NoticeRevision
 from surveyapp.org.models import Hall, Staff, Unit
-from surveyapp.visits.models import Visit, visit_staff
+from surveyapp.visits.models import Answer, Photo, Visit, visit_staff
 
 #: Validated visits a member of staff must be named in to be a service star (issue 5).
 STAR_MIN_VISITS = 2
@@ -104,3 +105,19 @@ def service_stars(session: Session, period: str, unit_id: int | None = None) -> 
         .join(Staff.hall).join(Hall.unit).where(Staff.id.in_(winners)).order_by(Staff.job_number)).all()
     return [Star(job, name, hall_code, hall_name, unit_name, named[sid], means[sid])
             for sid, job, name, hall_code, hall_name, unit_name in people]
+
+
+def photo_key(session: Session, uid: str) -> str | None:
+    """The storage key of an evidence photo by its public id."""
+    return session.scalar(sa.select(Photo.key).where(Photo.uid == uid))
+
+
+def photo_in_month(session: Session, period: str, uid: str) -> bool:
+    """Whether the photo is evidence of a finding of the month's validated visits (what a notice may show)."""
+    return session.scalar(
+        sa.select(sa.func.count()).select_from(Photo)
+        .join(Visit, Visit.id == Photo.visit_id)
+        .join(Answer, Answer.visit_id == Visit.id)
+        .join(ChecklistItem, sa.and_(ChecklistItem.id == Answer.item_id, ChecklistItem.key == Photo.item_key))
+        .where(Photo.uid == uid, Photo.removed_at.is_(None), Answer.failed.is_(True), counted_visits([period], None))
+    ) > 0

@@ -53,11 +53,14 @@ def _language() -> str:
     return current_app.config["LANGUAGES"][0]
 
 
-def notice_pdf(snapshot: Mapping[str, Any]) -> bytes:
-    """The notice as PDF bytes: the same snapshot always gives the same bytes (no creation date inside)."""
+def notice_pdf(snapshot: Mapping[str, Any], *, draft: bool = False) -> bytes:
+    """The notice as PDF bytes: the same snapshot always gives the same bytes (no creation date inside).
+    ``draft`` marks every page's header as a draft (the preview before publishing)."""
     doc = Document(snapshot)
     with force_locale(_language()):
         context = _context(doc)
+        if draft:
+            context["header"] = _("%(month)s · draft, not published", month=context["header"])
         html = render_template("notices/pdf_notice.html", thumbnail=lambda uid: thumbnail(doc, uid), **context)
         return render_pdf(html, title=context["title"], author=context["author"])
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.assessment.conftest import CST, at
+from tests.test_pdf import bait  # noqa: F401 - the never-asked HTTP server, a fixture for the notice tests
 
 NOW = dt.datetime(2026, 12, 2, 10, 0, tzinfo=CST)
 NOV, OCT = "2026-11", "2026-10"

@@ -1,0 +1,51 @@
+"""The notice's forms: starting a month, editing the text, publishing (a revision needs its reason)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from surveyapp.notices import narrative
+from surveyapp.notices.services import MAX_DOC_NUMBER, MAX_REASON
+from surveyapp.webforms import strip
+
+
+class NewNoticeForm(FlaskForm):
+    period = StringField(_l("Month"), validators=[DataRequired(_l("Choose the month."))], filters=[strip],
+                         render_kw={"type": "month"})
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class NoticeTextForm(FlaskForm):
+    """The text of the next publication: a document number, the narrative of each section, the typical cases."""
+
+    version = HiddenField(validators=[DataRequired(_l("The page is out of date: reload it."))])
+    doc_number = StringField(_l("Document number"), validators=[Optional(), Length(max=MAX_DOC_NUMBER)],
+                             filters=[strip], description=_l("Printed under the title, e.g. 市场〔2026〕45号."))
+    overview = TextAreaField(narrative.SECTIONS["overview"], validators=[Length(max=narrative.MAX_LENGTH)])
+    problems = TextAreaField(narrative.SECTIONS["problems"], validators=[Length(max=narrative.MAX_LENGTH)])
+    commendations = TextAreaField(narrative.SECTIONS["commendations"], validators=[Length(max=narrative.MAX_LENGTH)])
+    money = TextAreaField(narrative.SECTIONS["money"], validators=[Length(max=narrative.MAX_LENGTH)])
+    instructions = TextAreaField(narrative.SECTIONS["instructions"], validators=[Length(max=narrative.MAX_LENGTH)])
+    auto_cases = BooleanField(_l("Choose the typical cases from the figures (red lines and findings with photos first)"))
+    cases = MultiCheckboxField(_l("Typical cases"), choices=[], validate_choice=False)
+
+    def texts(self) -> dict[str, str]:
+        return {key: getattr(self, key).data or "" for key in narrative.SECTIONS}
+
+
+class PublishForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for the revision"), validators=[Optional(), Length(max=MAX_REASON)],
+                           description=_l("Required for a revision: what is corrected and why (e.g. an upheld appeal)."))

@@ -1,0 +1,121 @@
+"""Monthly notice speed: publishing and rendering the demo company's 66-hall notice, and a 1,000-hall one.
+
+Run with ``make bench`` (``bench_notices``) or ``python -m tests.bench.notices``. The 66 halls are the demo
+data (``flask demo load``: visits of the previous month with findings, red lines and evidence photos) in a
+SQLite database of a temporary folder; the notice is published through the services (assessment, snapshot,
+PDF), then its frozen snapshot is rendered again several times, as ``surveyapp.notices.rendering`` does for
+every PDF. The 1,000-hall notice is that snapshot with its halls repeated (same findings and photos per hall),
+which is what the renderer's time depends on. Target (issue 5): a 66-hall notice in at most 1.0 s in-process.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import re
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Flask
+
+
+def pages_of(data: bytes) -> int:
+    result = subprocess.run(["pdfinfo", "-"], input=data, capture_output=True, check=True)
+    return int(re.search(rb"Pages:\s+(\d+)", result.stdout)[1])
+
+
+def demo_app() -> Flask:
+    """An app on a fresh SQLite database holding the demo company (66 halls, two months of visits)."""
+    from surveyapp import create_app
+    from surveyapp.migrate import upgrade
+
+    folder = tempfile.mkdtemp(prefix="surveyapp-bench-notices-")
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DEMO": True,
+                      "DATABASE_URL": "sqlite:///" + os.path.join(folder, "bench.sqlite"),
+                      "UPLOAD_FOLDER": os.path.join(folder, "uploads"), "COMPANY_NAME": "江州市供电公司"})
+    upgrade(app)
+    runner = app.test_cli_runner()
+    for args in (["forms", "load"], ["demo", "load"]):
+        with app.app_context():
+            result = runner.invoke(args=args)
+        assert result.exit_code == 0, (args, result.output, result.exception)
+    return app
+
+
+def scaled(snapshot: dict[str, Any], halls: int) -> dict[str, Any]:
+    """The snapshot with its hall lines (and each hall's findings) repeated until there are ``halls``."""
+    big = copy.deepcopy(snapshot)
+    lines = snapshot["results"]["halls"]
+    out, findings = [], {}
+    for n in range(halls):
+        line = dict(lines[n % len(lines)])
+        code = f"{line['code']}-{n // len(lines)}" if n >= len(lines) else line["code"]
+        line.update(code=code, hall_id=100_000 + n, name=line["name"] if n < len(lines) else f"{line['name']}{n // len(lines)}")
+        out.append(line)
+        findings[code] = [{**f, "hall_code": code} for f in snapshot["findings"].get(lines[n % len(lines)]["code"], [])]
+    ranked = sorted((h for h in out if h["assessed"]), key=lambda h: (h["rank"], h["code"]))
+    big["results"]["halls"] = ranked + [h for h in out if not h["assessed"]]
+    big["findings"] = findings
+    return big
+
+
+def best_of(runs: int, render: Any) -> tuple[float, float, bytes]:
+    wall = cpu = float("inf")
+    data = b""
+    for _ in range(runs):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        data = render()
+        wall, cpu = min(wall, time.perf_counter() - start), min(cpu, time.process_time() - start_cpu)
+    return wall, cpu, data
+
+
+def measurements() -> Iterator[tuple[str, float, str, str]]:
+    """``(figure, value, unit, note)`` rows."""
+    from surveyapp.assessment import services as assessment
+    from surveyapp.db import db
+    from surveyapp.notices import rendering
+    from surveyapp.notices import services as notices
+
+    app = demo_app()
+    with app.app_context(), app.test_request_context():
+        period = assessment.shift_period(assessment.current_period(), -1)
+        notice = notices.create_notice(db.session, None, period)
+        start = time.perf_counter()
+        revision = notices.publish(db.session, None, notice, None)
+        db.session.commit()
+        halls = len(revision.snapshot["results"]["halls"])
+        findings = sum(len(f) for f in revision.snapshot["findings"].values())
+        yield (f"{halls}-hall notice, publishing", time.perf_counter() - start, "s",
+               f"{findings} findings; assessment of 6 months, snapshot, PDF, release (first render in the process)")
+        wall, cpu, data = best_of(5, lambda: rendering.notice_pdf(revision.snapshot))
+        assert data == revision.pdf, "the same snapshot renders the same bytes"
+        note = f"{pages_of(data)} pages, {len(data) / 1024:.0f} KB, best of 5 (target: 1.0 s)"
+        yield f"{halls}-hall notice, render time", wall, "s", note
+        yield f"{halls}-hall notice, render CPU time", cpu, "s", "what a busy machine does not inflate"
+        code = revision.snapshot["results"]["halls"][-1]["code"]
+        wall, _, data = best_of(3, lambda: rendering.letter_pdf(revision.snapshot, code))
+        yield "hall letter, render time", wall, "s", f"{pages_of(data)} pages, best of 3"
+        big = scaled(revision.snapshot, 1000)
+        wall, cpu, data = best_of(1, lambda: rendering.notice_pdf(big))
+        yield "1000-hall notice, render time", wall, "s", f"{pages_of(data)} pages, {len(data) / 1024:.0f} KB"
+        yield "1000-hall notice, render CPU time", cpu, "s", "what a busy machine does not inflate"
+
+
+def bench_notices() -> Iterator[Any]:
+    """For ``python -m tests.bench``."""
+    from tests.bench import Figure
+
+    for name, value, unit, note in measurements():
+        yield Figure(name, "sqlite", value, unit, note)
+
+
+def main() -> None:
+    print(f"notices: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    for name, value, unit, note in measurements():
+        print(f"notices: {name}: {value:.2f} {unit} ({note})", flush=True)
+
+
+if __name__ == "__main__":
+    main()
