@@ -16,7 +16,6 @@ from surveyapp.checklists.definition import ItemKind
 from surveyapp.db import db
 from surveyapp.feedback.models import Finding, FindingStatus
 from surveyapp.notices import queries as notice_queries
-from surveyapp.notices import services as notices
 from surveyapp.visits.models import Visit, VisitStatus
 from tests.assessment.conftest import at
 from tests.conftest import jpeg_bytes
@@ -71,9 +70,14 @@ def test_supervisor_market_and_hall_through_a_revised_notice(new_page, make_hall
     page.wait_for_selector("text=审核通过")
     db.session.expire_all()
     assert db.session.get(Visit, visit.id).status is VisitStatus.VALIDATED
-    # Integration point: publish through the notices pages once they are merged (the same service call).
-    first = notices.publish(db.session, market, notices.create_notice(db.session, market, NOV), None)
-    db.session.commit()
+    page.goto("/notices/")
+    page.fill("input[name=period]", NOV)
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(f"**/notices/{NOV}")
+    page.click(".publish-form button[type=submit]")
+    page.wait_for_url("**/notices/revisions/*")
+    db.session.expire_all()
+    first = notice_queries.latest_revision(db.session, NOV)
     first_pdf, first_sha = first.pdf, first.sha256
     assert notice_queries.hall_line(first, h2.id)["rank"] == 2
 
@@ -110,28 +114,26 @@ def test_supervisor_market_and_hall_through_a_revised_notice(new_page, make_hall
     db.session.expire_all()
     zones = db.session.scalar(sa.select(Finding).where(Finding.visit_id == visit.id, Finding.item_key == "interior.zones"))
     assert zones.status is FindingStatus.WITHDRAWN
-    notice = notice_queries.get_notice(db.session, NOV)
-    assert notice.revision_pending
+    assert notice_queries.get_notice(db.session, NOV).revision_pending
 
     hall_page.goto("/feedback/hall")
-    assert "待发布修订" in hall_page.inner_text(".notice-line")
+    assert "待修订" in hall_page.inner_text(".notice-line")
 
-    # Integration point: the revision is published through the notices pages once they are merged.
-    second = notices.publish(db.session, market, notice, "申诉成立：人民广场营业厅功能分区一项更正")
-    db.session.commit()
-    assert notice_queries.hall_line(second, h2.id)["rank"] == 1
+    page.goto(f"/notices/{NOV}")
+    page.fill("textarea[name=reason]", "申诉成立：人民广场营业厅功能分区一项更正")
+    page.click(".publish-form button[type=submit]")
+    page.wait_for_url("**/notices/revisions/*")
+    db.session.expire_all()
+    second = notice_queries.latest_revision(db.session, NOV)
+    assert second.number == 2 and notice_queries.hall_line(second, h2.id)["rank"] == 1
 
     hall_page.goto("/feedback/hall")
     assert re.search(r"(名次|排名)\s*1 / 2", hall_page.inner_text(".notice-line"))
     notices_text = hall_page.inner_text(".notice-list")
     assert "第 2 版" in notices_text and "申诉成立" in notices_text
-    # The first revision is kept byte for byte (downloaded when the notices pages provide the link).
-    db.session.expire_all()
-    kept = notice_queries.published_revisions(db.session)[-1]
-    assert kept.number == 1 and kept.pdf == first_pdf and hashlib.sha256(kept.pdf).hexdigest() == first_sha
-    links = hall_page.locator(".notice-list a")
-    for n in range(links.count()):
-        href = links.nth(n).get_attribute("href")
-        if href and str(kept.id) in href and "letter" not in href:
-            response = hall_page.request.get(href)
-            assert hashlib.sha256(response.body()).hexdigest() == first_sha
+    # The first revision still downloads byte for byte as it was published; the hall's letter of the second too.
+    old_pdf = hall_page.request.get(hall_page.get_attribute(f'.notice-list a[href$="/revisions/{first.id}.pdf"]', "href"))
+    assert old_pdf.ok and old_pdf.body() == first_pdf and hashlib.sha256(old_pdf.body()).hexdigest() == first_sha
+    letter = hall_page.request.get(f"/notices/revisions/{second.id}/halls/{h2.id}.pdf")
+    assert letter.ok and letter.body().startswith(b"%PDF")
+    assert hall_page.request.get(f"/notices/revisions/{second.id}/halls/{h1.id}.pdf").status == 404

@@ -64,7 +64,7 @@ def test_an_upheld_appeal_flags_the_month_and_the_revision_changes_the_rank(app,
     assert not notice_queries.get_notice(db.session, OCT).revision_pending
     login(m2)
     page = client.get(f"/feedback/hall?hall={h2.id}").get_data(as_text=True)
-    assert "待发布修订" in page
+    assert "待修订" in page
     second = notices.publish(db.session, market, notice, "申诉成立，解放路营业厅得分更正")
     db.session.commit()
     assert notice_queries.hall_line(second, h2.id)["rank"] == 1
@@ -73,7 +73,7 @@ def test_an_upheld_appeal_flags_the_month_and_the_revision_changes_the_rank(app,
                                                                Notification.kind == "notice_revised")).all()
     assert len(revised) == 1 and revised[0].params["reason"].startswith("申诉成立")
     page = client.get(f"/feedback/hall?hall={h2.id}").get_data(as_text=True)
-    assert "待发布修订" not in page
+    assert "待修订" not in page
     assert '<svg class="trend"' in page and ">100.0<" in page and ">70.0<" in page  # Nov (revised) and Oct
     assert "申诉成立，解放路营业厅得分更正" in page  # the revision's reason among the notices
 
