@@ -17,7 +17,7 @@ from surveyapp.errors import (
     ValidationError,
 )
 from surveyapp.feedback import services
-from surveyapp.feedback.models import AppealStatus, FindingStatus, Notification
+from surveyapp.feedback.models import AppealStatus, Finding, FindingStatus, Notification
 from tests.feedback.conftest import set_now
 
 
@@ -166,3 +166,14 @@ def test_remind_tells_halls_once_per_deadline(app, released):
     db.session.commit()
     due = db.session.scalars(sa.select(Notification).where(Notification.kind == "due_soon")).all()
     assert sorted(n.params["due"] for n in due) == ["2026-11-07", "2026-11-15"]
+
+
+def test_cli_sync_and_remind(app, runner, released):
+    released()
+    db.session.execute(sa.delete(Finding))  # as if released before hall feedback was installed
+    db.session.commit()
+    assert "2 finding(s) made" in runner.invoke(args=["feedback", "sync"]).output
+    assert "0 finding(s) made" in runner.invoke(args=["feedback", "sync"]).output
+    set_now(app, "2026-11-06T08:00:00+08:00")
+    assert "1 reminder(s) sent" in runner.invoke(args=["feedback", "remind", "--days", "1"]).output
+    assert "0 reminder(s) sent" in runner.invoke(args=["feedback", "remind", "--days", "1"]).output
