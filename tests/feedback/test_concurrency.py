@@ -22,7 +22,8 @@ def test_two_concurrent_decisions_one_wins(app, live_server, released, make_user
     finding = s.finding("interior.zones")
     services.appeal(db.session, s.manager, finding, None, "分区标识齐全")
     db.session.commit()
-    version = finding.version
+    # Read before the threads start: they must not touch the test's session.
+    version, url = finding.version, f"{live_server}/feedback/findings/{finding.uid}/decide"
     deciders = []
     for action in ("uphold", "reject"):
         client = app.test_client()
@@ -34,7 +35,7 @@ def test_two_concurrent_decisions_one_wins(app, live_server, released, make_user
     def decide(action: str, token: str, cookie: str) -> None:
         body = urllib.parse.urlencode({"version": version, "action": action, "corrected_to": "pass",
                                        "reason": "同时处理"}).encode()
-        request = urllib.request.Request(f"{live_server}/feedback/findings/{finding.uid}/decide", data=body, method="POST",
+        request = urllib.request.Request(url, data=body, method="POST",
                                          headers={"X-CSRFToken": token, "Cookie": f"surveyapp_session={cookie}"})
         barrier.wait()
         try:
