@@ -102,4 +102,7 @@ BLUEPRINT_MODULES = (
     "visits.import_views",
     "assessment.views",
     "notices.views",
+    # feedback
+    "feedback.views",
+    "feedback.inbox_views",
 )

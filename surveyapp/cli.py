@@ -45,6 +45,7 @@ COMMAND_GROUPS = (
     "surveyapp.checklists.cli:forms_group",
     "surveyapp.demo.cli:demo_group",
     "surveyapp.visits.cli:visits_group",
+    "surveyapp.feedback.cli:feedback_group",
 )
 
 

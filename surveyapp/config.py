@@ -84,3 +84,14 @@ VISIT_PLAN_WINDOWS = 4
 #: name of the organisation's top unit, else a generic "Service supervision"; "Market department").
 COMPANY_NAME = None
 NOTICE_ISSUER = None
+
+# --- hall feedback ------------------------------------------------------------------------------------
+
+#: Seconds to wait for the mail server before giving up (the change is kept; the failure is logged).
+SMTP_TIMEOUT = 10
+
+#: ``flask feedback remind`` tells halls of rectification deadlines this many days ahead (0: on the day).
+FEEDBACK_REMIND_DAYS = 2
+
+#: The site's address as users reach it (e.g. ``https://survey.example.cn``), for links in e-mails.
+PUBLIC_URL = None

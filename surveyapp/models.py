@@ -19,3 +19,12 @@ __all__ += ["PolicyVersion"]
 from surveyapp.notices.models import Notice, NoticeRevision
 
 __all__ += ["Notice", "NoticeRevision"]
+from surveyapp.feedback.models import (
+    Appeal,
+    FeedbackPhoto,
+    Finding,
+    Notification,
+    Rectification,
+)
+
+__all__ += ["Appeal", "FeedbackPhoto", "Finding", "Notification", "Rectification"]

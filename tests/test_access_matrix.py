@@ -137,6 +137,19 @@ EXPECT: dict[str, list[Rule]] = {
     "notices.revision": [only("GET", (M, A, H))],
     "notices.download": [only("GET", (M, A, H))],
     "notices.hall_letter": [Rule("GET", {M: 200, A: 200, H: 404})],
+    # feedback: ``finding`` is a rectified finding of another hall (hall managers get 404 as for a missing one);
+    # ``feedback_photo`` the rectification's photo; ``notification_id`` someone else's message.
+    "feedback.home": [only("GET", (H,))],
+    "feedback.findings": [only("GET", (H, M))],
+    "feedback.finding": [Rule("GET", {M: 200, H: 404})],
+    "feedback.rectify": [Rule("POST", {H: 404})],
+    "feedback.appeal": [Rule("POST", {H: 404})],
+    "feedback.check": [only("POST", (M,), 400)],
+    "feedback.decide": [only("POST", (M,), 400)],
+    "feedback.photo": [Rule("GET", {M: 200, H: 404})],
+    "inbox.index": [only("GET", ALL)],
+    "inbox.open_message": [only("POST", ALL, 404)],
+    "inbox.read_all": [only("POST", ALL, 302)],
 }
 
 
@@ -155,6 +168,7 @@ def url_values(make_hall, make_unit, make_user, make_staff, make_checklist, make
     values["proposal"] = _proposal(checklist).uid
     values["number"] = 1  # assessment policy version 1: the built-in default
     values.update(_published_notice())
+    values.update(_feedback_values(make_visit, make_user))
 
     def for_rule(rule: Any) -> dict[str, Any]:
         missing = set(rule.arguments) - set(values)
@@ -162,6 +176,23 @@ def url_values(make_hall, make_unit, make_user, make_staff, make_checklist, make
         return {name: values[name] for name in rule.arguments}
 
     return for_rule
+
+
+def _feedback_values(make_visit, make_user) -> dict[str, Any]:
+    """A released finding of a hall of its own, rectified with a photo; a message to its manager."""
+    import io
+
+    from surveyapp.feedback import services as feedback
+    from surveyapp.feedback.models import Finding, Notification
+    from tests.conftest import jpeg_bytes
+
+    visit = make_visit(type="announced", answers={"interior.zones": "fail"})
+    manager = make_user(Role.HALL_MANAGER, password=None, halls=[visit.hall])
+    finding = db.session.scalar(sa.select(Finding).where(Finding.visit_id == visit.id))
+    rectification = feedback.rectify(db.session, manager, finding, None, "已整改", [io.BytesIO(jpeg_bytes())])
+    db.session.commit()
+    message = db.session.scalar(sa.select(Notification).where(Notification.kind == "rectification_new").limit(1))
+    return {"finding": finding.uid, "feedback_photo": rectification.photos[0].uid, "notification_id": message.id}
 
 
 def _published_notice() -> dict[str, Any]:

@@ -12,10 +12,10 @@ from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-HOME = {Role.ADMIN: "/home/admin", Role.MARKET: "/home/market", Role.SUPERVISOR: "/my/visits", Role.HALL_MANAGER: "/home/hall"}
+HOME = {Role.ADMIN: "/home/admin", Role.MARKET: "/home/market", Role.SUPERVISOR: "/my/visits", Role.HALL_MANAGER: "/feedback/hall"}
 #: Menu entries (Chinese) each role must see; every other role must not see them.
 MENU = {Role.ADMIN: {"用户", "单位", "营业厅", "营业员", "导入", "审计日志"}, Role.MARKET: {"单位", "营业厅", "营业员", "导入", "检查", "审核"},
-        Role.SUPERVISOR: {"我的检查"}, Role.HALL_MANAGER: {"检查结果"}}
+        Role.SUPERVISOR: {"我的检查"}, Role.HALL_MANAGER: {"检查结果", "我的营业厅"}}
 ALL_ENTRIES = set().union(*MENU.values())
 
 

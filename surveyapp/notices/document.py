@@ -22,6 +22,7 @@ from surveyapp.assessment.models import PolicyVersion
 from surveyapp.assessment.queries import Finding, ItemFailure
 from surveyapp.assessment.results import HallResult, MonthResults
 from surveyapp.checklists.models import ChecklistItem
+from surveyapp.feedback import queries as feedback_queries
 from surveyapp.notices import narrative as texts
 from surveyapp.notices.queries import Star, service_stars
 from surveyapp.visits.models import Photo
@@ -65,6 +66,8 @@ def build_snapshot(session: Session, notice: Any, version: PolicyVersion, *, iss
         "findings": {code: [_finding_json(f, deadlines) for f in items] for code, items in findings.items()},
         "photos": photo_keys, "deadlines": deadlines, "trend": _trend(session, results, version),
         "changes": changed_lines(previous["results"], results.to_json()) if previous else [],
+        # Hall feedback: findings of earlier months still not rectified on the issue date.
+        "overdue": feedback_queries.overdue_annex(session, issued_on),
     }
     snapshot["narrative"] = texts.filled(notice.narrative or {}, Document(snapshot))
     return snapshot
@@ -233,6 +236,10 @@ class Document:
 
     def findings(self, code: str) -> list[Mapping[str, Any]]:
         return self.data["findings"].get(code, [])
+
+    def overdue(self, code: str) -> list[Mapping[str, Any]]:
+        """The hall's findings overdue on the issue date (snapshots published before hall feedback have none)."""
+        return self.data.get("overdue", {}).get(code, [])
 
     def photo_key(self, uid: str) -> str | None:
         return self.data["photos"].get(uid)

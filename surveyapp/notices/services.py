@@ -38,6 +38,7 @@ from surveyapp.errors import (
 )
 from surveyapp.notices import document, narrative, queries, rendering
 from surveyapp.notices.models import DRAFT, PUBLISHED, Notice, NoticeRevision
+from surveyapp.notices.signals import notice_published
 from surveyapp.visits.models import Visit, VisitStatus
 from surveyapp.visits.validation import release_visits
 
@@ -217,6 +218,7 @@ def publish(session: Session, actor: User | None, notice: Notice, reason: str | 
             "released_visits": released, "changed_halls": [c["code"] for c in snapshot["changes"]]})
     log.info("notice %s revision %s published by %s (%d visits released)", notice.period, number,
              actor.username if actor else "the system", released)
+    notice_published.send(session, actor=actor, revision=revision)
     return revision
 
 

@@ -19,6 +19,7 @@ from surveyapp.visits.content import MAX_REMARK
 from surveyapp.visits.models import Visit, VisitStatus
 from surveyapp.visits.planning import require_market
 from surveyapp.visits.services import check_version, flush_or_conflict, log_event
+from surveyapp.visits.signals import visit_returned, visits_released
 
 MAX_COMMENT = 2000
 
@@ -52,6 +53,8 @@ def approve(session: Session, actor: User | None, visit: Visit, expected_version
     score = None if visit.score is None else str(round_half_up(visit.score, 1))
     log_event(session, actor, visit, "approve", VisitStatus.SUBMITTED, VisitStatus.VALIDATED, label=_label(visit),
               details={"score": score, "redline": visit.redline, "released": visit.released_at is not None})
+    if visit.released_at is not None:
+        visits_released.send(session, actor=actor, visits=[visit])
 
 
 def return_visit(session: Session, actor: User | None, visit: Visit, expected_version: int | None, comment: str,
@@ -81,6 +84,7 @@ def return_visit(session: Session, actor: User | None, visit: Visit, expected_ve
     flush_or_conflict(session, visit)
     log_event(session, actor, visit, "return", VisitStatus.SUBMITTED, VisitStatus.RETURNED, comment=comment or None,
               label=_label(visit), details={"items": items} if items else None)
+    visit_returned.send(session, actor=actor, visit=visit, comment=comment)
 
 
 def reject(session: Session, actor: User | None, visit: Visit, expected_version: int | None, reason: str) -> None:
@@ -117,4 +121,6 @@ def release_visits(session: Session, actor: User | None, visits: Iterable[Visit]
         flush_or_conflict(session, pending[0])
     for visit in pending:
         log_event(session, actor, visit, "release", visit.status, visit.status, label=_label(visit))
+    if pending:
+        visits_released.send(session, actor=actor, visits=pending)
     return len(pending)

@@ -9,7 +9,7 @@ from surveyapp.auth.models import LoginAttempt, Role, UserSession
 from surveyapp.db import db
 from tests.conftest import PASSWORD
 
-HOME = {Role.ADMIN: "/home/admin", Role.MARKET: "/home/market", Role.SUPERVISOR: "/my/visits", Role.HALL_MANAGER: "/home/hall"}
+HOME = {Role.ADMIN: "/home/admin", Role.MARKET: "/home/market", Role.SUPERVISOR: "/my/visits", Role.HALL_MANAGER: "/feedback/hall"}
 
 
 def _login(client, username, password=PASSWORD, **extra):

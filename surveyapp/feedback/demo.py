@@ -1,0 +1,90 @@
+"""Demo feedback for ``flask demo load``: the managed halls have responded to some of their findings —
+rectifications verified, one reopened, appeals upheld, rejected and waiting — others are left open or overdue,
+and today's deadline reminders are in the inboxes. Made through the services at the time each step would
+have happened. Loading again changes nothing (halls that responded already are left alone)."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import random
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from surveyapp import clock
+from surveyapp.auth.models import Role, User, user_hall
+from surveyapp.demo.loader import register
+from surveyapp.feedback import services
+from surveyapp.feedback.models import Appeal, Finding, FindingStatus, Rectification
+from surveyapp.visits.demo import _at, _picture
+
+RECTIFICATIONS = ("已组织全员学习服务规范，当班营业员已整改到位，附整改后照片。",
+                  "已更换损坏设施并安排专人每日巡检。", "已补齐公示材料并张贴在醒目位置。",
+                  "已对相关营业员进行谈话提醒，纳入本月绩效考核。")
+APPEALS = ("检查当日该设施正在维修，已提前报备（附报修单照片）。",
+           "当时营业员正在为老年客户办理业务，并非怠慢，现场监控可证明。",
+           "该项当日已整改完毕，检查人员到厅时恰逢更换宣传资料。")
+
+
+@register("feedback", order=50)
+def load(session: Session) -> str:
+    """Responses to the findings of the halls that have a manager (see the module docstring)."""
+    if session.scalar(sa.select(sa.func.count()).select_from(Rectification)) or \
+            session.scalar(sa.select(sa.func.count()).select_from(Appeal)):
+        return "feedback: already loaded"
+    market = session.scalar(sa.select(User).where(User.role == Role.MARKET).order_by(User.username))
+    managers = session.execute(
+        sa.select(user_hall.c.hall_id, User).join(user_hall, user_hall.c.user_id == User.id)
+        .where(User.role == Role.HALL_MANAGER).order_by(user_hall.c.hall_id, User.username)).all()
+    if market is None or not managers:
+        return "feedback: skipped (no market user or hall manager)"
+    now = clock.now()
+    rng = random.Random("surveyapp-demo-feedback")
+    counts = {"rectified": 0, "appealed": 0}
+    seen: set[int] = set()
+    for hall_id, manager in managers:
+        if hall_id in seen:
+            continue
+        seen.add(hall_id)
+        findings = session.scalars(sa.select(Finding).where(Finding.hall_id == hall_id, Finding.status == FindingStatus.OPEN)
+                                   .order_by(Finding.released_at, Finding.id)).all()
+        for n, finding in enumerate(findings):
+            fate = n % 6  # 0, 3: rectified; 1: appealed; 2, 5: left open (overdue when late); 4: rectified late
+            start = finding.released_at + dt.timedelta(hours=20)
+            if fate in (0, 3, 4):
+                when = start + dt.timedelta(days=finding.rectify_days + 2 if fate == 4 else 1)
+                if when < now:
+                    _rectify(session, manager, market, finding, when, rng, reopen=(fate == 3 and n % 12 == 3))
+                    counts["rectified"] += 1
+            elif fate == 1 and start < now:
+                _appeal(session, manager, market, finding, start, rng, counts["appealed"])
+                counts["appealed"] += 1
+    with _at(now):
+        reminded = services.remind(session, 2)
+    return f"feedback: {counts['rectified']} rectifications, {counts['appealed']} appeals, {reminded} reminders"
+
+
+def _rectify(session: Session, manager: User, market: User, finding: Finding, when: dt.datetime,
+             rng: random.Random, reopen: bool) -> None:
+    with _at(when):
+        services.rectify(session, manager, finding, None, rng.choice(RECTIFICATIONS), [io.BytesIO(_picture(rng))])
+    checked = when + dt.timedelta(days=1)
+    if checked < clock.now():
+        with _at(checked):
+            services.check_rectification(session, market, finding, None, not reopen,
+                                         "整改照片未体现工牌佩戴，请补充。" if reopen else None)
+
+
+def _appeal(session: Session, manager: User, market: User, finding: Finding, when: dt.datetime,
+            rng: random.Random, k: int) -> None:
+    """The ``k``-th appeal of the demo: every third one still waits, the others are upheld or rejected in turn."""
+    with _at(when):
+        services.appeal(session, manager, finding, None, rng.choice(APPEALS), [io.BytesIO(_picture(rng))])
+    decided = when + dt.timedelta(days=2)
+    if k % 3 == 2 or decided >= clock.now():
+        return  # still waiting for the market department
+    with _at(decided):
+        if k % 3 == 0:
+            services.decide_appeal(session, market, finding, None, True, "na", "报备材料属实，该项不计分。")
+        else:
+            services.decide_appeal(session, market, finding, None, False, reason="未提供有效证明材料，维持原结论。")

@@ -1,0 +1,134 @@
+"""The in-app inbox: messages to users about feedback and visits, with optional e-mail.
+
+A message is stored as a kind and its parameters; its text is made when read, in the reader's language
+(:func:`text`), so switching languages changes old messages too.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from surveyapp import clock
+from surveyapp.auth.models import Role, User, user_hall
+from surveyapp.feedback import mail
+from surveyapp.feedback.models import Notification
+from surveyapp.i18n import localized
+
+#: Kind → message. Parameters ending in ``_en`` are the English variants of data labels (``item``/``item_en``).
+MESSAGES = {
+    "released": _l("New results for %(hall)s: the visit of %(date)s has %(count)s finding(s). "
+                   "Rectify by %(due)s; appeals are accepted until %(appeal)s."),
+    "released_clean": _l("New results for %(hall)s: the visit of %(date)s has no finding."),
+    "due_soon": _l("%(hall)s: %(count)s finding(s) must be rectified by %(due)s."),
+    "appeal_new": _l("%(hall)s appeals a finding: %(item)s"),
+    "rectification_new": _l("%(hall)s has rectified a finding: %(item)s"),
+    "appeal_upheld": _l("Your appeal was upheld: %(item)s (%(hall)s)"),
+    "appeal_rejected": _l("Your appeal was rejected: %(item)s (%(hall)s). Reason: %(reason)s"),
+    "rectification_verified": _l("Your rectification was verified: %(item)s (%(hall)s)"),
+    "rectification_reopened": _l("Your rectification was reopened: %(item)s (%(hall)s). Reason: %(reason)s"),
+    "visit_returned": _l("Your visit to %(hall)s was returned for correction: %(comment)s"),
+    "notice_published": _l("The notice for %(period)s has been published: see the line of %(hall)s."),
+    "notice_revised": _l("Revision %(number)s of the notice for %(period)s has been published (%(hall)s). "
+                         "Reason: %(reason)s"),
+}
+
+
+def text(notification: Notification) -> str:
+    """The message in the current language."""
+    params = dict(notification.params or {})
+    for key in [k for k in params if not k.endswith("_en")]:
+        if f"{key}_en" in params:
+            params[key] = localized(params[key], params.pop(f"{key}_en"))
+    template = MESSAGES.get(notification.kind)
+    return str(template) % params if template is not None else notification.kind
+
+
+def hall_managers(session: Session, hall_id: int) -> list[User]:
+    """The active hall managers of a hall."""
+    return hall_managers_of(session, [hall_id]).get(hall_id, [])
+
+
+def hall_managers_of(session: Session, hall_ids: Sequence[int]) -> dict[int, list[User]]:
+    """The active hall managers of each hall, in one query."""
+    out: dict[int, list[User]] = defaultdict(list)
+    for hall_id, user in session.execute(
+            sa.select(user_hall.c.hall_id, User).join(user_hall, user_hall.c.user_id == User.id)
+            .where(user_hall.c.hall_id.in_(list(hall_ids)), User.role == Role.HALL_MANAGER, User.active.is_(True))
+            .order_by(User.id)):
+        out[hall_id].append(user)
+    return dict(out)
+
+
+def market_staff(session: Session) -> list[User]:
+    return list(session.scalars(sa.select(User).where(User.role == Role.MARKET, User.active.is_(True)).order_by(User.id)))
+
+
+def notify(session: Session, users: Iterable[User], kind: str, params: dict[str, Any], endpoint: str | None = None,
+           args: dict[str, Any] | None = None, dedupe_key: str | None = None) -> list[Notification]:
+    """Put a message in each user's inbox (and queue an e-mail to those with an address, sent after commit).
+
+    With ``dedupe_key``, users who already had a message with that key get none.
+    """
+    users = list({u.id: u for u in users}.values())
+    if dedupe_key is not None and users:
+        had = set(session.scalars(sa.select(Notification.user_id).where(
+            Notification.dedupe_key == dedupe_key, Notification.user_id.in_([u.id for u in users]))))
+        users = [u for u in users if u.id not in had]
+    now = clock.now()
+    made = []
+    for user in users:
+        notification = Notification(user=user, kind=kind, params=params, endpoint=endpoint, args=args,
+                                    dedupe_key=dedupe_key, created_at=now)
+        session.add(notification)
+        made.append(notification)
+        if user.email and mail.enabled():
+            _queue_mail(session, user, notification)
+    return made
+
+
+def _queue_mail(session: Session, user: User, notification: Notification) -> None:
+    languages = current_app.config["LANGUAGES"]
+    with force_locale(user.locale if user.locale in languages else languages[0]):
+        body = text(notification)
+        subject = str(_l("Service supervision")) + " · " + (body if len(body) <= 60 else body[:59] + "…")
+        link = _link(notification)
+        if link:
+            body += "\n\n" + link
+    mail.queue(session, user.email, subject, body)
+
+
+def _link(notification: Notification) -> str | None:
+    base = current_app.config.get("PUBLIC_URL")
+    if not base or not notification.endpoint:
+        return None
+    from flask import url_for
+
+    with current_app.test_request_context(base_url=base):
+        return url_for(notification.endpoint, **(notification.args or {}), _external=True)
+
+
+def unread_count(session: Session, user: User) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def for_user(user: User) -> sa.Select[tuple[Notification]]:
+    """A user's messages, the newest first."""
+    return (sa.select(Notification).where(Notification.user_id == user.id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc()))
+
+
+def mark_read(session: Session, user: User, notification_id: int | None = None) -> int:
+    """Mark one message (or all, for ``None``) of ``user`` as read; return how many changed. Another user's
+    message id changes nothing."""
+    query = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    return session.execute(query.values(read_at=clock.now()).execution_options(synchronize_session=False)).rowcount

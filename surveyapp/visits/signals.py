@@ -1,0 +1,15 @@
+"""What the visits capability tells others, inside the transaction of the change (receivers flush, never commit).
+
+Hall feedback listens: released visits become findings for their halls, returned visits reach their
+supervisors' inboxes. Senders pass the session as the sender, so receivers write in the same transaction.
+"""
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: ``send(session, actor=User | None, visits=[Visit, ...])``: these validated visits were just released to halls.
+visits_released = _signals.signal("visits-released")
+#: ``send(session, actor=User | None, visit=Visit, comment=str)``: the visit went back to its supervisor.
+visit_returned = _signals.signal("visit-returned")
