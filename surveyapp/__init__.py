@@ -64,7 +64,6 @@ def _finish_config(app: Flask) -> None:
         config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "surveyapp.sqlite")
     config.setdefault("UPLOAD_FOLDER", None)
     config["UPLOAD_FOLDER"] = config["UPLOAD_FOLDER"] or os.path.join(app.instance_path, "uploads")
-    config["PDF_FOLDER"] = config["PDF_FOLDER"] or os.path.join(app.instance_path, "pdf")
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["SESSION_COOKIE_SECURE"] = bool(config.get("SECURE_COOKIES"))

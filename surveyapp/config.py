@@ -22,9 +22,8 @@ TIMEZONE = "Asia/Shanghai"
 #: Languages offered in the UI; the first is the default.
 LANGUAGES = ("zh_CN", "en")
 
-#: Where uploaded photos and rendered PDFs are kept. ``None`` means inside the instance folder.
+#: Where uploaded photos are kept (``None``: inside the instance folder). Published PDFs live in the database.
 UPLOAD_FOLDER = None
-PDF_FOLDER = None
 
 #: Largest request body accepted (photos are at most 15 MB each; imports are smaller).
 MAX_CONTENT_LENGTH = 32 * 1024 * 1024

@@ -110,7 +110,6 @@ def app_config(database_url: str, tmp_path: Any) -> dict[str, Any]:
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret",
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-        "PDF_FOLDER": str(tmp_path / "pdf"),
         "DEMO": False,
     }
 
