@@ -89,6 +89,11 @@ class StoredPhoto:
     source_bytes: int
     source_sha256: str
 
+    def columns(self) -> dict[str, object]:
+        """What a photo model (visit evidence, rectification or appeal photo) stores of it."""
+        return {"key": self.key, "sha256": self.sha256, "size": self.size, "width": self.width,
+                "height": self.height, "taken_at": self.taken_at}
+
 
 def _register_heif() -> None:
     """Teach Pillow to open HEIC, once per process."""

@@ -22,7 +22,7 @@ from surveyapp.feedback.models import (
 )
 from surveyapp.org.models import Hall
 from surveyapp.visits.models import Visit
-from surveyapp.visits.queries import hall_visibility, unit_subtree
+from surveyapp.visits.queries import hall_visibility, looks_like_uid, unit_subtree
 
 
 def _visible(user: User) -> sa.ColumnElement[bool] | None:
@@ -34,15 +34,11 @@ def _visible(user: User) -> sa.ColumnElement[bool] | None:
     return None
 
 
-def _looks_like_uid(uid: object) -> bool:
-    return isinstance(uid, str) and len(uid) == 36 and uid.count("-") == 4
-
-
 def get_finding(session: Session, user: User, uid: str) -> Finding:
     """:raise NotFound: the same for a finding that does not exist and one ``user`` may not see."""
     condition = _visible(user)
     finding = None
-    if condition is not None and _looks_like_uid(uid):
+    if condition is not None and looks_like_uid(uid):
         finding = session.scalar(sa.select(Finding).where(Finding.uid == uid, condition))
     if finding is None:
         raise NotFound(_("This finding does not exist, or you may not see it."))
@@ -56,7 +52,7 @@ def get_photo(session: Session, user: User, uid: str) -> FeedbackPhoto:
     """
     condition = _visible(user)
     photo = None
-    if condition is not None and _looks_like_uid(uid):
+    if condition is not None and looks_like_uid(uid):
         photo = session.scalar(sa.select(FeedbackPhoto).join(FeedbackPhoto.finding).where(FeedbackPhoto.uid == uid, condition))
     if photo is None:
         raise NotFound(_("This photo does not exist, or you may not see it."))

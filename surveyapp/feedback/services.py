@@ -215,8 +215,7 @@ def _store_photos(session: Session, actor: User | None, finding: Finding, upload
             photos.delete_photo(done.key)
         raise
     now = clock.now()
-    made = [FeedbackPhoto(uid=str(uuid.uuid4()), finding=finding, key=s.key, sha256=s.sha256, size=s.size,
-                          width=s.width, height=s.height, taken_at=s.taken_at, uploaded_at=now,
+    made = [FeedbackPhoto(uid=str(uuid.uuid4()), finding=finding, **s.columns(), uploaded_at=now,
                           uploaded_by_id=actor.id if actor else None, **owner) for s in stored]
     session.add_all(made)
     return made

@@ -59,9 +59,8 @@ def add_photo(session: Session, actor: User | None, visit: Visit, item_key: str 
     if count >= MAX_PER_ITEM:
         raise ValidationError(_("At most %(n)d photos per item.", n=MAX_PER_ITEM))
     stored = photos.save_photo(getattr(upload, "stream", upload))
-    photo = Photo(uid=str(uuid.uuid4()), visit=visit, item_key=item_key, client_id=client_id, key=stored.key,
-                  sha256=stored.sha256, size=stored.size, width=stored.width, height=stored.height,
-                  taken_at=stored.taken_at, uploaded_at=clock.now(), uploaded_by_id=actor.id if actor else None)
+    photo = Photo(uid=str(uuid.uuid4()), visit=visit, item_key=item_key, client_id=client_id, **stored.columns(),
+                  uploaded_at=clock.now(), uploaded_by_id=actor.id if actor else None)
     session.add(photo)
     try:
         session.flush()

@@ -121,7 +121,7 @@ def get_visit(session: Session, user: User, uid: str, *, for_update: bool = Fals
     """
     condition = _visible(user)
     visit = None
-    if condition is not None and _looks_like_uid(uid):
+    if condition is not None and looks_like_uid(uid):
         query = sa.select(Visit).where(Visit.uid == uid, condition)
         visit = session.scalar(query.with_for_update() if for_update else query)
     if visit is None:
@@ -136,7 +136,7 @@ def get_photo(session: Session, user: User, uid: str) -> Photo:
     """
     condition = _visible(user)
     photo = None
-    if condition is not None and _looks_like_uid(uid):
+    if condition is not None and looks_like_uid(uid):
         query = sa.select(Photo).join(Photo.visit).where(Photo.uid == uid, condition)
         if user.role is Role.HALL_MANAGER:
             query = query.where(Photo.removed_at.is_(None))
@@ -146,7 +146,8 @@ def get_photo(session: Session, user: User, uid: str) -> Photo:
     return photo
 
 
-def _looks_like_uid(uid: str) -> bool:
+def looks_like_uid(uid: object) -> bool:
+    """Whether ``uid`` has the shape of a public id (a UUID string): anything else is "not found" unread."""
     return isinstance(uid, str) and len(uid) == 36 and uid.count("-") == 4
 
 
