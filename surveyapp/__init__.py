@@ -30,7 +30,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     _finish_config(app)
 
-    from surveyapp import cli, i18n, labels, nav, security
+    from surveyapp import cli, i18n, labels, nav, pdf, security
     from surveyapp.db import db
     from surveyapp.extensions import csrf
 
@@ -39,6 +39,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     nav.init_app(app)
+    pdf.init_app(app)
     labels.init_app(app)
     _register_blueprints(app)
     cli.init_app(app)

@@ -25,6 +25,9 @@ LANGUAGES = ("zh_CN", "en")
 #: Where uploaded photos are kept (``None``: inside the instance folder). Published PDFs live in the database.
 UPLOAD_FOLDER = None
 
+#: Where ``flask pdf fonts`` puts the print font, the cut-down CJK font PDFs embed (``None``: ``<instance>/fonts``).
+PDF_FONT_FOLDER = None
+
 #: Largest request body accepted (photos are at most 15 MB each; imports are smaller).
 MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 

@@ -4,15 +4,18 @@ Every PDF (blank checklists, monthly notices, hall feedback letters) is a templa
 ``templates/pdf/base.html`` (autoescaped, so user text is printed as text), passed to :func:`render_pdf`.
 
 Whatever the HTML asks for (images, stylesheets, ``@import``, fonts, SVG ``<image>``, ``<object>``,
-attachments) goes through :class:`StaticOnlyFetcher`: ``data:`` URIs are decoded in memory and
-``/static/...`` paths are read from the package's ``static`` folder. Everything else (``file://``, any other
-host, any other scheme, paths outside ``static``) is refused and logged. The fetcher never opens a network
+attachments) goes through :class:`StaticOnlyFetcher`: ``data:`` URIs are decoded in memory,
+``/static/...`` paths are read from the package's ``static`` folder and the print font's files
+(:mod:`surveyapp.print_font`) from its folder. Everything else (``file://``, any other host, any other
+scheme, paths outside ``static``) is refused and logged. The fetcher never opens a network
 connection, so there is no request to forge and no redirect to follow. Photos go into a PDF as ``data:``
 URIs of their thumbnails (:func:`surveyapp.photos.data_uri`).
 
 Speed: see README "PDFs and photos". Fonts are subset by HarfBuzz (``libharfbuzz-subset0``); without it
 WeasyPrint falls back to fontTools, which takes seconds per CJK font, so :func:`fast_font_subsetting`
-is checked by the test suite and a missing library is logged at the first render.
+is checked by the test suite and a missing library is logged at the first render. The print font
+(:mod:`surveyapp.print_font`, built by ``flask pdf fonts``) saves another tenth; a missing one is logged
+at the first render too.
 """
 from __future__ import annotations
 
@@ -21,14 +24,19 @@ import gc
 import logging
 import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from flask import Flask, current_app, has_app_context
+from flask_babel import gettext
+from markupsafe import Markup
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from surveyapp import print_font
 from surveyapp.resources import PACKAGE_DIR
 
 log = logging.getLogger("surveyapp.pdf")
@@ -36,6 +44,8 @@ log = logging.getLogger("surveyapp.pdf")
 #: What relative URLs resolve against. ``.invalid`` never resolves (RFC 2606).
 INTERNAL_BASE_URL = "http://surveyapp.invalid/"
 STATIC_DIR = PACKAGE_DIR / "static"
+#: Where the print font's files are found (:class:`StaticOnlyFetcher`).
+FONT_URL_PATH = "/_print-font/"
 #: Images larger than print needs at this resolution are downsampled in the PDF.
 PRINT_DPI = 300
 
@@ -45,16 +55,50 @@ _MEDIA_TYPES = {
 }
 
 
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(pdf_page_css=page_css)
+
+
+def css_string(text: str) -> str:
+    """``text`` as a quoted CSS string that cannot end the string, the rule or the ``<style>`` element:
+    everything but letters, digits and spaces is a hex escape."""
+    return '"' + "".join(ch if ch.isalnum() or ch == " " else f"\\{ord(ch):06x}" for ch in text) + '"'
+
+
+def page_css(company: str, header: str) -> Markup:
+    """The page rules of every PDF (``templates/pdf/base.html``): the print font's faces, when it is built,
+    and the page margins: ``company | header`` on top, "第 X 页 / 共 Y 页" at the bottom.
+
+    The margins' text is CSS strings, not running elements: WeasyPrint lays out a running element again
+    on every page, a few percent of a long notice's render time."""
+    faces = print_font.faces(current_app) if has_app_context() else {}
+    rules = [
+        f"@font-face {{ font-family: {css_string(print_font.FAMILY)}; font-weight: {weight};"
+        f" src: url({INTERNAL_BASE_URL.rstrip('/')}{FONT_URL_PATH}{path.name}) }}"
+        for weight, path in faces.items()
+    ]
+    # The translated footer, split around its two numbers: odd parts are the CSS counters.
+    footer = gettext("Page %(page)s of %(pages)s", page="\x00counter(page)\x00", pages="\x00counter(pages)\x00")
+    content = " ".join(part if n % 2 else css_string(part) for n, part in enumerate(footer.split("\x00")) if part)
+    rules.append(
+        f"@page {{ @top-left {{ content: {css_string(company)} }} @top-right {{ content: {css_string(header)} }}"
+        f" @bottom-center {{ content: {content} }} }}"
+    )
+    return Markup("\n".join(rules))
+
+
 class RefusedURL(ValueError):
     """A URL the PDF renderer may not fetch."""
 
 
 class StaticOnlyFetcher(URLFetcher):
-    """Serves ``data:`` URIs and the app's own static files; refuses and logs everything else."""
+    """Serves ``data:`` URIs, the app's own static files and the print font's ``fonts`` (file name -> path);
+    refuses and logs everything else."""
 
-    def __init__(self, base_url: str = INTERNAL_BASE_URL) -> None:
+    def __init__(self, base_url: str = INTERNAL_BASE_URL, fonts: Mapping[str, Path] | None = None) -> None:
         super().__init__(allowed_protocols=("data", "http", "https"), allow_redirects=False)
         self._hosts = {urlsplit(INTERNAL_BASE_URL).netloc, urlsplit(base_url).netloc}
+        self._fonts = dict(fonts or {})
         #: Every URL refused while rendering (for the log and for tests).
         self.refused: list[str] = []
 
@@ -72,6 +116,11 @@ class StaticOnlyFetcher(URLFetcher):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or parts.netloc not in self._hosts:
             raise RefusedURL("not one of the app's own files")
+        if parts.path.startswith(FONT_URL_PATH):
+            font = self._fonts.get(parts.path.removeprefix(FONT_URL_PATH))
+            if font is None or not font.is_file():
+                raise RefusedURL("no such print font file")
+            return URLFetcherResponse(url, font.read_bytes(), {"Content-Type": "font/otf"})
         _, under_static, rest = parts.path.partition("/static/")
         if not under_static:
             raise RefusedURL("not under /static/")
@@ -126,6 +175,22 @@ def _rendering() -> Iterator[FontConfiguration]:
                 gc.enable()
 
 
+_told_no_print_font = False
+
+
+def _print_font_files() -> dict[str, Path]:
+    """The print font's files by name, for the fetcher (said once in the log when there are none)."""
+    global _told_no_print_font
+    if not has_app_context():
+        return {}
+    files = {path.name: path for path in print_font.faces(current_app).values()}
+    if not files and not _told_no_print_font:
+        _told_no_print_font = True
+        log.warning("PDF: no print font in %s (run `flask pdf fonts`): PDFs embed the full %s, about a tenth slower",
+                    print_font.folder(current_app), print_font.SOURCE_FAMILY)
+    return files
+
+
 def render_pdf(
     html: str,
     base_url: str | None = None,
@@ -144,7 +209,7 @@ def render_pdf(
         HTML always gives the same bytes.
     """
     base_url = base_url or INTERNAL_BASE_URL
-    fetcher = StaticOnlyFetcher(base_url)
+    fetcher = StaticOnlyFetcher(base_url, _print_font_files())
     with _rendering() as font_config:
         document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
             font_config=font_config, dpi=PRINT_DPI

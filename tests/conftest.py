@@ -110,6 +110,8 @@ def app_config(database_url: str, tmp_path: Any) -> dict[str, Any]:
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret",
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        # No print font: PDFs embed the installed Noto Sans CJK SC (tests/test_print_font.py builds one).
+        "PDF_FONT_FOLDER": str(tmp_path / "fonts"),
         "DEMO": False,
     }
 

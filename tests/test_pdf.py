@@ -131,7 +131,8 @@ def test_images_from_static_files_and_data_uris_are_drawn(app, caplog, tmp_path)
     raw = f'<p><img src="/static/favicon.svg" width="20"><img src="{data_uri}" width="40"></p>'
     with caplog.at_level(logging.WARNING):
         data = render(app, raw_html=raw)
-    assert not [r.getMessage() for r in caplog.records], "both images load without a complaint"
+    complaints = [r.getMessage() for r in caplog.records if "print font" not in r.getMessage()]
+    assert not complaints, "both images load without a complaint"
     (tmp_path / "doc.pdf").write_bytes(data)
     listing = subprocess.run(["pdfimages", "-list", str(tmp_path / "doc.pdf")], capture_output=True, text=True,
                              check=True).stdout
@@ -190,6 +191,18 @@ def test_user_text_with_html_is_printed_as_text_and_fetches_nothing(app, bait, c
         assert squeeze(text) in printed, f"not printed as text: {text}"
     assert "root:" not in pdf.text
     assert not [r for r in caplog.records if "refused" in r.getMessage()], "escaped text asks for nothing"
+
+
+def test_the_page_header_prints_the_company_and_period_as_text(app, bait, caplog):
+    # The header is a CSS string in a <style> element: quotes, backslashes and "</style>" must stay text.
+    host, asked = bait
+    company = f'某"}}</style><img src="http://{host}/h.png">\\'
+    header = f"'}}@top-left{{content:url(http://{host}/a)}}"
+    with caplog.at_level(logging.WARNING, "surveyapp.pdf"):
+        first = read_pdf(render(app, company=company, header="十一月", paragraphs=["正文"])).pages[0]
+        second = read_pdf(render(app, company="", header=header, paragraphs=["正文"])).pages[0]
+    assert asked == [] and not [r for r in caplog.records if "refused" in r.getMessage()]
+    assert squeeze(company) in squeeze(first) and squeeze(header) in squeeze(second)
 
 
 @pytest.mark.parametrize("same_host", [False, True], ids=["internal base", "app's own host as base"])

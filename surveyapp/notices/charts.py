@@ -12,9 +12,11 @@ from fractions import Fraction
 
 from markupsafe import Markup, escape
 
+from surveyapp import print_font
 from surveyapp.assessment.results import display
 
-FONT = "Noto Sans CJK SC, WenQuanYi Micro Hei, sans-serif"
+#: The PDFs' fonts (static/css/pdf.css): inline SVG does not inherit the page's font.
+FONT = f"{print_font.FAMILY}, {print_font.SOURCE_FAMILY}, WenQuanYi Micro Hei, sans-serif"
 BAND_COLOURS = ("#1e7a3c", "#1f5fa8", "#b42318", "#7a4e1e", "#5f6b7a")
 GRID = "#c9d1dc"
 INK = "#4a5565"
