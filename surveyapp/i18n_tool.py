@@ -131,8 +131,12 @@ def update() -> None:
 
 
 def check() -> list[str]:
-    """Problems that make a page speak two languages: untranslated, fuzzy, stale or uncompiled messages."""
+    """Problems that make a page speak two languages: untranslated, fuzzy, stale or uncompiled messages,
+    and one message translated two ways in two catalogs (Flask-Babel merges them, so one translation would
+    silently win everywhere)."""
     problems: list[str] = []
+    #: (locale, msgid) -> translation -> the catalogs that give it
+    translations: dict[tuple[str, object], dict[object, list[str]]] = {}
     for capability in capabilities():
         for locale in LOCALES:
             path = _po_path(capability, locale)
@@ -140,6 +144,8 @@ def check() -> list[str]:
             label = path.relative_to(PACKAGE_DIR.parent)
             if not len(catalog):
                 continue
+            for msgid, string in _messages(catalog).items():
+                translations.setdefault((locale, msgid), {}).setdefault(string, []).append(str(label))
             if not path.exists():
                 problems.append(f"{label}: missing ({len(catalog)} messages to translate); run make i18n")
                 continue
@@ -161,6 +167,10 @@ def check() -> list[str]:
                 with mo.open("rb") as f:
                     if _messages(read_mo(f)) != _messages(on_disk):
                         problems.append(f"{label}: .mo differs from .po; run make i18n")
+    for (locale, msgid), strings in translations.items():
+        if len(strings) > 1:
+            ways = "; ".join(f"{string!r} in {', '.join(labels)}" for string, labels in strings.items())
+            problems.append(f"{locale}: {msgid!r} is translated in {len(strings)} ways ({ways}): use one")
     return problems
 
 

@@ -42,8 +42,8 @@ def version_xlsx(version: ChecklistVersion) -> bytes:
     for label, value in facts:
         sheet.append([label, value])
     sheet.append([])
-    header = [_("No."), _("Section"), _("Key"), _("Item (Chinese)"), _("Item (English)"), _("Kind"), _("Points"),
-              _("Per time"), _("Red line"), _("Photo"), _("Visit types"), _("Hall types"), _("Required"),
+    header = [_("No."), _("Section"), _("Key"), _("Item (Chinese)"), _("Item (English)"), _("Kind"), _("Point value"),
+              _("Per time"), _("Red line"), _("Photo required"), _("Visit types"), _("Hall types"), _("Required"),
               _("Guidance (Chinese)"), _("Guidance (English)")]
     sheet.append(header)
     header_row = sheet.max_row
