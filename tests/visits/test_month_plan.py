@@ -123,7 +123,7 @@ def test_adjusting_a_single_assignment(client, login_en, planning_org):
     assert item.supervisor == other and item.adjusted
     assert audit_count("visit_plan.adjust") == 1
     page = client.get(f"/visits/plan-month/{proposal.uid}?flagged=1").get_data(as_text=True)
-    assert "Changed" in page and "N1 城北1号营业厅" in page
+    assert "Adjusted" in page and "N1 城北1号营业厅" in page
 
     # A supervisor who does not cover the hall is refused; a page drawn before a change is refused.
     stale = proposal.version
