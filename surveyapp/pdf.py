@@ -61,8 +61,8 @@ def init_app(app: Flask) -> None:
 
 def css_string(text: str) -> str:
     """``text`` as a quoted CSS string that cannot end the string, the rule or the ``<style>`` element:
-    everything but letters, digits and spaces is a hex escape."""
-    return '"' + "".join(ch if ch.isalnum() or ch == " " else f"\\{ord(ch):06x}" for ch in text) + '"'
+    everything but letters, digits and spaces is a hex escape (ended by the one space CSS then drops)."""
+    return '"' + "".join(ch if ch.isalnum() or ch == " " else f"\\{ord(ch):06x} " for ch in text) + '"'
 
 
 def page_css(company: str, header: str) -> Markup:

@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import tinycss2
 from flask import Flask
 from flask_babel import force_locale
 from PIL import Image
 
-from surveyapp.pdf import fast_font_subsetting, render_pdf
+from surveyapp.pdf import css_string, fast_font_subsetting, render_pdf
 from tests.conftest import serving
 from tests.pdfcheck import read_pdf
 
@@ -191,6 +192,12 @@ def test_user_text_with_html_is_printed_as_text_and_fetches_nothing(app, bait, c
         assert squeeze(text) in printed, f"not printed as text: {text}"
     assert "root:" not in pdf.text
     assert not [r for r in caplog.records if "refused" in r.getMessage()], "escaped text asks for nothing"
+
+
+def test_css_strings_read_back_as_the_same_text():
+    for text in ("第 1 页 / 共 2 页", 'a "quoted" \\ back\nslash', "</style><img src=x>", "  spaces  ", "😀 emoji", ""):
+        [token] = tinycss2.parse_component_value_list(css_string(text))
+        assert token.type == "string" and token.value == text
 
 
 def test_the_page_header_prints_the_company_and_period_as_text(app, bait, caplog):
