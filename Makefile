@@ -51,7 +51,7 @@ $(INSTANCE)/config.py:
 run: $(VENV)/.installed system-deps $(INSTANCE)/config.py
 	$(FLASK) db upgrade
 	$(FLASK) forms load
-	$(FLASK) pdf fonts
+	$(FLASK) pdf fonts || echo "make: no print font: PDFs work, embedding the full CJK font (slower)"
 	$(FLASK) demo load
 	@echo ""
 	@echo "  surveyapp is starting at http://$(HOST):$(PORT)"
