@@ -245,13 +245,10 @@ def rectify(session: Session, actor: User | None, finding: Finding, expected_ver
                                   submitted_by_id=actor.id if actor else None)
     session.add(rectification)
     finding.status = FindingStatus.RECTIFIED
-    stored = _store_photos(session, actor, finding, uploads, {"rectification": rectification})
-    try:
+    with photos.deleted_on_error() as keys:
+        stored = _store_photos(session, actor, finding, uploads, {"rectification": rectification})
+        keys.extend(photo.key for photo in stored)
         _flush(session)
-    except Conflict:
-        for photo in stored:
-            photos.delete_photo(photo.key)
-        raise
     late = clock.today() > finding.rectify_due
     record(session, actor, "finding.rectify", "finding", finding.uid, _label(finding),
            {"text": text, "photos": len(stored), "late": late})
@@ -311,13 +308,10 @@ def appeal(session: Session, actor: User | None, finding: Finding, expected_vers
     appeal = Appeal(finding=finding, reason=reason, submitted_at=clock.now(), submitted_by_id=actor.id if actor else None,
                     status=AppealStatus.PENDING)
     session.add(appeal)
-    stored = _store_photos(session, actor, finding, uploads, {"appeal": appeal})
-    try:
+    with photos.deleted_on_error() as keys:
+        stored = _store_photos(session, actor, finding, uploads, {"appeal": appeal})
+        keys.extend(photo.key for photo in stored)
         _flush(session)
-    except Conflict:
-        for photo in stored:
-            photos.delete_photo(photo.key)
-        raise
     record(session, actor, "finding.appeal", "finding", finding.uid, _label(finding),
            {"reason": reason, "photos": len(stored)})
     inbox.notify(session, inbox.market_staff(session), "appeal_new", _params(finding),

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +19,8 @@ from surveyapp.errors import (
     ValidationError,
 )
 from surveyapp.feedback import services
-from surveyapp.feedback.models import AppealStatus, Finding, FindingStatus, Notification
+from surveyapp.feedback.models import AppealStatus, FeedbackPhoto, Finding, FindingStatus, Notification
+from tests.conftest import jpeg_bytes
 from tests.feedback.conftest import set_now
 
 
@@ -119,6 +122,29 @@ def test_decisions_drawn_from_an_older_state_are_refused(app, released):
     with pytest.raises(Conflict):
         services.decide_appeal(db.session, s.market, zones, drawn, True, "na")
     db.session.rollback()
+
+
+@pytest.mark.parametrize("act", ["rectify", "appeal"])
+def test_a_response_refused_at_the_last_moment_leaves_no_photo_file(app, released, monkeypatch, act):
+    # Someone else acts on the finding between the check and the write: the response is refused, and the
+    # photos it brought, already written to the upload folder, are removed with it.
+    s = released()
+    uniform = s.finding("appearance.uniform")
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    before = {p for p in folder.rglob("*") if p.is_file()}  # the visits' own evidence
+
+    flush = services._flush
+
+    def moved(session):
+        if any(isinstance(o, FeedbackPhoto) for o in session.new):  # the write of the response itself
+            raise Conflict("someone else acted on this finding")
+        flush(session)
+
+    monkeypatch.setattr(services, "_flush", moved)
+    with pytest.raises(Conflict):
+        getattr(services, act)(db.session, s.manager, uniform, uniform.version, "已统一着装", [io.BytesIO(jpeg_bytes())])
+    db.session.rollback()
+    assert {p for p in folder.rglob("*") if p.is_file()} == before
 
 
 def test_rectification_verified_or_reopened(app, released):
