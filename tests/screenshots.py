@@ -21,6 +21,7 @@ def main() -> None:
 
     from surveyapp import create_app
     from surveyapp.demo.data import DEMO_PASSWORD
+    from tests.browser import log_in
     from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -48,10 +49,7 @@ def main() -> None:
                        "has_touch": True} if phone \
                 else {"viewport": {"width": 1280, "height": 760}}
             page = browser.new_context(base_url=base, locale="zh-CN", **options).new_page()
-            page.goto("/login")
-            page.fill("input[name=username]", username)
-            page.fill("input[name=password]", DEMO_PASSWORD)
-            page.click("button.primary")
+            log_in(page, username, DEMO_PASSWORD)
             return page
 
         page = session("market1")

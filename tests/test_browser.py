@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from surveyapp.auth.models import Role
 from surveyapp.db import db
 from surveyapp.org.models import Hall
-from tests.conftest import PASSWORD
+from tests.browser import fits_width, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -17,14 +17,6 @@ HOME = {Role.ADMIN: "/home/admin", Role.MARKET: "/home/market", Role.SUPERVISOR:
 MENU = {Role.ADMIN: {"用户", "单位", "营业厅", "营业员", "导入", "审计日志"}, Role.MARKET: {"单位", "营业厅", "营业员", "导入", "检查", "审核"},
         Role.SUPERVISOR: {"我的检查"}, Role.HALL_MANAGER: {"检查结果", "我的营业厅"}}
 ALL_ENTRIES = set().union(*MENU.values())
-
-
-def log_in(page, username, password=PASSWORD):
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit].primary")
-    page.wait_for_load_state()
 
 
 def test_each_role_sees_its_home_page_and_only_its_menu(new_page, make_user, make_hall):
@@ -72,17 +64,13 @@ def test_import_halls_with_one_bad_row_shows_the_row_and_writes_nothing(new_page
     assert "没有符合条件的营业厅" in page.inner_text("main")
 
 
-def _no_horizontal_scroll(page):
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
 def test_supervisor_on_a_phone(new_page, make_user):
     user = make_user(Role.SUPERVISOR, display_name="王建国")
     page = new_page(phone=True)
     page.goto("/login")
-    assert _no_horizontal_scroll(page)
+    assert fits_width(page)
     log_in(page, user.username)
-    assert page.url.endswith("/my/visits") and _no_horizontal_scroll(page)
+    assert page.url.endswith("/my/visits") and fits_width(page)
     # The menu folds behind a button and opens on a tap, with items large enough to hit.
     logout = page.locator("text=退出")
     assert not logout.is_visible()
@@ -91,7 +79,8 @@ def test_supervisor_on_a_phone(new_page, make_user):
     box = page.locator(".nav-user a").first.bounding_box()
     assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= 390
     page.click(".nav-user >> text=密码")
-    assert page.url.endswith("/account/password") and _no_horizontal_scroll(page)
+    page.wait_for_url("**/account/password")
+    assert fits_width(page)
 
 
 def test_administration_pages_fit_a_phone(new_page, make_user, make_hall, make_staff):
@@ -104,4 +93,4 @@ def test_administration_pages_fit_a_phone(new_page, make_user, make_hall, make_s
                  "/org/halls", f"/org/halls/{hall.id}", "/org/halls/new", "/org/staff/", f"/org/staff/{person.id}/edit",
                  "/import?kind=halls", "/audit/"):
         page.goto(path)
-        assert _no_horizontal_scroll(page), path
+        assert fits_width(page), path

@@ -6,7 +6,7 @@ import pytest
 from surveyapp.assessment import services
 from surveyapp.auth.models import Role
 from surveyapp.db import db
-from tests.conftest import PASSWORD
+from tests.browser import fits_width, log_in
 
 
 @pytest.mark.browser
@@ -18,10 +18,7 @@ def test_market_reads_the_ranking_and_changes_the_policy(make_unit, make_hall, m
         make_scored_visit(hall, "announced", announced)
     make_user(Role.MARKET, username="wang.market")
     page = new_page()
-    page.goto("/login")
-    page.fill("input[name=username]", "wang.market")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
+    log_in(page, "wang.market")
     page.goto("/assessment/results?period=2026-11")
     codes = page.locator("table.ranking tbody tr td:nth-child(2) .nowrap")
     assert codes.all_inner_texts() == ["H3", "H2", "H1"]  # 80, 79.375, 78.75
@@ -48,5 +45,5 @@ def test_market_reads_the_ranking_and_changes_the_policy(make_unit, make_hall, m
     phone.context.add_cookies(page.context.cookies())
     phone.goto("/assessment/results?period=2026-11")
     # The wide table scrolls inside its frame; the page itself never scrolls sideways.
-    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert fits_width(phone)
     assert phone.locator("table.ranking").is_visible()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from surveyapp.auth.models import Role
-from tests.conftest import PASSWORD
+from tests.browser import fits_width, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -15,13 +15,10 @@ def test_the_preview_fits_a_phone_and_its_buttons_are_easy_to_tap(new_page, make
     page = new_page(phone=True)
     problems: list[str] = []
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.goto("/login?next=/checklists/hall-etiquette/v1/preview")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url("**/preview")
+    log_in(page, user.username, next_path="/checklists/hall-etiquette/v1/preview")
+    assert page.url.endswith("/preview")
     assert page.locator(".cl-item").count() == 47
-    assert page.evaluate("document.documentElement.scrollWidth") <= page.evaluate("window.innerWidth")
+    assert fits_width(page)
     heights = page.eval_on_selector_all(".opt span", "spans => spans.map(s => s.getBoundingClientRect().height)")
     assert len(heights) > 100 and min(heights) >= 44
     assert page.locator("#item-conduct\\.taboo .badge.red").inner_text() == "红线"

@@ -18,8 +18,8 @@ from surveyapp.feedback.models import Finding, FindingStatus
 from surveyapp.notices import queries as notice_queries
 from surveyapp.visits.models import Visit, VisitStatus
 from tests.assessment.conftest import at
+from tests.browser import log_in
 from tests.conftest import jpeg_bytes
-from tests.test_browser import log_in
 from tests.visits.test_browser import fill_section, photo
 
 pytestmark = pytest.mark.browser

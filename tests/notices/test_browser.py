@@ -10,17 +10,10 @@ import sqlalchemy as sa
 from surveyapp.auth.models import Role
 from surveyapp.db import db
 from surveyapp.notices.models import NoticeRevision
-from tests.conftest import PASSWORD
+from tests.browser import fits_width, log_in
 from tests.notices.conftest import NOV, at
 from tests.pdfcheck import read_pdf
 from tests.test_pdf import squeeze
-
-
-def log_in(page, username):
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
 
 
 @pytest.mark.browser
@@ -61,4 +54,4 @@ def test_market_publishes_and_a_hall_manager_downloads(make_hall, make_visit, ma
         phone.get_by_role("link", name="人民路营业厅反馈函").click()
     text = squeeze(read_pdf(Path(letter.value.path()).read_bytes()).text)
     assert "人民路营业厅" in text and "营业员未按规定着装" in text and "解放路营业厅" not in text
-    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert fits_width(phone)

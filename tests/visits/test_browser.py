@@ -10,8 +10,8 @@ from surveyapp.checklists import scoring
 from surveyapp.checklists.definition import ItemKind
 from surveyapp.db import db
 from surveyapp.visits.models import Answer, Photo, Visit, VisitRevision, VisitStatus
+from tests.browser import fits_width, log_in
 from tests.conftest import jpeg_bytes
-from tests.test_browser import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -44,10 +44,6 @@ def photo(page, key, name):
                                                                 "buffer": jpeg_bytes(1600, 1200)}])
 
 
-def no_sideways_scroll(page):
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-
-
 def test_supervisor_fills_a_checklist_on_a_phone_through_a_network_outage(new_page, make_hall, make_user, make_staff,
                                                                          make_visit):
     hall = make_hall("H0101", "中山路营业厅")
@@ -68,7 +64,7 @@ def test_supervisor_fills_a_checklist_on_a_phone_through_a_network_outage(new_pa
     page.click(f'a[href="/my/visits/{visit.uid}"]')
     page.click("button:has-text('开始检查')")
     page.wait_for_selector("#visit-form")
-    assert no_sideways_scroll(page)
+    assert fits_width(page)
     assert page.locator(".section-index a").count() == len(sections) + 2  # the visit, each section, the end
 
     # One section at a time: the first shows the visit's own fields.
@@ -113,7 +109,7 @@ def test_supervisor_fills_a_checklist_on_a_phone_through_a_network_outage(new_pa
     page.click("button[value=submit]")
     page.wait_for_url(f"**/my/visits/{visit.uid}")
     page.wait_for_selector("text=待审核")
-    assert no_sideways_scroll(page)
+    assert fits_width(page)
 
     # On the server: every answer, the remark and both photos arrived, in one revision.
     db.session.expire_all()

@@ -9,7 +9,7 @@ import pytest
 
 from surveyapp.checklists.definition import VisitType
 from surveyapp.visits import calendar
-from tests.test_browser import log_in
+from tests.browser import log_in
 from tests.visits.conftest import PLANNING_NOW
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
