@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import settings as hypothesis_settings
@@ -30,6 +31,20 @@ PASSWORD = "correct horse battery"
 # Property tests check behaviour, not speed: no per-example deadline (the machine is shared and busy).
 hypothesis_settings.register_profile("surveyapp", deadline=None, print_blob=True)
 hypothesis_settings.load_profile("surveyapp")
+
+#: argon2id at its lowest cost, for the tests only. The production parameters (RFC 9106's low-memory profile:
+#: 64 MiB, 3 passes) take about 0.2 s of this machine's CPU per hash, and hashing was a third of the suite's
+#: time. The algorithm and every code path stay the same; tests/auth/test_login.py checks the real parameters.
+TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+REAL_HASHER = auth_services._hasher
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quick_password_hashes() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth_services, "_hasher", TEST_HASHER)
+        patch.setattr(auth_services, "_DUMMY_HASH", TEST_HASHER.hash("no account has this password"))
+        yield
 
 
 # --- database --------------------------------------------------------------------------------------

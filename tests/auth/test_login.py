@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import re
 
+import argon2
 import sqlalchemy as sa
 
+from surveyapp.auth import services as auth_services
 from surveyapp.auth.models import LoginAttempt, Role, UserSession
 from surveyapp.db import db
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, REAL_HASHER
 
 HOME = {Role.ADMIN: "/home/admin", Role.MARKET: "/home/market", Role.SUPERVISOR: "/my/visits", Role.HALL_MANAGER: "/feedback/hall"}
 
@@ -152,10 +154,13 @@ def test_password_change_needs_the_current_password(client, make_user):
     assert "当前密码不正确" in response.get_data(as_text=True)
 
 
-def test_passwords_are_argon2id(make_user):
+def test_passwords_are_argon2id_with_the_recommended_cost(make_user, monkeypatch):
+    # The suite hashes at the lowest cost (tests/conftest.py); the application's own hasher is put back here.
+    monkeypatch.setattr(auth_services, "_hasher", REAL_HASHER)
     user = make_user(Role.MARKET)
     assert re.match(r"^\$argon2id\$v=19\$", user.password_hash)
     assert PASSWORD not in user.password_hash
+    assert argon2.extract_parameters(user.password_hash) == argon2.profiles.RFC_9106_LOW_MEMORY
 
 
 def test_account_without_password_cannot_log_in(client, make_user):
