@@ -1,6 +1,8 @@
 """Alembic, driven from the app: the migrations folder travels with the package."""
 from __future__ import annotations
 
+import functools
+
 from alembic import command
 from alembic.config import Config
 from flask import Flask
@@ -38,9 +40,16 @@ def current_revision(app: Flask) -> str | None:
 
 def head_revision(app: Flask) -> str | None:
     """The newest migration this code ships."""
+    return _head_of(str(resource_dir("migrations")))
+
+
+@functools.cache
+def _head_of(script_location: str) -> str | None:
+    # Alembic finds the head by importing every migration file; the files do not change while a process
+    # runs, and every CLI command asks (the schema check), so the answer is kept.
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config(app)).get_current_head()
+    return ScriptDirectory(script_location).get_current_head()
 
 
 def schema_problem(app: Flask) -> str | None:
