@@ -86,13 +86,18 @@ def dispose_engine(app: Flask) -> None:
 
 
 def _empty_all_tables() -> None:
-    tables = [t for t in Model.metadata.sorted_tables]
+    """Delete every row, children first, and restart PostgreSQL's id sequences, in one round trip.
+
+    (``TRUNCATE`` of every table cost 0.2 s a test on PostgreSQL, a fifth of the suite's time there;
+    deleting the few rows a test leaves takes milliseconds.)"""
+    tables = list(reversed(Model.metadata.sorted_tables))
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            sequences = conn.scalars(sa.text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"))
+            script = [f'DELETE FROM "{t.name}"' for t in tables] + [f'ALTER SEQUENCE "{s}" RESTART' for s in sequences]
+            conn.exec_driver_sql("; ".join(script))
         else:
-            for table in reversed(tables):
+            for table in tables:
                 conn.execute(table.delete())
 
 
