@@ -22,6 +22,10 @@ from typing import Any
 from flask import Flask
 
 
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def pages_of(data: bytes) -> int:
     result = subprocess.run(["pdfinfo", "-"], input=data, capture_output=True, check=True)
     return int(re.search(rb"Pages:\s+(\d+)", result.stdout)[1])
@@ -94,7 +98,7 @@ def measurements() -> Iterator[tuple[str, float, str, str]]:
         built = print_font.build(app)
         note = "cutting Noto Sans CJK SC down to GB 2312, once per installation"
         yield ("print font, build" if any(b.new for b in built) else "print font, already built",
-               time.perf_counter() - start, "s", f"{note}; {', '.join(f'{b.glyphs} glyphs' for b in built)}")
+               time.perf_counter() - start, "s", f"{note}; " + "; ".join(f"{b.path.name}: {b.glyphs} glyphs, {b.size / 2**20:.1f} MB" for b in built))
         period = assessment.shift_period(assessment.current_period(), -1)
         start = time.perf_counter()
         notice_demo.load(db.session)  # publishes revision 1 on the 2nd of this month, as a market user would
@@ -106,15 +110,15 @@ def measurements() -> Iterator[tuple[str, float, str, str]]:
                f"{findings} findings; assessment of 6 months, snapshot, PDF, release (first render in the process)")
         wall, cpu, data = best_of(5, lambda: rendering.notice_pdf(revision.snapshot))
         assert data == revision.pdf, "the same snapshot renders the same bytes"
-        note = f"{pages_of(data)} pages, {len(data) / 1024:.0f} KB, best of 5 (target: 1.0 s)"
+        note = f"{plural(pages_of(data), 'page')}, {len(data) / 1024:.0f} KB, best of 5 (target: 1.0 s)"
         yield f"{halls}-hall notice, render time", wall, "s", note
         yield f"{halls}-hall notice, render CPU time", cpu, "s", "what a busy machine does not inflate"
         code = revision.snapshot["results"]["halls"][-1]["code"]
         wall, _, data = best_of(3, lambda: rendering.letter_pdf(revision.snapshot, code))
-        yield "hall letter, render time", wall, "s", f"{pages_of(data)} pages, best of 3"
+        yield "hall letter, render time", wall, "s", f"{plural(pages_of(data), 'page')}, best of 3"
         big = scaled(revision.snapshot, 1000)
         wall, cpu, data = best_of(1, lambda: rendering.notice_pdf(big))
-        yield "1000-hall notice, render time", wall, "s", f"{pages_of(data)} pages, {len(data) / 1024:.0f} KB"
+        yield "1000-hall notice, render time", wall, "s", f"{plural(pages_of(data), 'page')}, {len(data) / 1024:.0f} KB"
         yield "1000-hall notice, render CPU time", cpu, "s", "what a busy machine does not inflate"
 
 
