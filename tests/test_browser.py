@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from surveyapp.auth.models import Role
 from surveyapp.db import db
@@ -29,7 +30,7 @@ def test_each_role_sees_its_home_page_and_only_its_menu(new_page, make_user, mak
         entries = {a.inner_text().strip() for a in page.query_selector_all("nav.nav > a")}
         assert MENU[role] <= entries and not (ALL_ENTRIES - MENU[role]) & entries, (role, entries)
         page.click("text=退出")
-        assert page.url.endswith("/login")
+        page.wait_for_url("**/login")
 
 
 def test_switching_language(new_page, make_user):
@@ -39,10 +40,10 @@ def test_switching_language(new_page, make_user):
     page.goto("/org/halls")
     assert page.inner_text("h1") == "营业厅"
     page.click("button[name=lang][value=en]")
-    assert page.url.endswith("/org/halls")
-    assert page.inner_text("h1") == "Halls" and page.get_attribute("html", "lang") == "en"
+    expect(page.locator("h1")).to_have_text("Halls")  # expect waits for the page the switch reloads
+    assert page.url.endswith("/org/halls") and page.get_attribute("html", "lang") == "en"
     page.click("button[name=lang][value=zh_CN]")
-    assert page.inner_text("h1") == "营业厅"
+    expect(page.locator("h1")).to_have_text("营业厅")
 
 
 def test_import_halls_with_one_bad_row_shows_the_row_and_writes_nothing(new_page, make_user, make_unit, tmp_path):
@@ -57,8 +58,7 @@ def test_import_halls_with_one_bad_row_shows_the_row_and_writes_nothing(new_page
     page.click(".tabs >> text=营业厅")
     page.set_input_files("input[type=file]", str(path))
     page.click("button[type=submit].primary")
-    page.wait_for_load_state()
-    assert "第 3 行：单位编码 JZ99 不存在" in page.inner_text(".import-errors")
+    expect(page.locator(".import-errors")).to_contain_text("第 3 行：单位编码 JZ99 不存在")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Hall)) == 0
     page.goto("/org/halls")
     assert "没有符合条件的营业厅" in page.inner_text("main")

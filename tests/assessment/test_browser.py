@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from surveyapp.assessment import services
 from surveyapp.auth.models import Role
@@ -23,9 +24,9 @@ def test_market_reads_the_ranking_and_changes_the_policy(make_unit, make_hall, m
     codes = page.locator("table.ranking tbody tr td:nth-child(2) .nowrap")
     assert codes.all_inner_texts() == ["H3", "H2", "H1"]  # 80, 79.375, 78.75
     page.locator("table.ranking th").get_by_role("link", name="得分", exact=True).click()
-    assert codes.all_inner_texts() == ["H3", "H2", "H1"]  # the highest score first
+    expect(codes).to_have_text(["H3", "H2", "H1"])  # the highest score first
     page.locator("table.ranking th").get_by_role("link", name="得分 ▼").click()
-    assert codes.all_inner_texts() == ["H1", "H2", "H3"]
+    expect(codes).to_have_text(["H1", "H2", "H3"])  # (expect waits for the sorted page)
 
     page.goto("/assessment/policy/edit")
     page.fill("input[name=weight_announced]", "-0.5")
@@ -35,7 +36,7 @@ def test_market_reads_the_ranking_and_changes_the_policy(make_unit, make_hall, m
     page.fill("input[name=weight_announced]", "0.9")
     page.fill("textarea[name=note]", "本季度以明查为主")
     page.click("button.primary")
-    assert "已保存为考核办法第 2 版" in page.locator(".flashes").inner_text()
+    expect(page.locator(".flashes")).to_contain_text("已保存为考核办法第 2 版")
     page.goto("/assessment/results?period=2026-11")
     assert codes.all_inner_texts()[0] == "H2"  # announced visits now weigh most
     page.goto("/assessment/policy/history")

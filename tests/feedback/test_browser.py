@@ -89,6 +89,7 @@ def test_supervisor_market_and_hall_through_a_revised_notice(new_page, make_hall
     assert "2026-11" in line and re.search(r"(名次|排名)\s*2 / 2", line)
     assert "王建国" not in hall_page.content()  # never who did a mystery visit
     hall_page.click("text=统一着装")
+    hall_page.wait_for_selector("#rectify")
     assert "王建国" not in hall_page.content()
     hall_page.fill("textarea[name=text]", "已为全体营业员配发备用工装，每日班前检查。")
     hall_page.set_input_files("input[name=photos]", files=[{"name": "after.jpg", "mimeType": "image/jpeg",

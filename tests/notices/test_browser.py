@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from surveyapp.auth.models import Role
 from surveyapp.db import db
@@ -34,13 +35,14 @@ def test_market_publishes_and_a_hall_manager_downloads(make_hall, make_visit, ma
     page.get_by_role("button", name="起草通报").click()
     assert page.locator("article.notice-doc h1").inner_text() == "关于2026年11月营业厅服务质量明查暗访情况的通报"
     assert page.locator("article.notice-doc svg.chart").count() == 2
+    page.wait_for_load_state()  # the evidence photos included
     assert page.locator("article.notice-doc .photos img").first.evaluate("img => img.naturalWidth") > 0
     page.get_by_role("link", name="编辑正文").click()
     page.fill("textarea[name=overview]", "本月服务质量总体平稳，个别营业厅仪容仪表不规范。")
     page.get_by_role("button", name="保存").click()
-    assert "已保存" in page.locator(".flashes").inner_text()
+    expect(page.locator(".flashes")).to_contain_text("已保存")
     page.get_by_role("button", name="发布通报").click()
-    assert "第1版已发布" in page.locator(".flashes").inner_text()
+    expect(page.locator(".flashes")).to_contain_text("第1版已发布")  # not the last page's "saved"
     assert errors == [], "no CSP violation or script error"
 
     phone = new_page(phone=True)
