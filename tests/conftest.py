@@ -319,6 +319,7 @@ def serving(wsgi_app: Any) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+        server.server_close()  # else the listening socket is closed by the garbage collector, with a warning
         thread.join(5)
 
 
