@@ -20,7 +20,8 @@ def log_in(page: Any, username: str, password: str = PASSWORD, next_path: str | 
         page.click("main button[type=submit].primary")
 
 
-def fits_width(page: Any) -> bool:
-    """True when the loaded page does not scroll sideways (a wide table may scroll inside its frame)."""
+def fits_width(page: Any, slack: int = 0) -> bool:
+    """True when the loaded page does not scroll sideways by more than ``slack`` pixels (a wide table may
+    scroll inside its frame)."""
     page.wait_for_load_state()
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"))
+    return bool(page.evaluate("slack => document.documentElement.scrollWidth <= window.innerWidth + slack", slack))

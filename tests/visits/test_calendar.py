@@ -9,7 +9,7 @@ import pytest
 
 from surveyapp.checklists.definition import VisitType
 from surveyapp.visits import calendar
-from tests.browser import log_in
+from tests.browser import fits_width, log_in
 from tests.visits.conftest import PLANNING_NOW
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -110,8 +110,7 @@ def test_on_a_phone_the_calendar_is_a_list_of_days(new_page, planning_org, novem
         page = new_page(phone=phone, locale="zh-CN")
         log_in(page, "market1")
         page.goto("/visits/calendar/?month=2026-11")
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= page.viewport_size["width"]
+        assert fits_width(page)
         days = page.locator(".cal-day:visible")
         if phone:
             # Only days with visits, one under the other, with their weekday.
@@ -124,4 +123,4 @@ def test_on_a_phone_the_calendar_is_a_list_of_days(new_page, planning_org, novem
             monday, tuesday = days.nth(1).bounding_box(), days.nth(2).bounding_box()  # 2 and 3 November
             assert monday["y"] == tuesday["y"] and tuesday["x"] > monday["x"]
         page.locator(".cal-visit a").first.click()
-        assert "/visits/" in page.url
+        page.wait_for_url(re.compile(r"/visits/[0-9a-f-]{36}$"))  # the visit's page, not the calendar
