@@ -224,7 +224,8 @@ def test_confidential_visits_wait_for_release(setting, make_visit):
     assert validation.release_visits(db.session, None, pending) == 0
     db.session.commit()
     assert visit.released_at is not None
-    actions = db.session.scalars(sa.select(AuditEntry.action).where(AuditEntry.object_id == visit.uid)).all()
+    actions = db.session.scalars(sa.select(AuditEntry.action).where(AuditEntry.object_id == visit.uid)
+                                 .order_by(AuditEntry.id)).all()
     assert actions == ["visit.plan", "visit.start", "visit.submit", "visit.approve", "visit.release"]
 
 
