@@ -105,4 +105,8 @@ BLUEPRINT_MODULES = (
     # feedback
     "feedback.views",
     "feedback.inbox_views",
+    # insight
+    "insight.calibration_views",
+    "insight.integrity_views",
+    "insight.trends_views",
 )
