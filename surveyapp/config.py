@@ -10,6 +10,9 @@ SECRET_KEY = None
 #: SQLAlchemy URL. ``None`` means ``sqlite:///<instance>/surveyapp.sqlite``.
 DATABASE_URL = None
 
+#: Seconds to wait for PostgreSQL to accept a connection; meanwhile pages answer 503 "try again shortly".
+DATABASE_CONNECT_TIMEOUT = 5
+
 #: Demo mode: ``flask demo load`` may create users with known passwords. Never in production.
 DEMO = False
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import sqlite3
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -10,6 +12,8 @@ from flask import Flask, current_app, g
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+log = logging.getLogger("surveyapp")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -73,7 +77,12 @@ class Database:
         if url.startswith("sqlite"):
             options["connect_args"] = {"check_same_thread": False, "timeout": 10}
         else:
+            # A dropped connection is noticed and replaced before use, so the app recovers by itself after
+            # a database restart; a server that does not answer fails the request fast (a 503) instead of
+            # holding a worker until it is killed.
             options["pool_pre_ping"] = True
+            if "connect_timeout" not in sa.make_url(url).query:
+                options["connect_args"] = {"connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"]}
         engine = sa.create_engine(url, **options)
         app.extensions["surveyapp.db"] = (engine, sessionmaker(engine))
         app.teardown_appcontext(self._close)
@@ -90,10 +99,69 @@ class Database:
         return session
 
     @staticmethod
+    def rollback_quietly() -> None:
+        """Roll back this context's session, if it has one, without raising: error handlers call this,
+        and a rollback on a lost connection must not turn the error page into a second error."""
+        session = g.get("_db_session")
+        if session is None:
+            return
+        try:
+            session.rollback()
+        except Exception as exc:  # noqa: BLE001 - whatever the driver raises, the page must still answer
+            log.warning("rollback failed, session discarded: %s", exc.__class__.__name__)
+            g.pop("_db_session", None)
+            _close_quietly(session)
+
+    @staticmethod
     def _close(exc: BaseException | None) -> None:
         session = g.pop("_db_session", None)
         if session is not None:
-            session.close()
+            _close_quietly(session)
+
+
+def _close_quietly(session: Session) -> None:
+    try:
+        session.close()
+    except Exception as exc:  # noqa: BLE001 - a dead connection is dropped by the pool; the response stands
+        log.warning("closing the database session failed: %s", exc.__class__.__name__)
+
+
+#: PostgreSQL SQLSTATEs that mean "the server is not there now": connection exceptions (class 08),
+#: shutting down or starting up (57P01-57P03), too many connections (53300).
+_PG_UNAVAILABLE = ("08", "57P01", "57P02", "57P03", "53300")
+#: SQLite result codes that mean "the file cannot be reached now" (not a mistake in the SQL).
+_SQLITE_UNAVAILABLE = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN}
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """Whether an error means the database cannot be reached right now (try again later), as opposed to
+    a mistake in a query or in the data, which is a bug (500) and must not be hidden behind a 503."""
+    for _ in range(5):  # the error itself and what it was raised from
+        if exc is None:
+            return False
+        if _unavailable(exc):
+            return True
+        exc = exc.__cause__
+    return False
+
+
+def _unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, (sa.exc.DisconnectionError, sa.exc.TimeoutError)):
+        return True
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if isinstance(orig, sqlite3.Error):
+        code = getattr(orig, "sqlite_errorcode", None)
+        return isinstance(orig, sqlite3.OperationalError) and code is not None and code & 0xFF in _SQLITE_UNAVAILABLE
+    if isinstance(exc, sa.exc.InterfaceError):  # psycopg: the connection is closed or broken
+        return True
+    if isinstance(exc, sa.exc.OperationalError):
+        sqlstate = getattr(orig, "sqlstate", None)
+        return sqlstate is None or sqlstate.startswith(_PG_UNAVAILABLE)
+    return False
 
 
 db = Database()

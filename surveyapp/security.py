@@ -4,7 +4,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, jsonify, make_response, redirect, render_template, request, session, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -13,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from surveyapp.audit.services import current_ip
 from surveyapp.auth import services as auth_services
-from surveyapp.db import db
+from surveyapp.db import database_unavailable, db
 from surveyapp.errors import DomainError
 from surveyapp.extensions import login_manager
 
@@ -45,10 +46,48 @@ def wants_json() -> bool:
 
 
 def error_response(status: int, message: Any = None, errors: list[str] | None = None) -> Any:
-    message = str(message or ERROR_TEXT.get(status, ERROR_TEXT[400]))
+    try:
+        message = str(message or ERROR_TEXT.get(status, ERROR_TEXT[400]))
+        if wants_json():
+            return jsonify(error=message, errors=errors or []), status
+        return render_template("errors/error.html", status=status, message=message, errors=errors or []), status
+    except Exception as exc:
+        # The page's language and menu come from the user's account: with the database gone, say so instead.
+        if database_unavailable(exc):
+            return unavailable_response()
+        raise
+
+
+#: Seconds a client is asked to wait before trying again while the database is unreachable (the phone's
+#: checklist page retries on its own every 15 seconds).
+RETRY_AFTER = 15
+
+UNAVAILABLE_TEXT = (
+    _l("Service briefly unavailable"),
+    _l("The database cannot be reached at the moment. Nothing you saved is lost. Try again in a minute; "
+       "on the checklist page your answers stay on the phone and are sent by themselves."),
+    _l("Try again"),
+)
+
+
+def unavailable_response() -> Any:
+    """503 while the database cannot be reached, built without it: no user, no menu, no account language.
+    The page speaks every UI language; JSON callers get the language kept in their session cookie."""
+    languages = current_app.config["LANGUAGES"]
+    texts = []
+    for lang in languages:
+        with force_locale(lang):
+            texts.append((lang.replace("_", "-"), *(str(t) for t in UNAVAILABLE_TEXT)))
     if wants_json():
-        return jsonify(error=message, errors=errors or []), status
-    return render_template("errors/error.html", status=status, message=message, errors=errors or []), status
+        chosen = session.get("lang")
+        lang = chosen if chosen in languages else languages[0]
+        response = jsonify(error=" ".join(texts[languages.index(lang)][1:3]), errors=[])
+    else:
+        page = current_app.jinja_env.get_template("errors/unavailable.html")
+        response = make_response(page.render(texts=texts, retry_after=RETRY_AFTER))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
 
 
 def _load_user(token: str) -> Any:
@@ -100,7 +139,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Any:
-        db.session.rollback()
+        db.rollback_quietly()
         return error_response(exc.status, exc.message, getattr(exc, "errors", None))
 
     @app.errorhandler(HTTPException)
@@ -111,8 +150,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:
+        db.rollback_quietly()
+        if database_unavailable(exc):
+            # One line, not a traceback per request while the database restarts.
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.__class__.__name__)
+            return unavailable_response()
         log.exception("unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
         if app.config.get("PROPAGATE_EXCEPTIONS"):
             raise exc
         return error_response(500)

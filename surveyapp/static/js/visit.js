@@ -116,6 +116,12 @@
     });
   }
 
+  // The server is there but cannot serve for a moment (503 while its database restarts, 502/504 from the
+  // proxy in front, 429): like having no network, keep everything on the phone and send it later.
+  function later(response) {
+    return [429, 502, 503, 504].indexOf(response.status) >= 0;
+  }
+
   function errorOf(response) {
     return response.json().then(function (d) { return d.error || ""; }, function () { return ""; });
   }
@@ -247,6 +253,7 @@
 
   function handleRefusal(response) {
     if (response.status === 401) { say(text.session, "bad", loginLink()); return; }
+    if (later(response)) { say(text.unavailable, "warn"); return; }
     return errorOf(response).then(function (message) {
       if (response.status === 409) { state.closed = true; say(text.closed + " " + message, "bad"); }
       else { say(message || text.offline, "warn"); }
@@ -325,6 +332,7 @@
               });
             }
             if (response.status === 401) { say(text.session, "bad", loginLink()); return false; }
+            if (later(response)) { say(text.unavailable, "warn"); return false; }
             return errorOf(response).then(function (message) {
               // Refused for good (not an image, too large, ...): tell at the photo, drop it from the queue.
               if (li) { li.className = "pending"; li.querySelector(".photo-state").textContent = text.photoFailed + " " + message; }
@@ -419,6 +427,7 @@
             });
           }
           if (response.status === 401) { say(text.session, "bad", loginLink()); return; }
+          if (later(response)) { say(text.unavailable, "warn", editAgain()); return; }
           if (response.status === 422 || response.status === 409) {
             return response.json().then(function (data) {
               return del("submissions", uid).then(function () {
