@@ -74,7 +74,7 @@ def halls_listed(session: Session, period: str, unit_id: int | None = None) -> l
         tree = unit_subtree([unit_id])
         query = query.where(Hall.unit_id.in_(sa.select(tree.c.id)))
     return [HallInfo(row.id, row.code, row.name, row.unit_code, row.unit_name, row.type.value)
-            for row in session.execute(query)]
+            for row in session.execute(query.order_by(Hall.code))]
 
 
 # --- for the notice: the month's problems -------------------------------------------------------------

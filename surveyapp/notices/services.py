@@ -212,7 +212,7 @@ def publish(session: Session, actor: User | None, notice: Notice, reason: str | 
     _flush(session)
     released = release_visits(session, actor, session.scalars(
         sa.select(Visit).where(Visit.period == notice.period, Visit.status == VisitStatus.VALIDATED,
-                               Visit.released_at.is_(None))))
+                               Visit.released_at.is_(None)).order_by(Visit.id)))
     record(session, actor, "notice.publish", "notice", notice.id, f"{notice.period} #{number}",
            {"revision": number, "reason": reason, "sha256": revision.sha256, "policy_version": version.number,
             "released_visits": released, "changed_halls": [c["code"] for c in snapshot["changes"]]})

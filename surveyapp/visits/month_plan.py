@@ -170,8 +170,9 @@ def _scope_halls(settings: MonthSettings) -> sa.Select[tuple[int, int]]:
 
 
 def _month_visits(period: str) -> sa.Select[Any]:
+    # In a stated order: the planner places the visits already planned into windows one after the other.
     return sa.select(Visit.hall_id, Visit.type, Visit.supervisor_id, Visit.due_from).where(
-        Visit.period == period, Visit.status != VisitStatus.CANCELLED)
+        Visit.period == period, Visit.status != VisitStatus.CANCELLED).order_by(Visit.id)
 
 
 def _pairs(query: sa.Select[Any], session: Session) -> list[tuple[int, int]]:
@@ -488,4 +489,4 @@ def candidates(session: Session, item: PlanProposalItem) -> list[User]:
 
 def open_proposals(session: Session) -> list[PlanProposal]:
     return list(session.scalars(sa.select(PlanProposal).where(PlanProposal.status == ProposalStatus.OPEN)
-                                .order_by(PlanProposal.period, PlanProposal.created_at.desc())))
+                                .order_by(PlanProposal.period, PlanProposal.created_at.desc(), PlanProposal.id.desc())))

@@ -90,7 +90,7 @@ def _filter_choices() -> dict[str, Any]:
     return {"units": db.session.scalars(sa.select(Unit).order_by(Unit.code)).all(),
             "halls": db.session.scalars(sa.select(Hall).order_by(Hall.code)).all(),
             "supervisors": db.session.scalars(sa.select(User).where(User.role == Role.SUPERVISOR)
-                                              .order_by(User.display_name)).all(),
+                                              .order_by(User.display_name, User.id)).all(),
             "VisitType": VisitType, "VisitStatus": VisitStatus}
 
 
