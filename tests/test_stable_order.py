@@ -114,3 +114,21 @@ def test_the_month_plan_for_a_seed_does_not_depend_on_the_rows_order(planning_or
     before = proposed()
     reverse_row_order()
     assert proposed() == before
+
+
+def test_saving_an_account_unchanged_records_no_change_of_scope(make_hall, make_user):
+    """The account form sends the same halls again: nothing changed, so the audit log says nothing, even
+    when the database returns the halls in another order than the account lists them."""
+    from surveyapp.audit.models import AuditEntry
+    from surveyapp.auth import services as auth_services
+
+    halls = [make_hall(f"H{n}") for n in (1, 2, 3)]
+    manager = make_user(Role.HALL_MANAGER, halls=halls, display_name="营业厅经理")
+    reverse_row_order()
+    diff = auth_services.update_user(db.session, None, manager, display_name="营业厅经理", role=Role.HALL_MANAGER,
+                                     email=manager.email, external=False, hall_codes=["H3", "H1", "H2"], unit_codes=[])
+    db.session.commit()
+    assert diff == {}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
+                             .where(AuditEntry.action == "user.update")) == 0
+    assert [h.code for h in manager.halls] == ["H1", "H2", "H3"]

@@ -176,8 +176,9 @@ def _require_admin(actor: User | None) -> None:
 def _resolve_scope(session: Session, role: Role, hall_codes: Iterable[str], unit_codes: Iterable[str]) -> tuple[list[Hall], list[Unit]]:
     hall_codes = sorted({c.strip() for c in hall_codes if c.strip()})
     unit_codes = sorted({c.strip() for c in unit_codes if c.strip()})
-    halls = list(session.scalars(sa.select(Hall).where(Hall.code.in_(hall_codes)))) if hall_codes else []
-    units = list(session.scalars(sa.select(Unit).where(Unit.code.in_(unit_codes)))) if unit_codes else []
+    # In code order, the order of the account's own lists: an unchanged scope compares equal to them.
+    halls = list(session.scalars(sa.select(Hall).where(Hall.code.in_(hall_codes)).order_by(Hall.code))) if hall_codes else []
+    units = list(session.scalars(sa.select(Unit).where(Unit.code.in_(unit_codes)).order_by(Unit.code))) if unit_codes else []
     missing = sorted(set(hall_codes) - {h.code for h in halls})
     if missing:
         raise ValidationError(_("Unknown hall code: %(codes)s", codes=", ".join(missing)), field="halls")
