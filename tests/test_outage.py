@@ -270,7 +270,7 @@ def test_the_phone_keeps_answers_and_photos_through_a_503_and_sends_them_after(
     keeps the answer and the photo on the phone (a 503 is "later", not a refusal), and sends both once the
     database is back."""
     from surveyapp.visits.models import Photo
-    from tests.browser import log_in
+    from tests.browser import fits_width, log_in
     from tests.conftest import jpeg_bytes
 
     hall = make_hall("H0103", "解放路营业厅")
@@ -289,6 +289,10 @@ def test_the_phone_keeps_answers_and_photos_through_a_503_and_sends_them_after(
         page.wait_for_selector("#fill-status:has-text('服务器暂时不可用')")
         pending = page.locator('[data-photos-for="appearance.uniform"] li.pending .photo-state')
         assert pending.inner_text() == "等待网络"  # still queued, not "could not be uploaded"
+        other = page.context.new_page()  # another page meanwhile: the app's own 503 page, fit for a phone
+        assert other.goto("/my/visits").status == 503
+        assert "服务暂时不可用" in other.inner_text("h1") and fits_width(other)
+        other.close()
     finally:
         outage.restore()
 
