@@ -84,7 +84,7 @@ def unavailable_response() -> Any:
         response = jsonify(error=" ".join(texts[languages.index(lang)][1:3]), errors=[])
     else:
         page = current_app.jinja_env.get_template("errors/unavailable.html")
-        response = make_response(page.render(texts=texts, retry_after=RETRY_AFTER))
+        response = make_response(page.render(texts=texts))
     response.status_code = 503
     response.headers["Retry-After"] = str(RETRY_AFTER)
     return response
