@@ -14,6 +14,16 @@ from surveyapp.visits.models import Visit
 from tests.visits.conftest import english
 from tests.visits.test_supervisor import page_fields, post_json
 
+@pytest.fixture
+def in_english(app):
+    """A request context whose language is English."""
+    from flask import session
+
+    with app.test_request_context():
+        session["lang"] = "en"
+        yield
+
+
 REFUSED_SAMPLES = ["\x00", "\x07", "\x0b", "\x1b", "\x7f", "\x85", "\ud83d", "\udca9", "\ufffe"]
 ACCEPTED_SAMPLES = ["", "营业员态度热情", "tab\tline\nbreak\r\n", "😀 emoji", "\u200f RTL mark \u202e", "﨑 (U+FA11)"]
 
@@ -25,10 +35,9 @@ def test_ordinary_text_is_kept_as_sent(text):
 
 
 @pytest.mark.parametrize("char", REFUSED_SAMPLES)
-def test_control_characters_and_broken_emoji_are_refused_naming_the_field(app, char):
-    with app.test_request_context():
-        with pytest.raises(ValidationError) as caught:
-            inputs.check_text(f"ab{char}", "Remark")
+def test_control_characters_and_broken_emoji_are_refused_naming_the_field(in_english, char):
+    with pytest.raises(ValidationError) as caught:
+        inputs.check_text(f"ab{char}", "Remark")
     message = str(caught.value.message)
     assert message.startswith("Remark: ") and f"U+{ord(char):04X} at position 3" in message
 
@@ -43,15 +52,14 @@ def test_what_is_not_a_whole_number(text):
     assert inputs.whole_number(text) is None
 
 
-def test_deep_and_odd_json_trees(app):
-    with app.test_request_context():
-        inputs.check_tree({"fields": [["a", "b"]]})
-        with pytest.raises(ValidationError, match="nested more than"):
-            inputs.check_tree(json.loads("[" * 30 + "]" * 30))
-        with pytest.raises(ValidationError, match=r"^remark: it contains the character U\+0000"):
-            inputs.check_tree({"fields": [["remark", "b\x00"]]})
-        with pytest.raises(ValidationError, match=r"^rows\[1\]\.name: it contains the character U\+D83D"):
-            inputs.check_tree({"rows": [{"name": "a"}, {"name": "\ud83d"}]})
+def test_deep_and_odd_json_trees(in_english):
+    inputs.check_tree({"fields": [["a", "b"]]})
+    with pytest.raises(ValidationError, match="nested more than"):
+        inputs.check_tree(json.loads("[" * 30 + "]" * 30))
+    with pytest.raises(ValidationError, match=r"^remark: it contains the character U\+0000"):
+        inputs.check_tree({"fields": [["remark", "b\x00"]]})
+    with pytest.raises(ValidationError, match=r"^rows\[1\]\.name: it contains the character U\+D83D"):
+        inputs.check_tree({"rows": [{"name": "a"}, {"name": "\ud83d"}]})
 
 
 # --- at the edge: every request ---------------------------------------------------------------------
