@@ -70,25 +70,36 @@ def check_tree(value: Any, where: str = "") -> None:
     :param where: the path of ``value`` in the document, for the message (``fields[3][1]``).
     :raise ValidationError: naming the path of the first problem.
     """
+    found = tree_problem(value, where)
+    if found is not None:
+        path, problem = found
+        raise ValidationError(_("%(field)s: %(problem)s.", field=path, problem=problem) if path else problem,
+                              field=path or None)
+
+
+def tree_problem(value: Any, where: str = "") -> tuple[str, str] | None:
+    """The path and the (translated) problem of the first string in ``value`` that breaks the text rule,
+    or of nesting deeper than :data:`MAX_JSON_DEPTH`; ``None`` when all is well."""
     # Iterative, so that depth is checked before it can exhaust the interpreter's stack.
     stack: list[tuple[Any, str, int]] = [(value, where, 0)]
     while stack:
         node, path, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:
-            raise ValidationError(_("The data is nested more than %(n)d levels deep.", n=MAX_JSON_DEPTH))
+            return "", _("The data is nested more than %(n)d levels deep.", n=MAX_JSON_DEPTH)
         if isinstance(node, str):
             if REFUSED.search(node):
-                check_text(node, path or _("The text"))
+                return path or _("The text"), str(text_problem(node))
         elif isinstance(node, dict):
             for key, item in node.items():
-                if isinstance(key, str):
-                    check_text(key, _("A name in %(place)s", place=path) if path else _("A name"))
+                if isinstance(key, str) and REFUSED.search(key):
+                    return _("A name in %(place)s", place=path) if path else _("A name"), str(text_problem(key))
                 stack.append((item, f"{path}.{key}" if path else str(key), depth + 1))
         elif _is_pair(node):
             # A form field posted as JSON (``[name, value]``): the message names the field.
             stack.extend([(node[1], node[0], depth + 1), (node[0], f"{path}[0]", depth + 1)])
         elif isinstance(node, list | tuple):
             stack.extend((item, f"{path}[{index}]", depth + 1) for index, item in enumerate(node))
+    return None
 
 
 def _is_pair(node: Any) -> bool:
@@ -113,6 +124,17 @@ def whole_number(text: object, maximum: int = MAX_WHOLE) -> int | None:
         return None
     value = int(text)
     return value if value <= maximum else None
+
+
+def whole(text: object) -> int:
+    """:func:`whole_number` for ``request.args.get(name, default, type=inputs.whole)``.
+
+    :raise ValueError: not a whole number (the caller's default is used then).
+    """
+    value = whole_number(text)
+    if value is None:
+        raise ValueError("not a whole number")
+    return value
 
 
 # --- the request edge -------------------------------------------------------------------------------
