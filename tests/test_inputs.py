@@ -14,6 +14,7 @@ from surveyapp.visits.models import Visit
 from tests.visits.conftest import english
 from tests.visits.test_supervisor import page_fields, post_json
 
+
 @pytest.fixture
 def in_english(app):
     """A request context whose language is English."""

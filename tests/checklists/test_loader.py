@@ -220,7 +220,7 @@ def test_text_the_database_cannot_store_is_refused_naming_its_key(app):
     text = MINI.replace('text = "统一着装，整洁规范"', 'text = "统一着装\\u0000整洁规范"')
     with force_locale("en"):
         assert problems(text) == [
-            "forms/x.toml: section[0].item[0].text: it contains the character U+0000 at position 5, which is not "
-            "accepted (control characters other than tab and line breaks, and broken emoji, cannot be stored)"]
+            ("forms/x.toml: section[0].item[0].text: it contains the character U+0000 at position 5, which is not "
+            "accepted (control characters other than tab and line breaks, and broken emoji, cannot be stored)")]
         [checked] = check_sources([SourceFile("forms/bad\x07.toml", MINI)])
         assert checked.definition is None and "file name: it contains the character U+0007" in checked.messages()[0]
