@@ -30,7 +30,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     _finish_config(app)
 
-    from surveyapp import cli, i18n, labels, nav, pdf, security
+    from surveyapp import cli, i18n, inputs, labels, nav, pdf, security
     from surveyapp.db import db
     from surveyapp.extensions import csrf
 
@@ -38,6 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    inputs.init_app(app)
     nav.init_app(app)
     pdf.init_app(app)
     labels.init_app(app)

@@ -60,6 +60,9 @@ TRUSTED_PROXIES = 0
 
 # --- visits -------------------------------------------------------------------------------------------
 
+#: How many years back a visit time may lie (never before 2000): older times are refused as mistakes.
+VISIT_MAX_AGE_YEARS = 2
+
 #: The shortest overall impression (characters) a supervisor may submit.
 VISIT_IMPRESSION_MIN_LENGTH = 20
 

@@ -40,7 +40,10 @@ ERROR_TEXT = {
 
 
 def wants_json() -> bool:
-    """Whether the client is our own JavaScript or an API caller rather than a page load."""
+    """Whether the client is our own JavaScript or an API caller rather than a page load (it asks for JSON
+    first, or it sent a JSON body)."""
+    if request.is_json:
+        return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 

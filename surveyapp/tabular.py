@@ -15,6 +15,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from surveyapp.errors import ValidationError
+from surveyapp.inputs import REFUSED, text_problem
 
 #: The start of every XLSX file (a ZIP archive).
 ZIP_MAGIC = b"PK\x03\x04"
@@ -70,15 +71,33 @@ def _cell_text(value: Any) -> str:
 def _rows(raw: Iterable[Sequence[Any]]) -> Table:
     headers: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
+    problems: list[str] = []
     for number, cells in enumerate(raw, start=1):
         texts = [_cell_text(c) for c in cells]
         if not any(texts):
             continue
+        problems.extend(_text_problems(number, texts, headers or []))
         if headers is None:
             headers = texts
         else:
             rows.append((number, texts))
+    if problems:
+        raise ValidationError(_("The file holds text that cannot be stored; nothing was imported."), errors=problems)
     return Table(headers or [], rows)
+
+
+def _text_problems(number: int, texts: list[str], headers: list[str]) -> list[str]:
+    """The row's cells that break the app's text rule (:mod:`surveyapp.inputs`), each naming row and column."""
+    from openpyxl.utils import get_column_letter
+
+    out = []
+    for index, text in enumerate(texts):
+        problem = text_problem(text)
+        if problem is not None:
+            header = headers[index] if index < len(headers) and not REFUSED.search(headers[index]) else ""
+            column = header or get_column_letter(index + 1)
+            out.append(_("Row %(row)d, column %(column)s: %(problem)s.", row=number, column=column, problem=problem))
+    return out
 
 
 def _read_xlsx(data: bytes) -> Table:
@@ -150,7 +169,10 @@ def write_xlsx(sheets: Sequence[Sheet]) -> bytes:
 
 def _text_cell(sheet: Any, value: Any) -> Any:
     """Text that starts with ``=`` stays text: a hall named "=HYPERLINK(...)" must not become a formula
-    in the exported workbook (spreadsheet formula injection)."""
+    in the exported workbook (spreadsheet formula injection). Characters the text rule refuses, in data
+    stored before the rule, are written as U+FFFD: XML cannot hold them."""
+    if isinstance(value, str):
+        value = REFUSED.sub("\ufffd", value)
     if isinstance(value, str) and value.startswith("="):
         from openpyxl.cell import WriteOnlyCell
 

@@ -19,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
+from surveyapp import inputs
 from surveyapp.assessment.labels import ranks_text
 from surveyapp.assessment.policy import (
     CHANNELS,
@@ -188,7 +189,8 @@ def _blank(row: Any) -> bool:
 def _whole(text: str | None) -> int | str:
     """A whole number typed in a field, or the text as typed (the checker then says what is wrong)."""
     text = (text or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else text
+    number = inputs.whole_number(text)
+    return number if number is not None else text
 
 
 def parse_ranks(text: str) -> list[int] | None:

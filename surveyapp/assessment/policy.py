@@ -22,6 +22,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from surveyapp import inputs
 from surveyapp.checklists.definition import VisitType
 from surveyapp.checklists.loader import ID_PATTERN
 
@@ -242,6 +243,10 @@ def parse_toml(text: str) -> tuple[Policy | None, list[PolicyProblem]]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return None, [PolicyProblem(None, _l("not valid TOML: %(reason)s", reason=str(exc)))]
+    refused = inputs.tree_problem(data)
+    if refused is not None:
+        path, problem = refused
+        return None, [PolicyProblem(None, f"{path}: {problem}" if path else problem)]
     checker = Checker()
     for key in data:
         if key != "policy":

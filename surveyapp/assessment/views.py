@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from surveyapp import nav
+from surveyapp import inputs, nav
 from surveyapp.assessment import export, labels, services
 from surveyapp.assessment import policy as policy_rules
 from surveyapp.assessment.forms import PolicyForm
@@ -61,7 +61,7 @@ def _month_asked() -> tuple[str, MonthResults]:
     """The month, unit and policy version the query string asks for (``period``, ``unit``, ``policy``), assessed."""
     period = (request.args.get("period") or services.current_period()).strip()
     unit_code = request.args.get("unit", "").strip()
-    number = request.args.get("policy", type=int)
+    number = request.args.get("policy", type=inputs.whole)
     policy = None if number is None else services.policy_version(db.session, number)
     return unit_code, services.assess(db.session, period, unit=unit_code or None, policy=policy)
 
@@ -81,7 +81,7 @@ def results() -> Any:
     descending = request.args.get("dir", "desc" if sort in DESCENDING_FIRST else "asc") == "desc"
     rows = sorted_lines(month.ranked, SORTS[sort], descending)
     per_page = current_app.config["PAGE_SIZE"]
-    number = min(max(1, request.args.get("page", 1, type=int)), max(1, ceil(len(rows) / per_page)))
+    number = min(max(1, request.args.get("page", 1, type=inputs.whole)), max(1, ceil(len(rows) / per_page)))
     page = Page(rows[(number - 1) * per_page:number * per_page], number, per_page, len(rows))
     return render_template(
         "assessment/results.html", month=month, page=page, sort=sort, descending=descending, period=month.period,
@@ -140,7 +140,7 @@ def policy_version(number: int) -> Any:
 @roles_required(Role.MARKET)
 def policy_export() -> Any:
     """The policy (or ``?version=N``) as a TOML file for ``flask policy load`` and review in git."""
-    number = request.args.get("version", type=int)
+    number = request.args.get("version", type=inputs.whole)
     version = services.current_policy(db.session) if number is None else services.policy_version(db.session, number)
     return Response(services.policy_file(version), mimetype="application/toml",
                     headers={"Content-Disposition": f'attachment; filename="assessment-policy-v{version.number}.toml"'})
@@ -171,7 +171,7 @@ def policy_edit() -> Any:
         new, problems = policy_rules.check(data)
         form.show_problems(problems)
         if new is not None and not form.has_row_errors():
-            based_on = int(form.based_on.data) if (form.based_on.data or "").isdigit() else None
+            based_on = inputs.whole_number(form.based_on.data)
             try:
                 saved = services.save_policy(db.session, current_user, new, based_on=based_on, note=form.note.data)
             except Conflict as exc:

@@ -13,6 +13,8 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 
+from surveyapp import inputs
+
 _actions: dict[str, Any] = {}
 _fields: dict[str, Any] = {}
 _objects: dict[str, Any] = {}
@@ -64,11 +66,12 @@ def known_objects() -> list[tuple[str, str]]:
 
 def object_url(object_type: str, object_id: str | None) -> str | None:
     """The page of the object an entry is about, when there is one."""
-    if object_type not in _links or not object_id or not object_id.isdigit():
+    number = inputs.whole_number(object_id)
+    if object_type not in _links or number is None:
         return None
     endpoint, argument = _links[object_type]
     try:
-        return url_for(endpoint, **{argument: int(object_id)})
+        return url_for(endpoint, **{argument: number})
     except BuildError:
         return None
 

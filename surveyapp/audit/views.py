@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 
-from surveyapp import clock, nav
+from surveyapp import clock, inputs, nav
 from surveyapp.audit import display
 from surveyapp.audit.models import AuditEntry
 from surveyapp.auth.access import roles_required
@@ -54,7 +54,7 @@ def entries() -> Any:
         query = query.where(AuditEntry.at >= _start_of(start))
     if end:
         query = query.where(AuditEntry.at < _start_of(end + dt.timedelta(days=1)))
-    page = paginate(db.session, query, args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+    page = paginate(db.session, query, args.get("page", 1, type=inputs.whole), current_app.config["PAGE_SIZE"])
     actors = db.session.scalars(sa.select(User).where(User.id.in_(sa.select(AuditEntry.actor_id).distinct())).order_by(User.username)).all()
     return render_template("audit/entries.html", page=page, f=f, actors=actors, display=display,
                            actions=display.known_actions(), objects=display.known_objects())

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from surveyapp import nav
+from surveyapp import inputs, nav
 from surveyapp.audit.display import register_link
 from surveyapp.auth import (
     imports,  # noqa: F401  (registers the users file format)
@@ -45,7 +45,7 @@ register_link("user", "users.edit", "user_id")
 def index() -> Any:
     """Accounts with search (username, name, e-mail), role and status filters, and pagination."""
     f = UserFilter.from_args(request.args)
-    page = paginate(db.session, user_query(db.session, f), request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+    page = paginate(db.session, user_query(db.session, f), request.args.get("page", 1, type=inputs.whole), current_app.config["PAGE_SIZE"])
     return render_template("auth/users.html", page=page, f=f, roles=list(Role))
 
 
@@ -64,7 +64,7 @@ def _form(user: User | None) -> UserForm:
 
 
 def _unit_codes(form: UserForm) -> list[str]:
-    ids = [int(i) for i in form.units.data or [] if str(i).isdigit()]
+    ids = [i for i in map(inputs.whole_number, form.units.data or []) if i is not None]
     return [u.code for n in flatten(unit_tree(db.session)) if (u := n.unit).id in ids]
 
 

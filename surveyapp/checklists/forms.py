@@ -34,6 +34,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import html_params
 
+from surveyapp import inputs
 from surveyapp.checklists import scoring
 from surveyapp.checklists.definition import (
     Definition,
@@ -123,9 +124,10 @@ class ScaleField(OptionsMixin, RadioField):
         if value == scoring.NA:
             self.data = value
         elif value:
-            if not value.isdigit():
+            mark = inputs.whole_number(value)
+            if mark is None:
                 raise ValueError(_l("Choose one of the marks."))
-            self.data = int(value)
+            self.data = mark
 
 
 class CountWidget:
@@ -161,9 +163,10 @@ class CountField(Field):
                 raise ValueError(_l('Enter a number or tick "not applicable", not both.'))
             self.data = scoring.NA
         elif values:
-            if not values[0].isdigit():
+            count = inputs.whole_number(values[0])
+            if count is None:
                 raise ValueError(_l("Enter a whole number of times."))
-            self.data = int(values[0])
+            self.data = count
 
 
 class TextAnswerField(TextAreaField):

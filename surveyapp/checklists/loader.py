@@ -18,6 +18,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from surveyapp import inputs
 from surveyapp.checklists.definition import (
     HALL_TYPES,
     VISIT_TYPES,
@@ -91,6 +92,9 @@ def parse(text: str) -> tuple[Definition | None, list[Problem]]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return None, [_toml_problem(str(exc))]
+    refused = inputs.tree_problem(data)
+    if refused is not None:
+        return None, [Problem(*refused)]
     checker = _Checker()
     definition = checker.form(data)
     return (definition if not checker.problems else None), checker.problems
@@ -152,6 +156,10 @@ def check_sources(sources: Sequence[SourceFile]) -> list[Checked]:
     first: dict[tuple[str, int], str] = {}
     for source in sources:
         definition, problems = parse(source.text)
+        named = inputs.text_problem(source.name)
+        if named is not None:
+            problems.append(Problem(_l("file name"), named))
+            definition = None
         if definition is not None:
             key = (definition.id, definition.version)
             if key in first:

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from surveyapp import clock, nav
+from surveyapp import clock, inputs, nav
 from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role
 from surveyapp.checklists import services
@@ -108,8 +108,8 @@ def diff(slug: str) -> Any:
     """What changed between two versions (by default the newest and the one before it)."""
     found = services.get_checklist(db.session, slug)
     numbers = [v.version for v in found.versions]
-    new_number = request.args.get("to", type=int) or numbers[-1]
-    old_number = request.args.get("from", type=int) or next((n for n in reversed(numbers) if n < new_number), new_number)
+    new_number = request.args.get("to", type=inputs.whole) or numbers[-1]
+    old_number = request.args.get("from", type=inputs.whole) or next((n for n in reversed(numbers) if n < new_number), new_number)
     old = services.get_version(db.session, slug, old_number)
     new = services.get_version(db.session, slug, new_number)
     changes = diff_definitions(old.definition, new.definition) if old.id != new.id else None

@@ -40,6 +40,24 @@ MESSAGES = {
 }
 
 
+#: Kind → e-mail subject. Made from the template alone, never from the message's parameters: a subject
+#: is one header line, and parameters carry people's text (a reason with a line break, say).
+SUBJECTS = {
+    "released": _l("New results for your hall"),
+    "released_clean": _l("New results for your hall"),
+    "due_soon": _l("Findings due for rectification"),
+    "appeal_new": _l("A new appeal"),
+    "rectification_new": _l("A finding was rectified"),
+    "appeal_upheld": _l("Your appeal was upheld"),
+    "appeal_rejected": _l("Your appeal was rejected"),
+    "rectification_verified": _l("Your rectification was verified"),
+    "rectification_reopened": _l("Your rectification was reopened"),
+    "visit_returned": _l("Your visit was returned for correction"),
+    "notice_published": _l("A notice has been published"),
+    "notice_revised": _l("A notice has been revised"),
+}
+
+
 def text(notification: Notification) -> str:
     """The message in the current language."""
     params = dict(notification.params or {})
@@ -97,7 +115,7 @@ def _queue_mail(session: Session, user: User, notification: Notification) -> Non
     languages = current_app.config["LANGUAGES"]
     with force_locale(user.locale if user.locale in languages else languages[0]):
         body = text(notification)
-        subject = str(_l("Service supervision")) + " · " + (body if len(body) <= 60 else body[:59] + "…")
+        subject = str(_l("Service supervision")) + " · " + str(SUBJECTS.get(notification.kind, _l("New message")))
         link = _link(notification)
         if link:
             body += "\n\n" + link

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
-from surveyapp import nav
+from surveyapp import inputs, nav
 from surveyapp.auth.access import login_required
 from surveyapp.auth.models import Role
 from surveyapp.db import db
@@ -52,7 +52,7 @@ def link(notification: Notification) -> str | None:
 @login_required
 def index() -> Any:
     """My messages, the newest first; unread ones stand out."""
-    page = paginate(db.session, inbox.for_user(current_user), request.args.get("page", 1, type=int),
+    page = paginate(db.session, inbox.for_user(current_user), request.args.get("page", 1, type=inputs.whole),
                     current_app.config["PAGE_SIZE"])
     return render_template("feedback/inbox.html", page=page, text=inbox.text, link=link)
 

@@ -2,7 +2,8 @@
 
 Settings: ``SMTP_HOST`` (none: no mail), ``SMTP_PORT``, ``SMTP_USER``/``SMTP_PASSWORD``, ``SMTP_STARTTLS``,
 ``MAIL_FROM``, ``SMTP_TIMEOUT``. A message that cannot be sent is logged; the change it reports stands, and
-the inbox still has it.
+the inbox still has it. Nothing here may raise once the transaction has committed: a saved change must not
+become an error page, and one bad message must not stop the rest of the batch.
 """
 from __future__ import annotations
 
@@ -64,6 +65,8 @@ def send(messages: list[Outgoing]) -> int:
                         sent += 1
                     except smtplib.SMTPException as exc:
                         log.warning("mail to %s was refused: %s", message.to, exc)
+                    except (ValueError, TypeError, UnicodeError):
+                        log.exception("mail to %r could not be written; the others are sent", message.to)
         except (OSError, smtplib.SMTPException) as exc:
             log.warning("mail server %s:%s unavailable, %d message(s) not sent: %s", s["SMTP_HOST"], s["SMTP_PORT"],
                         len(batch), exc)
@@ -84,8 +87,12 @@ def _email(message: Outgoing) -> EmailMessage:
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     pending = session.info.pop(_QUEUE, None)
-    if pending:
+    if not pending:
+        return
+    try:
         send(pending)
+    except Exception:  # the change is committed: whatever happens to its mail, the request goes on
+        log.exception("%d queued message(s) not sent", len(pending))
 
 
 @event.listens_for(Session, "after_rollback")

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from surveyapp import clock, nav, photos
+from surveyapp import clock, inputs, nav, photos
 from surveyapp.assessment.services import parse_period
 from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role
@@ -55,7 +55,7 @@ def home() -> Any:
     halls = list(current_user.halls)
     if not halls:
         return render_template("feedback/home.html", hall=None, halls=[])
-    wanted = request.args.get("hall", type=int)
+    wanted = request.args.get("hall", type=inputs.whole)
     hall = next((h for h in halls if h.id == wanted), None) if wanted is not None else halls[0]
     if hall is None:
         abort(404)
@@ -70,7 +70,7 @@ def _filter() -> queries.FindingFilter:
     except ValidationError:
         period = ""
     return queries.FindingFilter(show=show if show in queries.SHOWS else queries.SHOWS[0],
-                                 hall_id=request.args.get("hall", type=int), unit_id=request.args.get("unit", type=int),
+                                 hall_id=request.args.get("hall", type=inputs.whole), unit_id=request.args.get("unit", type=inputs.whole),
                                  period=period or None)
 
 
@@ -79,7 +79,7 @@ def _filter() -> queries.FindingFilter:
 def findings() -> Any:
     """Findings to act on: a hall's own; for the market department every hall's, with filters."""
     f = _filter()
-    page = paginate(db.session, queries.findings(current_user, f, clock.today()), request.args.get("page", 1, type=int),
+    page = paginate(db.session, queries.findings(current_user, f, clock.today()), request.args.get("page", 1, type=inputs.whole),
                     current_app.config["PAGE_SIZE"])
     if current_user.role is Role.MARKET:
         halls = db.session.scalars(sa.select(Hall).order_by(Hall.code)).all()

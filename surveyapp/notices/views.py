@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from surveyapp import nav, photos
+from surveyapp import inputs, nav, photos
 from surveyapp.assessment import services as assessment
 from surveyapp.assessment.results import HallResult
 from surveyapp.auth.access import roles_required
@@ -149,9 +149,10 @@ def edit(period: str) -> Any:
     if form.validate_on_submit():
         known = {value for value, _label in candidates}
         cases = None if form.auto_cases.data else [c for c in form.cases.data if c in known]
+        version = inputs.whole_number(form.version.data)
         try:
             services.update_text(db.session, current_user, notice, form.texts(), doc_number=form.doc_number.data,
-                                 cases=cases, expected_version=int(form.version.data) if form.version.data.isdigit() else -1)
+                                 cases=cases, expected_version=-1 if version is None else version)
         except (ValidationError, Conflict) as exc:
             db.session.rollback()
             form.form_errors.append(str(exc.message))

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from surveyapp import nav
+from surveyapp import inputs, nav
 from surveyapp.audit.display import register_link
 from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role
@@ -41,7 +41,7 @@ register_link("staff", "staff.edit", "staff_id")
 def index() -> Any:
     """All staff, or one hall's (``?hall=CODE``), searched by job number or name."""
     f = StaffFilter.from_args(request.args)
-    page = paginate(db.session, staff_query(db.session, f), request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+    page = paginate(db.session, staff_query(db.session, f), request.args.get("page", 1, type=inputs.whole), current_app.config["PAGE_SIZE"])
     hall = db.session.scalar(sa.select(Hall).where(Hall.code == f.hall)) if f.hall else None
     return render_template("org/staff.html", page=page, f=f, hall=hall)
 

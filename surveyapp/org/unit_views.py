@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from surveyapp import nav
+from surveyapp import inputs, nav
 from surveyapp.audit.display import register_link
 from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role
@@ -43,7 +43,8 @@ def _parent_choices(unit: Unit | None) -> list[Any]:
 
 
 def _save(form: UnitForm, unit: Unit | None) -> Unit | None:
-    parent = db.session.get(Unit, int(form.parent.data)) if (form.parent.data or "").isdigit() else None
+    parent_id = inputs.whole_number(form.parent.data)
+    parent = db.session.get(Unit, parent_id) if parent_id is not None else None
     try:
         if unit is None:
             unit = services.create_unit(db.session, current_user, code=form.code.data, name=form.name.data, parent=parent)

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from surveyapp import nav
+from surveyapp import inputs, nav
 from surveyapp.audit.display import register_link
 from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role, User, user_hall
@@ -51,7 +51,7 @@ register_link("hall", "org.hall_detail", "hall_id")
 def halls() -> Any:
     """Halls with search (code, name, address), filters (unit and its sub-units, type, status) and pagination."""
     f = HallFilter.from_args(request.args)
-    page = paginate(db.session, hall_query(db.session, f), request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+    page = paginate(db.session, hall_query(db.session, f), request.args.get("page", 1, type=inputs.whole), current_app.config["PAGE_SIZE"])
     counts = staff_counts(db.session, [h.id for h in page.items])
     units = unit_choices(flatten(unit_tree(db.session)), _l("All units"), by_code=True)
     return render_template("org/halls.html", page=page, f=f, units=units, counts=counts, HallType=HallType)
@@ -74,7 +74,8 @@ def _unit_choices(hall: Hall | None) -> list[Any]:
 
 
 def _save_hall(form: HallForm, hall: Hall | None) -> Hall | None:
-    unit = db.session.get(Unit, int(form.unit.data)) if (form.unit.data or "").isdigit() else None
+    unit_id = inputs.whole_number(form.unit.data)
+    unit = db.session.get(Unit, unit_id) if unit_id is not None else None
     values = {"code": form.code.data, "name": form.name.data, "type": form.type.data, "unit": unit, "address": form.address.data}
     try:
         if hall is None:

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 
-from surveyapp import clock, nav
+from surveyapp import clock, inputs, nav
 from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role
 from surveyapp.db import db
@@ -55,7 +55,7 @@ def calendar() -> Any:
         pass
     day_page = None
     if day is not None:
-        day_page = paginate(db.session, cal.on_days(filters, day, day, zone), request.args.get("page", 1, type=int),
+        day_page = paginate(db.session, cal.on_days(filters, day, day, zone), request.args.get("page", 1, type=inputs.whole),
                             current_app.config["PAGE_SIZE"])
     args = {k: v for k, v in request.args.items() if k in ("unit", "hall", "type", "supervisor", "status") and v}
     return render_template(

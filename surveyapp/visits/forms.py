@@ -1,7 +1,7 @@
 """Forms of the visits pages: planning, validation, and the supervisor's checklist page."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Iterable, Mapping
 from typing import Any
 
 from flask import current_app
@@ -15,7 +15,7 @@ from wtforms import (
     SelectField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
 from surveyapp import clock
@@ -24,7 +24,8 @@ from surveyapp.checklists.forms import StaffField, VisitForm, build_visit_form
 from surveyapp.checklists.scoring import applicable_items
 from surveyapp.i18n import localized
 from surveyapp.labels import visit_type_label
-from surveyapp.visits.content import MAX_IMPRESSION, MAX_SCENARIO, Content
+from surveyapp.visits import rules
+from surveyapp.visits.content import MAX_IMPRESSION, Content
 from surveyapp.visits.models import Visit
 from surveyapp.visits.validation import MAX_COMMENT
 
@@ -94,6 +95,17 @@ class VisitPageForm(VisitForm):
             choices.append((self.scenario.data, self.scenario.data))  # e.g. imported from paper
         self.scenario.choices = choices
 
+    def validate_visited_at(self, field: Any) -> None:
+        problem = rules.visit_time_problem(field.data.replace(tzinfo=clock.company_tz()))
+        if problem is not None:
+            raise ValidationError(problem)
+
+    def unknown_fields(self, names: Iterable[str], control: Container[str]) -> dict[str, list[str]]:
+        """Posted names that are no field of this page (an item of another checklist, a typo): refused with
+        a message each rather than dropped without a word."""
+        return {name: [str(_l("“%(name)s” is not a field of this checklist.", name=name))]
+                for name in names if name not in self._fields and name not in control}
+
     def content(self, zone: Any) -> Content:
         """What the form holds as a submission (call after :meth:`validate`)."""
         moment = self.visited_at.data
@@ -101,7 +113,7 @@ class VisitPageForm(VisitForm):
         served = getattr(self, "served", None)
         return Content(answers=self.answers(), remarks=self.remarks(), visited_at=visited,
                        staff=tuple(served.data or ()) if served is not None else (),
-                       scenario=(self.scenario.data or "").strip()[:MAX_SCENARIO] or None,
+                       scenario=(self.scenario.data or "").strip() or None,
                        impression=(self.impression.data or "").strip() or None)
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from surveyapp import nav
+from surveyapp import inputs, nav
 from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role
 from surveyapp.db import db
@@ -23,7 +23,7 @@ nav.register("hall_visits.index", _l("Visit results"), (Role.HALL_MANAGER,), ord
 @roles_required(Role.HALL_MANAGER)
 def index() -> Any:
     """The released visits of my halls, newest first."""
-    page = paginate(db.session, queries.visible_to_hall_manager(current_user), request.args.get("page", 1, type=int),
+    page = paginate(db.session, queries.visible_to_hall_manager(current_user), request.args.get("page", 1, type=inputs.whole),
                     current_app.config["PAGE_SIZE"])
     return render_template("visits/hall_index.html", page=page, supervisor_for_hall=queries.supervisor_for_hall)
 

@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from surveyapp import clock
+from surveyapp import clock, inputs
 from surveyapp.audit.services import record as audit
 from surveyapp.auth.models import Role, User
 from surveyapp.bulk import RowErrors
@@ -121,6 +121,8 @@ def read_records(data: bytes) -> list[Any]:
     except json.JSONDecodeError as exc:
         raise ValidationError(_("The file is not valid JSON (line %(line)d, column %(col)d: %(error)s).",
                                 line=exc.lineno, col=exc.colno, error=exc.msg)) from None
+    except RecursionError:
+        raise ValidationError(_("The data is nested more than %(n)d levels deep.", n=inputs.MAX_JSON_DEPTH)) from None
     records = document.get("visits") if isinstance(document, dict) else None
     if not isinstance(records, list):
         raise ValidationError(_("The file must hold an object with a list \"visits\": {\"visits\": [{...}, ...]}."))
@@ -178,6 +180,11 @@ def parse_record(number: int, raw: object, found: _Lookups, errors: RecordErrors
     if not isinstance(raw, dict):
         errors.add(number, _("a record must be an object {...}"))
         return None
+    try:
+        inputs.check_tree(raw)
+    except ValidationError as exc:
+        errors.add(number, exc.message)
+        return None
     uid = _text(raw.get("id"))
     before = len(errors.items)
 
@@ -233,6 +240,9 @@ def _content(raw: Mapping[str, Any], bad: Any) -> Content | None:
     visited_at = _visited_at(raw["visited_at"])
     if visited_at is None:
         bad(_("visited_at must be a time with its offset, e.g. 2026-11-05T10:20:00+08:00"))
+    elif (problem := rules.visit_time_problem(visited_at)) is not None:
+        bad(f"visited_at: {problem}")
+        visited_at = None
     answers, remarks, staff = raw["answers"], raw.get("remarks") or {}, raw.get("staff") or []
     if not isinstance(answers, dict):
         bad(_("answers must be an object {\"section.item\": answer, ...}"))
@@ -324,6 +334,7 @@ def import_visits(session: Session, actor: User | None, data: bytes, filename: s
     """
     if actor is not None and actor.role is not Role.MARKET:
         raise ValidationError(_("Only the market department imports visits."))
+    inputs.check_text(filename, _("The file name"))
     if validate_by is not None and (validate_by.role is not Role.MARKET or not validate_by.active):
         raise ValidationError(_("%(name)s is not an active market department user, so cannot validate.",
                                 name=validate_by.username))

@@ -10,6 +10,7 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, NumberRange, Regexp
 from wtforms.widgets import HiddenInput
 
+from surveyapp import inputs
 from surveyapp.checklists.definition import VisitType
 from surveyapp.visits.month_plan import MAX_PER_HALL, MAX_WINDOWS
 
@@ -19,7 +20,7 @@ COUNT_FIELDS = {VisitType.ANNOUNCED: "announced", VisitType.UNANNOUNCED: "unanno
 
 def _id(value: Any) -> int:
     """A chosen id, 0 for none (a kind without any checklist has nothing to choose)."""
-    return int(value) if str(value).isdigit() else 0
+    return inputs.whole_number(value) or 0
 
 
 def _count(label: Any) -> IntegerField:

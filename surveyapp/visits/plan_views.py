@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from surveyapp import clock, nav
+from surveyapp import clock, inputs, nav
 from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role, User
 from surveyapp.checklists.definition import VisitType
@@ -62,7 +62,7 @@ def month() -> Any:
     if request.method == "GET":
         asked = request.args.get("month", "")
         form.month.data = asked if month_plan.parse_period(asked) else month_plan.next_period(clock.today())
-        form.unit.data = request.args.get("unit", 0, type=int)
+        form.unit.data = request.args.get("unit", 0, type=inputs.whole)
         for visit_type, count in month_plan.default_counts().items():
             getattr(form, COUNT_FIELDS[visit_type]).data = count
             choices = form.checklist(visit_type).choices
@@ -87,7 +87,7 @@ def month() -> Any:
 def _review_args() -> dict[str, Any]:
     """The review page's filters and page, from the query string or the posted form."""
     source = request.form if request.method == "POST" else request.args
-    args = {name: source.get(name, type=int) for name in ("unit", "supervisor", "page")}
+    args = {name: source.get(name, type=inputs.whole) for name in ("unit", "supervisor", "page")}
     args["flagged"] = 1 if source.get("flagged") else None
     return {k: v for k, v in args.items() if v}
 
@@ -131,8 +131,9 @@ def adjust(proposal: str) -> Any:
     """Give the visits of the page to the supervisors chosen in it."""
     plan = month_plan.get_proposal(db.session, proposal)
     version = _version(ProposalForm())
-    changes = {int(name[4:]): int(value) for name, value in request.form.items()
-               if name.startswith("sup-") and name[4:].isdigit() and value.isdigit()}
+    chosen = ((inputs.whole_number(name[4:]), inputs.whole_number(value))
+              for name, value in request.form.items() if name.startswith("sup-"))
+    changes = {visit_id: supervisor for visit_id, supervisor in chosen if visit_id is not None and supervisor is not None}
     try:
         changed = month_plan.adjust(db.session, current_user, plan, version, changes)
     except (ValidationError, Conflict, InvalidTransition) as exc:

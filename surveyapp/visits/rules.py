@@ -24,6 +24,39 @@ from surveyapp.visits.models import Visit
 CLOCK_SKEW = dt.timedelta(minutes=10)
 
 
+#: No visit is older than this, whatever ``VISIT_MAX_AGE_YEARS`` says.
+EARLIEST_VISIT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def earliest_visit_time(now: dt.datetime) -> dt.datetime:
+    """The earliest visit time accepted: ``VISIT_MAX_AGE_YEARS`` before ``now``, and never before 2000."""
+    years = max(0, int(setting("VISIT_MAX_AGE_YEARS", 2)))
+    try:
+        back = now.replace(year=now.year - years)
+    except ValueError:  # 29 February
+        back = now.replace(year=now.year - years, day=28)
+    return max(back, EARLIEST_VISIT)
+
+
+def visit_time_problem(moment: dt.datetime | None) -> str | None:
+    """Why ``moment`` cannot be a visit's time (translated), or ``None``: the one check of visit times, for
+    the phone page, the checklist form, submissions and imports alike."""
+    if moment is None or moment.tzinfo is None:
+        return _("Enter the visit time.")
+    now = clock.now()
+    try:
+        earliest = earliest_visit_time(now)
+        too_early = moment < earliest
+    except OverflowError:  # 0001-01-01 in a zone east of UTC has no UTC time
+        return _("The visit time is too far in the past: the earliest accepted is %(date)s.", date=EARLIEST_VISIT.date())
+    if too_early:
+        return _("The visit time is too far in the past: the earliest accepted is %(date)s.",
+                 date=clock.local(earliest).date().isoformat())
+    if moment > now + CLOCK_SKEW:
+        return _("The visit time cannot be in the future.")
+    return None
+
+
 def setting(name: str, default: Any) -> Any:
     """A visits setting from the app config (defaults in :mod:`surveyapp.config`)."""
     return current_app.config.get(name, default) if has_app_context() else default
@@ -114,8 +147,9 @@ def check_content(session: Session, visit: Visit, content: Content, photos: Mapp
         add("impression", _("Write at least %(n)d characters about your overall impression.", n=least))
     elif len(impression) > content_rules.MAX_IMPRESSION:
         add("impression", _("At most %(n)d characters.", n=content_rules.MAX_IMPRESSION))
-    if content.visited_at.tzinfo is None or content.visited_at > clock.now() + CLOCK_SKEW:
-        add("visited_at", _("The visit time cannot be in the future."))
+    problem = visit_time_problem(content.visited_at)
+    if problem is not None:
+        add("visited_at", problem)
     return fields
 
 

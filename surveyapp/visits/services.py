@@ -34,13 +34,13 @@ from surveyapp.visits.models import (
     VisitStatus,
 )
 from surveyapp.visits.rules import (
-    CLOCK_SKEW,
     ContentInvalid,
     check_content,
     current_photos,
     hall_staff,
     problem_list,
     staff_answered,
+    visit_time_problem,
 )
 
 log = logging.getLogger("surveyapp.visits")
@@ -171,9 +171,9 @@ def clean_fields(fields: object) -> list[list[str]]:
 
 
 def client_time(value: dt.datetime | None) -> dt.datetime:
-    """A time reported by a client, or now when it is missing or in the future (a wrong clock)."""
+    """A time reported by a client, or now when it is missing, in the future or before any visit (a wrong clock)."""
     now = clock.now()
-    if value is None or value.tzinfo is None or value > now + CLOCK_SKEW:
+    if value is None or visit_time_problem(value) is not None:
         return now
     return value
 

@@ -7,6 +7,7 @@ submits with a client-generated submission id, retrying until the server acknowl
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
@@ -38,7 +39,7 @@ nav.register("my_visits.home", _l("My visits"), (Role.SUPERVISOR,), order=10)
 ROLE_HOME[Role.SUPERVISOR] = "my_visits.home"
 
 #: Names posted by the page that are not part of the draft.
-CONTROL_FIELDS = {"csrf_token", "action", "submission_id", "remove_photo"}
+CONTROL_FIELDS = {"csrf_token", "action", "submission_id", "remove_photo", "anchor"}
 
 
 def _visit(uid: str) -> Visit:
@@ -125,7 +126,7 @@ def post_visit(uid: str) -> Any:
     form = _page_form(visit, formdata=request.form)
     if not visit.editable:
         if request.form.get("action") == "submit":  # a repeat (double tap, reload): the same result again
-            return _submit(visit, form, request.form.get("submission_id", ""), None, json=False)
+            return _submit(visit, form, request.form.get("submission_id", ""), None, json=False, names=_posted_names())
         flash(str(services.not_editable(visit).message), "error")
         return redirect(url_for(".visit", uid=uid))
     with photos.deleted_on_error() as stored:
@@ -141,7 +142,12 @@ def post_visit(uid: str) -> Any:
         if not request.form.get("remove_photo"):
             flash(_("Your answers have been saved."), "success")
         return redirect(url_for(".visit", uid=uid) + ("#" + request.form.get("anchor", "") if request.form.get("anchor") else ""))
-    return _submit(visit, form, request.form.get("submission_id", ""), None, json=False)
+    return _submit(visit, form, request.form.get("submission_id", ""), None, json=False, names=_posted_names())
+
+
+def _posted_names() -> list[str]:
+    """The names the page posted, photo inputs included (those with a file)."""
+    return [*request.form.keys(), *(name for name, upload in request.files.items(multi=True) if upload.filename)]
 
 
 def _store_posted_photos(visit: Visit, stored: list[str]) -> dict[str, list[str]]:
@@ -160,10 +166,15 @@ def _store_posted_photos(visit: Visit, stored: list[str]) -> dict[str, list[str]
     return problems
 
 
-def _submit(visit: Visit, form: Any, submission_id: str, submitted_at: dt.datetime | None, json: bool) -> Any:
-    """Validate the form's content and submit it; a race with a repeat of the same submission is retried once."""
-    if not form.validate():
-        return _refuse(visit, form, field_errors(form), json)
+def _submit(visit: Visit, form: Any, submission_id: str, submitted_at: dt.datetime | None, json: bool,
+            names: Iterable[str]) -> Any:
+    """Validate the form's content and submit it; a race with a repeat of the same submission is retried once.
+
+    :param names: the field names posted: one that is no field of the page is refused, not dropped.
+    """
+    unknown = form.unknown_fields(names, CONTROL_FIELDS)
+    if not form.validate() or unknown:
+        return _refuse(visit, form, {**field_errors(form), **unknown}, json)
     content = form.content(clock.company_tz())
     for attempt in (1, 2):
         try:
@@ -191,8 +202,7 @@ def _submit(visit: Visit, form: Any, submission_id: str, submitted_at: dt.dateti
 def _refuse(visit: Visit, form: Any, fields: dict[str, list[str]], json: bool) -> Any:
     if json:
         return jsonify(error=_("The visit was not submitted: correct the items marked."), fields=page_names(form, fields)), 422
-    if not form.errors:
-        attach_errors(form, fields)
+    attach_errors(form, {name: messages for name, messages in fields.items() if name not in form.errors})
     flash(_("The visit was not submitted: correct the items marked."), "error")
     return _render(visit, form, 422)
 
@@ -250,7 +260,8 @@ def submit(uid: str) -> Any:
         except InvalidTransition:
             db.session.rollback()
     form = _page_form(visit, formdata=MultiDict([tuple(pair) for pair in fields]))
-    return _submit(visit, form, submission_id, _client_time(data.get("submitted_at")), json=True)
+    return _submit(visit, form, submission_id, _client_time(data.get("submitted_at")), json=True,
+                   names=[name for name, _value in fields])
 
 
 @bp.post("/visits/<uid>/photos")

@@ -3,6 +3,7 @@ and the one photo endpoint every role uses (access decided per photo)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Any
 
@@ -23,7 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from surveyapp import clock, nav
+from surveyapp import clock, inputs, nav
 from surveyapp.auth.access import login_required, roles_required
 from surveyapp.auth.models import Role, User
 from surveyapp.checklists.definition import VisitType
@@ -69,15 +70,14 @@ def _visit(uid: str) -> Visit:
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return inputs.whole_number(request.args.get(name))
 
 
 def _filter_from_args() -> queries.VisitFilter:
     type_ = request.args.get("type", "")
     status = request.args.get("status", "")
     period = request.args.get("month", "")
-    valid_period = len(period) == 7 and period[4] == "-" and period[:4].isdigit() and period[5:].isdigit()
+    valid_period = re.fullmatch(r"[0-9]{4}-[0-9]{2}", period) is not None
     return queries.VisitFilter(
         unit_id=_int_arg("unit"), hall_id=_int_arg("hall"), supervisor_id=_int_arg("supervisor"),
         type=VisitType(type_) if type_ in {t.value for t in VisitType} else None,
@@ -97,7 +97,7 @@ def _filter_choices() -> dict[str, Any]:
 def _list_page(template: str, query: Any) -> Any:
     """A filtered, paginated list of visits (``query`` takes the filters)."""
     filters = _filter_from_args()
-    page = paginate(db.session, query(filters), request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+    page = paginate(db.session, query(filters), request.args.get("page", 1, type=inputs.whole), current_app.config["PAGE_SIZE"])
     return render_template(template, page=page, f=filters, month=request.args.get("month", ""), **_filter_choices())
 
 
@@ -156,8 +156,9 @@ def new() -> Any:
         today = clock.today()
         form.due_from.data = today
         form.due_until.data = today + dt.timedelta(days=7)
-        if request.args.get("hall", "").isdigit():
-            form.hall.data = int(request.args["hall"])
+        hall_id = inputs.whole_number(request.args.get("hall"))
+        if hall_id is not None:
+            form.hall.data = hall_id
     if form.validate_on_submit():
         try:
             visit = planning.plan_visit(db.session, current_user, _plan_from_form(form, None))
@@ -187,7 +188,7 @@ def edit(uid: str) -> Any:
         form.due_from.data, form.due_until.data, form.version.data = visit.due_from, visit.due_until, visit.version
     if form.validate_on_submit():
         try:
-            expected = int(form.version.data) if str(form.version.data or "").isdigit() else None
+            expected = inputs.whole_number(form.version.data)
             changed = planning.update_plan(db.session, current_user, visit, expected, _plan_from_form(form, visit))
         except (ValidationError, InvalidTransition) as exc:
             db.session.rollback()
@@ -216,7 +217,7 @@ def cancel(uid: str) -> Any:
 @roles_required(Role.MARKET)
 def plan_options() -> Any:
     """For the planning form: the supervisors who cover a hall (JSON ``{"supervisors": [id, ...]}``)."""
-    hall = db.session.get(Hall, request.args.get("hall", 0, type=int))
+    hall = db.session.get(Hall, request.args.get("hall", 0, type=inputs.whole))
     if hall is None:
         abort(404)
     return jsonify(supervisors=[u.id for u in queries.supervisors_for_hall(db.session, hall)])
@@ -302,8 +303,8 @@ def revisions(uid: str) -> Any:
     numbers = [r.number for r in visit.revisions]
     if not numbers:
         abort(404)
-    b = request.args.get("b", numbers[-1], type=int)
-    a = request.args.get("a", numbers[-2] if len(numbers) > 1 else numbers[-1], type=int)
+    b = request.args.get("b", numbers[-1], type=inputs.whole)
+    a = request.args.get("a", numbers[-2] if len(numbers) > 1 else numbers[-1], type=inputs.whole)
     by_number = {r.number: r for r in visit.revisions}
     if a not in by_number or b not in by_number:
         abort(404)

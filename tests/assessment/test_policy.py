@@ -196,3 +196,9 @@ def test_diff_lists_what_changed_in_file_order():
     ]
     assert P.diff(DEFAULT, DEFAULT) == []
     assert len(P.diff(None, DEFAULT)) == len(P.settings(DEFAULT))
+
+
+def test_text_the_database_cannot_store_is_refused_naming_its_key(app):
+    text = DOMAIN_EXAMPLE.replace("[policy]", '[policy]\nnote = "a\\u001bb"', 1)
+    assert problems(text) == [("p.toml: policy.note: it contains the character U+001B at position 2, which is not "
+                              "accepted (control characters other than tab and line breaks, and broken emoji, cannot be stored)")]

@@ -211,3 +211,16 @@ def test_folders_are_read_in_name_order_and_unreadable_paths_are_named(tmp_path:
     assert [s.name for s in sources] == ["a.toml", "b.toml"]
     assert errors == ["latin1.toml: the file is not UTF-8 text", "missing.toml: no such file or folder",
                       "empty: no .toml file in this folder"]
+
+
+def test_text_the_database_cannot_store_is_refused_naming_its_key(app):
+    """TOML allows a NUL as an escape (\\u0000); PostgreSQL cannot store it."""
+    from flask_babel import force_locale
+
+    text = MINI.replace('text = "统一着装，整洁规范"', 'text = "统一着装\\u0000整洁规范"')
+    with force_locale("en"):
+        assert problems(text) == [
+            ("forms/x.toml: section[0].item[0].text: it contains the character U+0000 at position 5, which is not "
+            "accepted (control characters other than tab and line breaks, and broken emoji, cannot be stored)")]
+        [checked] = check_sources([SourceFile("forms/bad\x07.toml", MINI)])
+        assert checked.definition is None and "file name: it contains the character U+0007" in checked.messages()[0]

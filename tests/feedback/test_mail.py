@@ -96,3 +96,38 @@ def test_an_unreachable_server_is_logged_and_the_change_kept(app, released, make
     assert any("unavailable" in r.getMessage() for r in caplog.records)
     assert s.finding("appearance.uniform") is not None
     assert db.session.scalar(sa.select(Notification.kind).where(Notification.user_id == manager.id)) == "released"
+
+
+def test_a_line_break_in_a_comment_neither_breaks_the_request_nor_the_mail(app, client, smtp, make_visit, make_hall,
+                                                                            make_user, login):
+    """The subject comes from the template: a returned visit's comment with a line break used to be cut into
+    the subject, which e-mail refuses, after the commit: a 500 for a change that was saved."""
+    app.config["SMTP_PORT"] = smtp.port
+    supervisor = make_user(Role.SUPERVISOR, email="sup@example.cn")
+    hall = make_hall()
+    supervisor.units.append(hall.unit)
+    visit = make_visit(hall, "unannounced", supervisor=supervisor, status="submitted")
+    login(make_user(Role.MARKET))
+    response = client.post(f"/visits/{visit.uid}/decide", data={
+        "action": "return", "version": visit.version, "comment": "第一行\r\n第二行：请补充照片"})
+    assert response.status_code == 302
+    db.session.refresh(visit)
+    assert visit.status.value == "returned"
+    [(to, message)] = smtp.messages
+    assert to == ["sup@example.cn"]
+    assert _subject(message) == "营业厅服务监督 · 您的检查记录已退回修改"
+    assert "第一行\n第二行：请补充照片" in message.get_content().replace("\r\n", "\n")
+
+
+def test_one_message_that_cannot_be_written_does_not_stop_the_batch(app, smtp, released, make_user, make_hall, caplog):
+    app.config["SMTP_PORT"] = smtp.port
+    hall = make_hall()
+    broken = make_user(Role.HALL_MANAGER, halls=[hall], email="mgr@example.cn")
+    make_user(Role.HALL_MANAGER, halls=[hall], email="other@example.cn")
+    # An address stored before addresses were checked: a header e-mail refuses.
+    db.session.execute(sa.update(type(broken)).where(type(broken).id == broken.id).values(email="a@example.cn\nBcc: x@evil.example"))
+    db.session.commit()
+    s = released(hall=hall, manager=broken)
+    assert [to for to, _ in smtp.messages] == [["other@example.cn"]]
+    assert "could not be written" in caplog.text
+    assert s.finding("appearance.uniform") is not None

@@ -172,3 +172,22 @@ def test_cli_exports_write_importable_workbooks(runner, tmp_path, make_unit, mak
         assert len(rows) == 2 and rows[0][0] in ("code", "job_number", "username")
         again = runner.invoke(args=[group, "import" if group == "users" else f"import-{kind}", str(path)])
         assert again.exit_code == 0 and "未变 1" in again.output, again.output
+
+
+def test_text_the_database_cannot_store_is_named_by_row_and_column(runner, tmp_path, make_unit):
+    make_unit("JZ01")
+    content = "code,name,type,unit\nH0101,中山路营业厅,自办,JZ01\nH0102,火车站\x00营业厅,自办,JZ01\nH0103,\x1b南门,自办,JZ01\n"
+    result = runner.invoke(args=["org", "import-halls", _write(tmp_path, "halls.csv", content), "--lang", "en"])
+    assert result.exit_code == 1
+    assert "Row 3, column name: it contains the character U+0000 at position 4" in result.output
+    assert "Row 4, column name: it contains the character U+001B at position 1" in result.output
+    assert _count(Hall) == 0
+
+
+def test_text_stored_before_the_rule_still_exports(client, login_as, make_unit, make_hall):
+    """openpyxl refuses control characters: a hall named with one made the export a 500."""
+    make_hall("H1", "城北\x1b营业厅", unit=make_unit("JZ01"))
+    login_as(Role.ADMIN)
+    response = client.get("/export/halls.xlsx")
+    assert response.status_code == 200
+    assert ["H1", "城北\ufffd营业厅"] == read_xlsx(response.data)[1][:2]

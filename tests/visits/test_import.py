@@ -256,3 +256,31 @@ def test_the_upload_page_in_chinese(client, login_as, planning_org, tmp_path):
     assert count(Visit, Visit.status == VisitStatus.VALIDATED) == 6
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "visit.import", AuditEntry.object_type == "import"))
     assert entry.object_label == "纸质记录.json" and entry.actor.username.startswith("market")
+
+
+def test_implausible_times_and_text_the_database_cannot_store_are_named_per_record(runner, tmp_path, planning_org):
+    """A NUL or a lone surrogate (written as JSON escapes) and times before any visit: each record named, nothing
+    written (a visit of 0001-01-01 was a crash, one of 1900 was filed under 1900-01)."""
+    records = paper_records(planning_org, 5)
+    records[1]["visited_at"] = "0001-01-01T00:00:00+08:00"
+    records[2]["visited_at"] = "1900-01-01T10:00:00+08:00"
+    records[3]["impression"] = "营业员态度热情\u0000"
+    records[4]["remarks"] = {"appearance.uniform": "半个表情\ud83d"}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"visits": records}), encoding="utf-8")
+    result = runner.invoke(args=["visits", "import", str(path), "--lang", "en"])
+    assert result.exit_code == 1
+    out = result.output
+    assert "Nothing was imported: 4 problems were found." in out
+    assert "Record 2 (id" in out and "visited_at: The visit time is too far in the past: the earliest accepted is" in out
+    assert "Record 3 (id" in out
+    assert "Record 4: impression: it contains the character U+0000 at position 8" in out
+    assert "Record 5: remarks.appearance.uniform: it contains the character U+D83D at position 5" in out
+    assert count() == 0
+
+
+def test_a_file_nested_too_deep_is_refused(runner, tmp_path, planning_org):
+    path = tmp_path / "deep.json"
+    path.write_text('{"visits": ' + "[" * 100000 + "]" * 100000 + "}", encoding="utf-8")
+    result = runner.invoke(args=["visits", "import", str(path), "--lang", "en"])
+    assert result.exit_code == 1 and "nested more than" in result.output

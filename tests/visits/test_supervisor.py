@@ -192,3 +192,94 @@ def test_visit_fields_shown_when_the_checklist_has_no_staff_item(client, mine, m
     response = post_json(client, f"/my/visits/{visit.uid}/submit", {"submission_id": str(uuid.uuid4()), "fields": fields})
     assert response.status_code == 200
     assert [s.job_number for s in db.session.get(Visit, visit.id).staff] == ["1001"]
+
+
+# --- values out of range: each refused at its field with a translated message, nothing submitted ---------
+
+
+def _submit_fields(client, visit, fields):
+    return post_json(client, f"/my/visits/{visit.uid}/submit", {"submission_id": str(uuid.uuid4()), "fields": fields})
+
+
+def _revisions(visit):
+    return db.session.scalar(sa.select(sa.func.count()).select_from(VisitRevision).where(VisitRevision.visit_id == visit.id))
+
+
+@pytest.mark.parametrize(("visited_at", "message"), [
+    ("0001-01-01T00:00", "The visit time is too far in the past: the earliest accepted is "),   # was a 500
+    ("1900-01-01T10:00", "The visit time is too far in the past: the earliest accepted is "),   # was filed under 1900-01
+    ("2099-01-01T10:00", "The visit time cannot be in the future."),
+])
+def test_implausible_visit_times_are_refused_at_the_field(client, mine, make_visit, visited_at, message):
+    visit = make_visit(mine["hall"], "unannounced", mine["supervisor"], status="in_progress")
+    response = _submit_fields(client, visit, page_fields(visit, visited_at=visited_at))
+    assert response.status_code == 422
+    [problem] = response.get_json()["fields"]["visited_at"]
+    assert problem.startswith(message)
+    # Without JavaScript: the page again, with the message at the field.
+    page = client.post(f"/my/visits/{visit.uid}", data=dict(page_fields(visit, visited_at=visited_at), action="submit",
+                                                            submission_id=str(uuid.uuid4())))
+    assert page.status_code == 422 and message in page.get_data(as_text=True)
+    assert _revisions(visit) == 0
+
+
+def test_the_oldest_visit_time_is_a_setting(app, client, mine, make_visit):
+    visit = make_visit(mine["hall"], "unannounced", mine["supervisor"], status="in_progress")
+    old = clock.local(clock.now() - dt.timedelta(days=400)).strftime("%Y-%m-%dT%H:%M")
+    app.config["VISIT_MAX_AGE_YEARS"] = 1
+    assert "visited_at" in _submit_fields(client, visit, page_fields(visit, visited_at=old)).get_json()["fields"]
+    app.config["VISIT_MAX_AGE_YEARS"] = 2
+    assert _submit_fields(client, visit, page_fields(visit, visited_at=old)).status_code == 200
+
+
+def _count_item(visit):
+    from surveyapp.checklists import scoring
+    from surveyapp.checklists.definition import ItemKind
+
+    return next(i.key for i in scoring.applicable_items(visit.checklist_version.definition, visit.type, visit.hall.type)
+                if i.kind is ItemKind.COUNT)
+
+
+@pytest.mark.parametrize("count", ["²", "٣", "9" * 4999, "-1", "1e3"])
+def test_a_count_that_is_not_a_whole_number_is_named_in_the_users_language(client, mine, make_visit, count):
+    visit = make_visit(mine["hall"], "unannounced", mine["supervisor"], status="in_progress")
+    key = _count_item(visit)
+    response = _submit_fields(client, visit, page_fields(visit, **{key: count}))
+    assert response.status_code == 422
+    assert response.get_json()["fields"] == {key: ["Enter a whole number of times."]}
+    with client.session_transaction() as session:
+        session["lang"] = "zh"
+    response = _submit_fields(client, visit, page_fields(visit, **{key: count}))
+    assert response.get_json()["fields"] == {key: ["请填写整数次数。"]}
+    assert _revisions(visit) == 0
+
+
+def test_a_count_too_large_is_refused_with_the_limit(client, mine, make_visit):
+    visit = make_visit(mine["hall"], "unannounced", mine["supervisor"], status="in_progress")
+    key = _count_item(visit)
+    response = _submit_fields(client, visit, page_fields(visit, **{key: "99999999999"}))
+    assert response.status_code == 422 and response.get_json()["fields"][key] == ["Enter a whole number of times."]
+    response = _submit_fields(client, visit, page_fields(visit, **{key: "1000"}))
+    assert response.status_code == 422 and "999" in response.get_json()["fields"][key][0]
+
+
+def test_a_scenario_too_long_is_refused_not_cut(client, mine, make_visit):
+    visit = make_visit(mine["hall"], "unannounced", mine["supervisor"], status="in_progress")
+    response = _submit_fields(client, visit, page_fields(visit, scenario="办" * 51))
+    assert response.status_code == 422
+    assert response.get_json()["fields"] == {"scenario": ["At most 50 characters."]}
+    assert _submit_fields(client, visit, page_fields(visit, scenario="办" * 50)).status_code == 200
+    assert db.session.get(Visit, visit.id).revisions[-1].content["scenario"] == "办" * 50
+
+
+def test_unknown_answer_keys_are_refused_not_dropped(client, mine, make_visit):
+    visit = make_visit(mine["hall"], "unannounced", mine["supervisor"], status="in_progress")
+    fields = page_fields(visit) + [["appearance.hat", "pass"], ["appearance.uniform.remrak", "typo"]]
+    response = _submit_fields(client, visit, fields)
+    assert response.status_code == 422
+    assert response.get_json()["fields"] == {
+        "appearance.hat": ["“appearance.hat” is not a field of this checklist."],
+        "appearance.uniform.remrak": ["“appearance.uniform.remrak” is not a field of this checklist."]}
+    page = client.post(f"/my/visits/{visit.uid}", data=dict(fields, action="submit", submission_id=str(uuid.uuid4())))
+    assert page.status_code == 422 and "“appearance.hat” is not a field of this checklist." in page.get_data(as_text=True)
+    assert _revisions(visit) == 0
