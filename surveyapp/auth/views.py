@@ -12,14 +12,9 @@ from surveyapp.auth.access import login_required, public
 from surveyapp.auth.forms import ChangePasswordForm, LoginForm
 from surveyapp.db import db
 from surveyapp.errors import ValidationError
+from surveyapp.urls import local_path
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -45,7 +40,7 @@ def login() -> Any:
             session["lang"] = lang
         login_user(user)
         db.session.commit()
-        return redirect(_safe_next(form.next.data) or url_for("home.index"))
+        return redirect(local_path(form.next.data) or url_for("home.index"))
     return render_template("auth/login.html", form=form)
 
 
