@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -52,7 +52,7 @@ def error_response(status: int, message: Any = None, errors: list[str] | None = 
 
 
 def _load_user(token: str) -> Any:
-    user = auth_services.load_session_user(db.session, token)
+    user = auth_services.load_session_user(db.session, token, **auth_services.session_limits(current_app.config))
     if db.session.dirty:
         # Only the session's last_seen_at (written at most once a minute): commit it before the view runs.
         db.session.commit()
