@@ -146,7 +146,7 @@ def test_a_session_ends_after_its_lifetime_however_busy(app, client, make_user):
     for hour in range(9, 24):  # in use every hour of the day: never idle
         app.config["FROZEN_NOW"] = f"2026-11-05T{hour:02d}:00:00+08:00"
         assert client.get("/home/market").status_code == 200
-    for hour in range(0, 8):
+    for hour in range(8):
         app.config["FROZEN_NOW"] = f"2026-11-06T{hour:02d}:00:00+08:00"
         assert client.get("/home/market").status_code == 200
     app.config["FROZEN_NOW"] = "2026-11-06T08:00:01+08:00"
