@@ -16,6 +16,10 @@ DEMO = False
 #: Send session cookies only over HTTPS (turn on behind TLS).
 SECURE_COOKIES = False
 
+#: With ``SECURE_COOKIES`` on, browsers are told to use only HTTPS for this site for this long
+#: (``Strict-Transport-Security``; 0 or ``None`` sends no header).
+HSTS_SECONDS = 31536000
+
 #: Company time zone: a visit belongs to the month of its visit date in this zone.
 TIMEZONE = "Asia/Shanghai"
 

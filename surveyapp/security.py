@@ -74,6 +74,9 @@ def _add_headers(response: Any) -> Any:
     headers.setdefault("Permissions-Policy", "geolocation=(), microphone=(), camera=(self)")
     if request.endpoint != "static":
         headers.setdefault("Cache-Control", "no-store")
+    hsts = current_app.config.get("HSTS_SECONDS")
+    if current_app.config.get("SECURE_COOKIES") and hsts:
+        headers.setdefault("Strict-Transport-Security", f"max-age={int(hsts)}")
     return response
 
 
