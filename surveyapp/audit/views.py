@@ -14,8 +14,8 @@ from surveyapp.audit.models import AuditEntry
 from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role, User
 from surveyapp.db import db
-from surveyapp.webforms import contains
 from surveyapp.pagination import paginate
+from surveyapp.webforms import contains
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 nav.register("audit.entries", _l("Audit log"), (Role.ADMIN,), order=90)
