@@ -19,6 +19,10 @@ DEMO = False
 #: Send session cookies only over HTTPS (turn on behind TLS).
 SECURE_COOKIES = False
 
+#: With ``SECURE_COOKIES`` on, browsers are told to use only HTTPS for this site for this long
+#: (``Strict-Transport-Security``; 0 or ``None`` sends no header).
+HSTS_SECONDS = 31536000
+
 #: Company time zone: a visit belongs to the month of its visit date in this zone.
 TIMEZONE = "Asia/Shanghai"
 
@@ -38,8 +42,18 @@ MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 PHOTO_MAX_BYTES = 15 * 1024 * 1024
 PHOTO_MAX_PIXELS = 50_000_000
 
-#: Failed logins allowed per account and per IP address within one minute.
+#: Failed logins allowed within one minute for one account from one network address (the owner's other
+#: addresses are not affected), and for all accounts together from one address (an office behind one NAT
+#: address shares it). See ``surveyapp/auth/throttle.py``.
 LOGIN_FAILURES_PER_MINUTE = 10
+LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE = 30
+
+#: A login session ends after this many hours unused, and after this many hours in any case (log in again).
+SESSION_IDLE_HOURS = 12
+SESSION_LIFETIME_HOURS = 24
+
+#: ``flask users prune`` deletes login attempts and ended sessions older than this many days.
+LOGIN_RECORDS_DAYS = 30
 
 #: Rows per page in lists.
 PAGE_SIZE = 50

@@ -10,6 +10,7 @@ from flask_login import current_user
 from surveyapp.auth.access import public
 from surveyapp.db import db
 from surveyapp.extensions import babel
+from surveyapp.urls import local_path
 
 bp = Blueprint("i18n", __name__)
 
@@ -49,11 +50,7 @@ def set_language():
         if current_user.is_authenticated and current_user.locale != lang:
             current_user.locale = lang
             db.session.commit()
-    target = request.form.get("next") or ""
-    # Only local paths: never redirect to another site.
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = url_for("home.index")
-    return redirect(target)
+    return redirect(local_path(request.form.get("next")) or url_for("home.index"))
 
 
 def init_app(app: Flask) -> None:

@@ -94,7 +94,7 @@ def unavailable_response() -> Any:
 
 
 def _load_user(token: str) -> Any:
-    user = auth_services.load_session_user(db.session, token)
+    user = auth_services.load_session_user(db.session, token, **auth_services.session_limits(current_app.config))
     if db.session.dirty:
         # Only the session's last_seen_at (written at most once a minute): commit it before the view runs.
         db.session.commit()
@@ -116,6 +116,9 @@ def _add_headers(response: Any) -> Any:
     headers.setdefault("Permissions-Policy", "geolocation=(), microphone=(), camera=(self)")
     if request.endpoint != "static":
         headers.setdefault("Cache-Control", "no-store")
+    hsts = current_app.config.get("HSTS_SECONDS")
+    if current_app.config.get("SECURE_COOKIES") and hsts:
+        headers.setdefault("Strict-Transport-Security", f"max-age={int(hsts)}")
     return response
 
 

@@ -123,3 +123,10 @@ def test_exports_never_turn_text_into_spreadsheet_formulas(client, login_as, mak
     data = client.get("/export/halls.xlsx").data
     cell = load_workbook(io.BytesIO(data)).active["B2"]
     assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
+
+
+def test_hsts_is_sent_only_when_the_site_is_https(make_app):
+    assert "Strict-Transport-Security" not in make_app(SECURE_COOKIES=False).test_client().get("/login").headers
+    secure = make_app(SECURE_COOKIES=True).test_client().get("/login").headers
+    assert secure["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in make_app(SECURE_COOKIES=True, HSTS_SECONDS=0).test_client().get("/login").headers

@@ -15,6 +15,7 @@ from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role, User
 from surveyapp.db import db
 from surveyapp.pagination import paginate
+from surveyapp.webforms import contains
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 nav.register("audit.entries", _l("Audit log"), (Role.ADMIN,), order=90)
@@ -48,7 +49,7 @@ def entries() -> Any:
     if f["id"]:
         query = query.where(AuditEntry.object_id == f["id"])
     if f["object"]:
-        query = query.where(sa.or_(AuditEntry.object_label.ilike(f"%{f['object']}%"), AuditEntry.object_id == f["object"]))
+        query = query.where(sa.or_(contains(AuditEntry.object_label, f["object"]), AuditEntry.object_id == f["object"]))
     start, end = _date(f["from"]), _date(f["to"])
     if start:
         query = query.where(AuditEntry.at >= _start_of(start))

@@ -1,8 +1,11 @@
 """``flask users ...``: accounts from the command line."""
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import with_appcontext
 
 from surveyapp.auth import (
@@ -59,6 +62,17 @@ def set_password(username: str, password: str) -> None:
         raise click.ClickException(str(exc.message)) from exc
     db.session.commit()
     click.echo(f"password set for {user.username}")
+
+
+@users_group.command("prune")
+@with_appcontext
+def prune() -> None:
+    """Delete login attempts and ended sessions older than LOGIN_RECORDS_DAYS (run it daily from cron)."""
+    config = current_app.config
+    attempts, sessions = services.prune_login_records(
+        db.session, dt.timedelta(days=config["LOGIN_RECORDS_DAYS"]), **services.session_limits(config))
+    db.session.commit()
+    click.echo(f"deleted {attempts} login attempts and {sessions} ended sessions")
 
 
 import_command(users_group, "import", "users",

@@ -6,7 +6,8 @@ import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from surveyapp import clock
 from surveyapp.audit.services import changes, record
-from surveyapp.auth.models import LoginAttempt, Role, User, UserSession
+from surveyapp.auth import throttle
+from surveyapp.auth.models import Role, User, UserSession
 from surveyapp.errors import PermissionDenied, ValidationError
 from surveyapp.org.models import Hall, Unit
 
@@ -25,8 +27,10 @@ log = logging.getLogger("surveyapp.security")
 _hasher = PasswordHasher()  # argon2id with the library's current defaults
 
 MIN_PASSWORD_LENGTH = 8
-#: A session unused for this long is dead.
+#: A session unused for this long is dead (setting ``SESSION_IDLE_HOURS``)...
 SESSION_IDLE = dt.timedelta(hours=12)
+#: ... and one this old, however busy (setting ``SESSION_LIFETIME_HOURS``).
+SESSION_LIFETIME = dt.timedelta(hours=24)
 #: ``last_seen_at`` is written at most this often, not on every request.
 SEEN_RESOLUTION = dt.timedelta(minutes=1)
 #: Used to spend the same time on unknown usernames as on wrong passwords.
@@ -36,9 +40,11 @@ _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 class LoginRefused(Exception):
     """Wrong credentials, inactive account, or too many failures; ``message`` says which for the person."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
+        #: Seconds until a throttled attempt may succeed; ``None`` when the attempt was not throttled.
+        self.retry_after = retry_after
 
 
 def hash_password(password: str) -> str:
@@ -57,32 +63,35 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _recent_failures(session: Session, column: sa.ColumnElement[str], value: str, since: dt.datetime) -> int:
-    query = sa.select(sa.func.count()).where(column == value, LoginAttempt.success.is_(False), LoginAttempt.at >= since)
-    return session.scalar(query) or 0
+def book_login(session: Session, username: str, ip: str, limits: throttle.Limits) -> int:
+    """Book a login attempt as a failure before its password is checked (see :mod:`surveyapp.auth.throttle`);
+    the caller commits the booking, then calls :func:`authenticate` with the returned id.
+
+    :raise LoginRefused: the account from this address, or this address, has used up its failures; nothing is
+        booked, so the refusal does not make the wait longer.
+    """
+    username = username.strip().lower()
+    booked = throttle.book(session, username, ip, limits, clock.now())
+    if isinstance(booked, int):
+        return booked
+    log.warning("login throttled: username=%s ip=%s whole_address=%s", username, ip, booked.whole_address)
+    if booked.whole_address:
+        message = _("Too many failed logins from your network address. Wait %(n)d seconds and try again.",
+                    n=booked.retry_after)
+    else:
+        message = _("Too many failed logins for this account from your network address. Wait %(n)d seconds and "
+                    "try again (you can still log in from another device or network).", n=booked.retry_after)
+    raise LoginRefused(message, booked.retry_after)
 
 
-def authenticate(
-    session: Session, username: str, password: str, ip: str, limit: int, user_agent: str | None = None
-) -> User:
-    """Check credentials and open a server-side session; the returned user carries ``session_token``.
-
-    Failed attempts are counted per account and per IP address over the last minute; past ``limit``
-    the attempt is refused without checking the password. Every attempt is stored and logged.
+def authenticate(session: Session, attempt_id: int, username: str, password: str, ip: str,
+                 user_agent: str | None = None) -> User:
+    """Check the credentials of a booked attempt and open a server-side session; the returned user carries
+    ``session_token``. A right password turns the booking into a success. Every attempt is logged.
 
     :raise LoginRefused: with a message for the person at the login form.
     """
     username = username.strip().lower()
-    now = clock.now()
-    since = now - dt.timedelta(minutes=1)
-    if (
-        _recent_failures(session, LoginAttempt.username, username, since) >= limit
-        or _recent_failures(session, LoginAttempt.ip, ip, since) >= limit
-    ):
-        session.add(LoginAttempt(username=username, ip=ip, at=now, success=False))
-        log.warning("login rate-limited: username=%s ip=%s", username, ip)
-        raise LoginRefused(_("Too many failed logins. Wait a minute and try again."))
-
     user = session.scalar(sa.select(User).where(User.username == username))
     ok = False
     try:
@@ -90,16 +99,16 @@ def authenticate(
     except (VerificationError, InvalidHashError):
         ok = False
     ok = ok and user is not None and user.password_hash is not None
-    session.add(LoginAttempt(username=username, ip=ip, at=now, success=ok and user.active))
     if not ok or user is None:
         log.warning("login failed: username=%s ip=%s", username, ip)
         raise LoginRefused(_("Wrong username or password."))
     if not user.active:
         log.warning("login refused for deactivated account: username=%s ip=%s", username, ip)
         raise LoginRefused(_("This account has been deactivated. Ask an administrator."))
+    throttle.succeeded(session, attempt_id)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = now
+    user.last_login_at = clock.now()
     user.session_token = open_session(session, user, ip, user_agent)
     log.info("login: username=%s ip=%s", username, ip)
     return user
@@ -119,11 +128,25 @@ def open_session(session: Session, user: User, ip: str | None, user_agent: str |
     return token
 
 
-def load_session_user(session: Session, token: str) -> User | None:
-    """The user of a live session token, or ``None`` when revoked, expired, unknown or deactivated."""
+def session_limits(config: Mapping[str, Any]) -> dict[str, dt.timedelta]:
+    """The idle and absolute limits of the settings ``SESSION_IDLE_HOURS`` and ``SESSION_LIFETIME_HOURS``."""
+    return {"idle": dt.timedelta(hours=config["SESSION_IDLE_HOURS"]),
+            "lifetime": dt.timedelta(hours=config["SESSION_LIFETIME_HOURS"])}
+
+
+def load_session_user(session: Session, token: str, idle: dt.timedelta = SESSION_IDLE,
+                      lifetime: dt.timedelta = SESSION_LIFETIME) -> User | None:
+    """The user of a live session token, or ``None`` when revoked, expired, unknown or deactivated.
+
+    A session ends when it has been unused for ``idle`` or open for ``lifetime``; it is marked revoked then.
+    """
     row = session.scalar(sa.select(UserSession).where(UserSession.token_hash == _token_hash(token)))
     now = clock.now()
-    if row is None or row.revoked_at is not None or now - row.last_seen_at > SESSION_IDLE:
+    if row is None or row.revoked_at is not None:
+        return None
+    if now - row.last_seen_at > idle or now - row.created_at > lifetime:
+        row.revoked_at = now
+        log.info("session expired: username=%s opened=%s", row.user.username, row.created_at.isoformat())
         return None
     user = row.user
     if not user.active:
@@ -132,6 +155,19 @@ def load_session_user(session: Session, token: str) -> User | None:
         row.last_seen_at = now
     user.session_token = token
     return user
+
+
+def prune_login_records(session: Session, keep: dt.timedelta, idle: dt.timedelta = SESSION_IDLE,
+                        lifetime: dt.timedelta = SESSION_LIFETIME) -> tuple[int, int]:
+    """Delete login attempts older than ``keep`` and sessions that ended more than ``keep`` ago (revoked, idle
+    for ``idle`` or open for ``lifetime``); return how many of each."""
+    cutoff = clock.now() - keep
+    attempts = throttle.prune(session, cutoff)
+    ended = sa.or_(UserSession.revoked_at < cutoff, UserSession.last_seen_at < cutoff - idle,
+                   UserSession.created_at < cutoff - lifetime)
+    sessions = session.execute(sa.delete(UserSession).where(ended)).rowcount or 0
+    log.info("pruned %d login attempts and %d ended sessions older than %s", attempts, sessions, cutoff.isoformat())
+    return attempts, sessions
 
 
 def revoke_session(session: Session, token: str) -> None:

@@ -7,19 +7,19 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from surveyapp.auth import services
+from surveyapp.auth import services, throttle
 from surveyapp.auth.access import login_required, public
 from surveyapp.auth.forms import ChangePasswordForm, LoginForm
 from surveyapp.db import db
 from surveyapp.errors import ValidationError
+from surveyapp.urls import local_path
 
 bp = Blueprint("auth", __name__)
 
 
-def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+def _limits() -> throttle.Limits:
+    config = current_app.config
+    return throttle.Limits(config["LOGIN_FAILURES_PER_MINUTE"], config["LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE"])
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -30,22 +30,25 @@ def login() -> Any:
         return redirect(url_for("home.index"))
     form = LoginForm(next=request.args.get("next"))
     if form.validate_on_submit():
+        username, ip = form.username.data or "", request.remote_addr or "-"
         try:
-            user = services.authenticate(
-                db.session, form.username.data or "", form.password.data or "", request.remote_addr or "-",
-                current_app.config["LOGIN_FAILURES_PER_MINUTE"], request.user_agent.string,
-            )
+            attempt = services.book_login(db.session, username, ip, _limits())
+            db.session.commit()  # parallel attempts see the booking before this password is checked
+            user = services.authenticate(db.session, attempt, username, form.password.data or "", ip,
+                                         request.user_agent.string)
         except services.LoginRefused as refused:
-            db.session.commit()  # keep the failed attempt: it counts towards the limit
+            db.session.rollback()
             flash(refused.message, "error")
-            return render_template("auth/login.html", form=form), 401
+            if refused.retry_after is None:
+                return render_template("auth/login.html", form=form), 401
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(refused.retry_after)}
         lang = session.get("lang")
         session.clear()
         if lang:
             session["lang"] = lang
         login_user(user)
         db.session.commit()
-        return redirect(_safe_next(form.next.data) or url_for("home.index"))
+        return redirect(local_path(form.next.data) or url_for("home.index"))
     return render_template("auth/login.html", form=form)
 
 

@@ -141,7 +141,7 @@ def post_visit(uid: str) -> Any:
     if request.form.get("action") != "submit":
         if not request.form.get("remove_photo"):
             flash(_("Your answers have been saved."), "success")
-        return redirect(url_for(".visit", uid=uid) + ("#" + request.form.get("anchor", "") if request.form.get("anchor") else ""))
+        return redirect(url_for(".visit", uid=uid))
     return _submit(visit, form, request.form.get("submission_id", ""), None, json=False, names=_posted_names())
 
 

@@ -54,3 +54,12 @@ def test_recorded_values_read_as_labels(client, login_as, make_user):
     client.post(f"/users/{user.id}/edit", data={"display_name": "刘敏", "role": "supervisor"})
     page = client.get("/audit/?action=user.update").get_data(as_text=True)
     assert "<del>市场部</del> → <ins>监督员</ins>" in page
+
+
+def test_object_search_matches_percent_and_underscore_literally(client, login_as, make_unit):
+    admin = login_as(Role.ADMIN)
+    services.create_unit(db.session, admin, code="U50P", name="折扣50%分公司", parent=None)
+    services.create_unit(db.session, admin, code="U500", name="第500号分公司", parent=None)
+    db.session.commit()
+    page = client.get("/audit/?object=50%25").get_data(as_text=True).split("<tbody>")[1]
+    assert "折扣50%分公司" in page and "第500号分公司" not in page
