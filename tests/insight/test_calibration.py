@@ -66,7 +66,7 @@ def test_severities_within_two_points_of_the_truth_and_flags_name_exactly_the_le
         assert rater.low < rater.severity < rater.high
         assert rater.high - rater.low < 5  # 100+ visits each: the interval is a few points wide
     assert {s: r.flags for s, r in raters.items()} == {1: (LENIENT,), 2: (), 3: (), 4: (), 5: (SEVERE,)}
-    assert [r.supervisor for r in result.raters][0] == 1 and result.raters[-1].supervisor == 5  # most lenient first
+    assert result.raters[0].supervisor == 1 and result.raters[-1].supervisor == 5  # most lenient first
     assert result.residual_sd == pytest.approx(4, abs=0.6)
 
 

@@ -1,0 +1,75 @@
+"""Severity-adjusted visit scores, for a policy with ``[policy.calibration] adjust = true``.
+
+The assessment does not estimate severities itself: rater calibration lives above it (``surveyapp.insight``) and
+registers a source of severities at start-up (:func:`register_severity_source`), as capabilities register
+their menu entries. With the opt-in, :func:`adjusted_groups` replaces the plain grouping of
+:func:`surveyapp.assessment.queries.visit_groups`: each visit scores its score minus its supervisor's severity in
+the window ending with the visit's month, kept within 0..100; a red-line visit still scores 0, and a supervisor
+without a severity (too few connected visits) keeps their scores. The arithmetic stays exact: a severity counts
+as its two-decimal value, and each adjusted score enters :class:`~surveyapp.assessment.ranking.ChannelTally` as
+the fraction it is.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from surveyapp.assessment.calibration_policy import CalibrationRules
+from surveyapp.assessment.queries import counted_visits
+from surveyapp.assessment.ranking import VisitGroup
+from surveyapp.checklists.definition import VisitType
+from surveyapp.visits.models import Visit
+
+#: ``(session, period, rules)`` → supervisor id → severity in points for the window ending with ``period``.
+SeveritySource = Callable[[Session, str, CalibrationRules], Mapping[int, float]]
+_source: list[SeveritySource] = []
+
+
+def register_severity_source(source: SeveritySource) -> None:
+    """Set where severities come from (the insight capability does, at start-up)."""
+    _source[:] = [source]
+
+
+def severity_points(value: float) -> Fraction:
+    """A severity as the assessment counts it: its value rounded half-up to 2 decimals, exactly."""
+    return Fraction(Decimal(repr(value)).quantize(Decimal("0.01")))
+
+
+def adjusted_score(earned: int, possible: int, severity: Fraction) -> Fraction:
+    """``100 × earned / possible − severity`` within 0..100."""
+    return min(Fraction(100), max(Fraction(0), Fraction(100 * earned, possible) - severity))
+
+
+def adjusted_groups(session: Session, periods: Sequence[str], unit_id: int | None,
+                    rules: CalibrationRules) -> list[VisitGroup]:
+    """Like :func:`~surveyapp.assessment.queries.visit_groups`, with severity-adjusted visit scores.
+
+    :raise RuntimeError: no severity source is registered (the app was not built with ``create_app``).
+    """
+    if not _source:
+        raise RuntimeError("no severity source: the insight capability registers one at start-up")
+    possible = sa.func.coalesce(Visit.possible, 0)
+    earned = sa.func.coalesce(Visit.earned, 0)
+    rows = session.execute(
+        sa.select(Visit.period, Visit.hall_id, sa.type_coerce(Visit.type, sa.String), Visit.supervisor_id,
+                  Visit.redline, possible, earned, sa.func.count())
+        .where(counted_visits(periods, unit_id))
+        .group_by(Visit.period, Visit.hall_id, Visit.type, Visit.supervisor_id, Visit.redline, possible, earned))
+    severities = {p: {k: severity_points(v) for k, v in _source[0](session, p, rules).items()} for p in periods}
+    channels = {c.value: c for c in VisitType}
+    groups = []
+    for period, hall_id, channel, supervisor_id, redline, possible_points, earned_points, visits in rows:
+        severity = severities[period].get(supervisor_id)
+        if redline or not possible_points or severity is None:
+            groups.append(VisitGroup(period, hall_id, channels[channel], bool(redline), possible_points, visits,
+                                     earned_points * visits))
+            continue
+        score = adjusted_score(earned_points, possible_points, severity)
+        # 100 × earned / possible = score for each visit: possible = 100 × denominator, earned = numerator.
+        groups.append(VisitGroup(period, hall_id, channels[channel], False, 100 * score.denominator, visits,
+                                 score.numerator * visits))
+    return groups
