@@ -5,12 +5,13 @@ registers a source of severities at start-up (:func:`register_severity_source`),
 their menu entries. With the opt-in, :func:`adjusted_groups` replaces the plain grouping of
 :func:`surveyapp.assessment.queries.visit_groups`: each visit scores its score minus its supervisor's severity in
 the window ending with the visit's month, kept within 0..100; a red-line visit still scores 0, and a supervisor
-without a severity (too few connected visits) keeps their scores. The arithmetic stays exact: a severity counts
-as its two-decimal value, and each adjusted score enters :class:`~surveyapp.assessment.ranking.ChannelTally` as
-the fraction it is.
+without a severity (too few connected visits) keeps their scores. The arithmetic stays exact and in integers: a
+severity counts as its value in hundredths of a point, and the adjusted visits enter
+:class:`~surveyapp.assessment.ranking.ChannelTally` as integer sums like the plain ones.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -34,14 +35,19 @@ def register_severity_source(source: SeveritySource) -> None:
     _source[:] = [source]
 
 
-def severity_points(value: float) -> Fraction:
-    """A severity as the assessment counts it: its value rounded half-up to 2 decimals, exactly."""
-    return Fraction(Decimal(repr(value)).quantize(Decimal("0.01")))
+def severity_hundredths(value: float) -> int:
+    """A severity as the assessment counts it: in hundredths of a point, rounded half-up (8.125 → 813)."""
+    return int(Decimal(repr(value)).quantize(Decimal("0.01")).scaleb(2))
 
 
-def adjusted_score(earned: int, possible: int, severity: Fraction) -> Fraction:
-    """``100 × earned / possible − severity`` within 0..100."""
-    return min(Fraction(100), max(Fraction(0), Fraction(100 * earned, possible) - severity))
+def adjusted_score(earned: int, possible: int, severity: int) -> Fraction:
+    """``100 × earned / possible − severity / 100`` within 0..100 (``severity`` in hundredths of a point)."""
+    return Fraction(_adjusted_earned(earned, possible, severity), 100 * possible)
+
+
+def _adjusted_earned(earned: int, possible: int, severity: int) -> int:
+    """The adjusted score × 100 × ``possible``, an integer within 0..10,000 × ``possible``."""
+    return min(10_000 * possible, max(0, 10_000 * earned - severity * possible))
 
 
 def adjusted_groups(session: Session, periods: Sequence[str], unit_id: int | None,
@@ -59,17 +65,20 @@ def adjusted_groups(session: Session, periods: Sequence[str], unit_id: int | Non
                   Visit.redline, possible, earned, sa.func.count())
         .where(counted_visits(periods, unit_id))
         .group_by(Visit.period, Visit.hall_id, Visit.type, Visit.supervisor_id, Visit.redline, possible, earned))
-    severities = {p: {k: severity_points(v) for k, v in _source[0](session, p, rules).items()} for p in periods}
-    channels = {c.value: c for c in VisitType}
-    groups = []
+    severities = {p: {k: severity_hundredths(v) for k, v in _source[0](session, p, rules).items()} for p in periods}
+    # Integer sums per (month, hall, channel, red line, possible points), as the plain grouping has: an adjusted
+    # visit counts as "earned" = adjusted score × 100 × possible out of "possible" = 10,000 × possible.
+    sums: dict[tuple[str, int, str, bool, int], list[int]] = defaultdict(lambda: [0, 0])
     for period, hall_id, channel, supervisor_id, redline, possible_points, earned_points, visits in rows:
         severity = severities[period].get(supervisor_id)
         if redline or not possible_points or severity is None:
-            groups.append(VisitGroup(period, hall_id, channels[channel], bool(redline), possible_points, visits,
-                                     earned_points * visits))
-            continue
-        score = adjusted_score(earned_points, possible_points, severity)
-        # 100 × earned / possible = score for each visit: possible = 100 × denominator, earned = numerator.
-        groups.append(VisitGroup(period, hall_id, channels[channel], False, 100 * score.denominator, visits,
-                                 score.numerator * visits))
-    return groups
+            key, points = (period, hall_id, channel, bool(redline), possible_points), earned_points
+        else:
+            key = (period, hall_id, channel, False, 10_000 * possible_points)
+            points = _adjusted_earned(earned_points, possible_points, severity)
+        entry = sums[key]
+        entry[0] += visits
+        entry[1] += points * visits
+    channels = {c.value: c for c in VisitType}
+    return [VisitGroup(period, hall_id, channels[channel], redline, possible_points, visits, earned_points)
+            for (period, hall_id, channel, redline, possible_points), (visits, earned_points) in sums.items()]

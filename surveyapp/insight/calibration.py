@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from operator import itemgetter
 
 import numpy as np
 
@@ -45,9 +46,9 @@ class Ratings:
     @classmethod
     def of(cls, rows: Iterable[tuple[int, int, str, float, bool]]) -> Ratings:
         """From rows ``(supervisor id, hall id, period, score 0..100, red line)``."""
-        columns = tuple(zip(*rows, strict=True)) or ((), (), (), (), ())
-        sups, halls, periods, scores, reds = columns
-        return cls(tuple(sups), tuple(halls), tuple(periods), tuple(float(s) for s in scores), tuple(map(bool, reds)))
+        rows = list(rows)
+        sups, halls, periods, scores, reds = (tuple(map(itemgetter(n), rows)) for n in range(5))
+        return cls(sups, halls, periods, tuple(map(float, scores)), tuple(map(bool, reds)))
 
 
 @dataclass(frozen=True)
@@ -258,8 +259,9 @@ def _largest_component(r: np.ndarray, g: np.ndarray, raters: int, connected: np.
         n_groups = int(g.max()) + 1
         first = np.full(n_groups, -1, dtype=np.int64)
         first[g[::-1]] = r[::-1]
-        links = np.unique(np.stack([first[g], r])[:, first[g] != r], axis=1)
-        for a, b in links.T.tolist():
+        other = first[g] != r
+        links = np.unique(first[g][other] * raters + r[other])
+        for a, b in zip((links // raters).tolist(), (links % raters).tolist(), strict=True):
             ra, rb = root(a), root(b)
             if ra != rb:
                 parent[ra] = rb

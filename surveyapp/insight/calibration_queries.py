@@ -34,9 +34,10 @@ from surveyapp.visits.models import Visit, VisitStatus
 
 def ratings(session: Session, periods: list[str]) -> Ratings:
     """The validated visits with a score of the months ``periods``: supervisor, hall, month, score, red line."""
-    rows = session.execute(
+    # Core rows on the session's connection: plain tuples without the ORM's per-row work (120,000 rows).
+    rows = session.connection().execute(
         sa.select(Visit.supervisor_id, Visit.hall_id, Visit.period, sa.cast(Visit.score, sa.Float), Visit.redline)
-        .where(Visit.status == VisitStatus.VALIDATED, Visit.period.in_(periods), Visit.score.is_not(None)))
+        .where(Visit.status == VisitStatus.VALIDATED, Visit.period.in_(periods), Visit.score.is_not(None))).all()
     return Ratings.of(rows)
 
 

@@ -140,7 +140,8 @@ def test_adjust_off_changes_no_score(scenario):
 
 def test_adjust_on_scores_each_visit_minus_its_supervisors_severity(scenario):
     report = calibration.month_report(db.session, "2026-11", 2)
-    severity = {line.username: adjust.severity_points(line.rater.severity) for line in report.lines}
+    severity = {line.username: Fraction(adjust.severity_hundredths(line.rater.severity), 100)
+                for line in report.lines}
     adjusted = assessment.assess(db.session, "2026-11", policy=_adjusting(db.session, True))
     plain = assessment.assess(db.session, "2026-11", policy=_adjusting(db.session, False))
     for hall in adjusted.ranked:
