@@ -6,7 +6,7 @@ plain ``assess`` of the same month. The supervisors have known severities, so th
 the estimates came (on this much data, within a fraction of a point).
 
 ``python -m tests.bench calibration``. PostgreSQL as in :mod:`tests.bench.assessment` (a database
-``<name>_bench_calibration``); SQLite under ``bench-results/``. The databases are kept between runs and
+``<name>_bench_calibration``); SQLite in ``bench-results/calibration.sqlite``. The databases are kept between runs and
 rebuilt when the recipe or the migrations change.
 """
 from __future__ import annotations
@@ -19,7 +19,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -31,7 +30,7 @@ from surveyapp.db import db
 from surveyapp.insight import calibration_queries as calibration
 from surveyapp.migrate import upgrade
 from tests.bench import Figure
-from tests.bench.assessment import CHANNELS, ROOT, _bulk, _market_client, _stamp, _timed, checklist_toml, reset_postgres
+from tests.bench.assessment import CHANNELS, _bulk, _market_client, _stamp, _timed, checklist_toml, prepared
 
 HALLS, UNITS, PER_UNIT, PERIODS = 5000, 50, 4, ("2026-09", "2026-10", "2026-11")
 SUPERVISORS = UNITS * PER_UNIT
@@ -122,37 +121,6 @@ def ready(url: str) -> bool:
         app.extensions["surveyapp.db"][0].dispose()
 
 
-def postgres_url() -> str | None:
-    base = os.environ.get("SURVEYAPP_BENCH_DATABASE_URL") or os.environ.get("SURVEYAPP_TEST_DATABASE_URL")
-    if not base:
-        return None
-    url = sa.make_url(base)
-    name = f"{url.database}_bench_calibration"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def prepared() -> Iterator[tuple[str, str]]:
-    pg = postgres_url()
-    if pg is not None:
-        if not ready(pg):
-            reset_postgres(pg)
-            generate(pg)
-        yield "postgresql", pg
-    folder = ROOT / "bench-results"
-    folder.mkdir(exist_ok=True)
-    sqlite = f"sqlite:///{folder / 'calibration.sqlite'}"
-    if not ready(sqlite):
-        for suffix in ("", "-wal", "-shm"):
-            (folder / f"calibration.sqlite{suffix}").unlink(missing_ok=True)
-        generate(sqlite)
-    yield "sqlite", sqlite
-
-
 def measure(label: str, url: str) -> Iterator[Figure]:
     load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url, "WTF_CSRF_ENABLED": False})
@@ -190,7 +158,7 @@ def measure(label: str, url: str) -> Iterator[Figure]:
 
 def bench_calibration() -> Iterator[Figure]:
     """Calibration of 5,000 halls over 3 months, against the 2 s target."""
-    for label, url in prepared():
+    for label, url in prepared("calibration", ready, generate):
         yield from measure(label, url)
 
 
