@@ -72,6 +72,7 @@ COMMAND_GROUPS = (
     "surveyapp.demo.cli:demo_group",
     "surveyapp.visits.cli:visits_group",
     "surveyapp.feedback.cli:feedback_group",
+    "surveyapp.insight.cli:calibration_command",
 )
 
 

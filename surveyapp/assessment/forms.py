@@ -72,12 +72,24 @@ class PolicyForm(FlaskForm):
     appeal_days = StringField(_l("Days to appeal a finding"), render_kw=WHOLE)
     rectify_default = StringField(_l("Days to rectify a finding (sections not listed below)"), render_kw=WHOLE)
     rectify = FieldList(FormField(RectifyRow), min_entries=1)
+    cal_months = StringField(_l("Months in the window"), render_kw=WHOLE,
+                             description=_l("Calibration reads this many months, ending with the month shown."))
+    cal_min_visits = StringField(_l("Shared visits a severity needs"), render_kw=WHOLE,
+                                 description=_l("Visits in halls and months another supervisor also visited."))
+    cal_threshold = StringField(_l("Lenient or severe beyond (points)"), render_kw=NUMBER,
+                                description=_l("Flagged only when the 95 percent interval also excludes 0."))
+    cal_central_tendency = StringField(_l("Central tendency below this share of the median spread"), render_kw=NUMBER,
+                                       description=_l("From 0 to 1, e.g. 0.5."))
+    cal_perfect_margin = StringField(_l("Too perfect: percentage points of 100-point visits above the others"),
+                                     render_kw=NUMBER)
+    cal_drift = StringField(_l("Drift beyond (points per month)"), render_kw=NUMBER)
+    cal_adjust = BooleanField(_l("Assess with severity-adjusted visit scores (the notice then says so)"))
     note = TextAreaField(_l("What changed and why (kept in the history)"), validators=[Optional(), Length(max=1000)])
 
     @classmethod
     def for_policy(cls, policy: Policy, number: int) -> PolicyForm:
         """The form filled with ``policy`` (version ``number``), with spare blank rows."""
-        p, d = policy.penalties, policy.deadlines
+        p, d, c = policy.penalties, policy.deadlines, policy.calibration
         form = cls(formdata=None, data={
             "based_on": str(number),
             **{f"weight_{c.value}": number_text(w) for c, w in policy.weights},
@@ -88,6 +100,10 @@ class PolicyForm(FlaskForm):
             "escalate": str(p.escalate_after_consecutive_last), "appeal_days": str(d.appeal_days),
             "rectify_default": str(d.rectify_days_for(DEFAULT_SECTION)),
             "rectify": [{"section": s, "days": str(n)} for s, n in d.rectify_days if s != DEFAULT_SECTION],
+            "cal_months": str(c.months), "cal_min_visits": str(c.min_visits), "cal_threshold": number_text(c.threshold),
+            "cal_central_tendency": number_text(c.central_tendency),
+            "cal_perfect_margin": number_text(c.perfect_margin), "cal_drift": number_text(c.drift),
+            "cal_adjust": c.adjust,
         })
         form.add_spare_rows()
         return form
@@ -137,6 +153,12 @@ class PolicyForm(FlaskForm):
                 "escalate_after_consecutive_last": _whole(self.escalate.data),
             },
             "deadlines": {"appeal_days": _whole(self.appeal_days.data), "rectify_days": rectify},
+            "calibration": {
+                "months": _whole(self.cal_months.data), "min_visits": _whole(self.cal_min_visits.data),
+                **{key: (getattr(self, f"cal_{key}").data or "").strip()
+                   for key in ("threshold", "central_tendency", "perfect_margin", "drift")},
+                "adjust": bool(self.cal_adjust.data),
+            },
         }
 
     def has_row_errors(self) -> bool:
@@ -163,6 +185,8 @@ class PolicyForm(FlaskForm):
             return row.amount if rest[1:] == ("amount",) else row.ranks
         if head == "penalties" and rest:
             return getattr(self, "escalate" if rest[0] == "escalate_after_consecutive_last" else str(rest[0]), None)
+        if head == "calibration" and rest:
+            return getattr(self, f"cal_{rest[0]}", None)
         if head == "deadlines" and rest == ("appeal_days",):
             return self.appeal_days
         if head == "deadlines" and rest[:1] == ("rectify_days",) and len(rest) == 2:

@@ -50,6 +50,13 @@ SETTING = {
     "penalties.escalate_after_consecutive_last": _l("Talk after consecutive last places"),
     "deadlines.appeal_days": _l("Days to appeal"),
     "deadlines.rectify_days.default": _l("Days to rectify (other sections)"),
+    "calibration.months": _l("Calibration: months in the window"),
+    "calibration.min_visits": _l("Calibration: shared visits a severity needs"),
+    "calibration.threshold": _l("Calibration: lenient or severe beyond (points)"),
+    "calibration.central_tendency": _l("Calibration: central tendency below this share of the median spread"),
+    "calibration.perfect_margin": _l("Calibration: too perfect, percentage points above the others"),
+    "calibration.drift": _l("Calibration: drift beyond (points per month)"),
+    "calibration.adjust": _l("Assess with severity-adjusted visit scores"),
 }
 
 

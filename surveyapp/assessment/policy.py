@@ -23,6 +23,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from surveyapp import inputs
+from surveyapp.assessment.calibration_policy import DEFAULT_CALIBRATION, CalibrationRules, check_calibration
 from surveyapp.checklists.definition import VisitType
 from surveyapp.checklists.loader import ID_PATTERN
 
@@ -44,7 +45,7 @@ MAX_DAYS = 365
 MAX_ESCALATION = 24
 CENT = Decimal("0.01")
 
-POLICY_KEYS = ("weights", "bands", "rank_reward", "penalties", "deadlines")
+POLICY_KEYS = ("weights", "bands", "rank_reward", "penalties", "deadlines", "calibration")
 REWARD_KEYS = ("ranks", "amount")
 PENALTY_KEYS = ("last_place", "below_score", "below_amount", "per_redline_visit", "redline_bars_reward",
                 "escalate_after_consecutive_last")
@@ -109,6 +110,8 @@ class Policy:
     rank_rewards: tuple[RankReward, ...]
     penalties: Penalties
     deadlines: Deadlines
+    #: Rater calibration's flags and the opt-in to severity-adjusted scores (``[policy.calibration]``).
+    calibration: CalibrationRules = DEFAULT_CALIBRATION
 
     def weight(self, channel: VisitType | str) -> Decimal:
         return dict(self.weights)[VisitType(channel)]
@@ -138,6 +141,7 @@ class Policy:
                           "redline_bars_reward": p.redline_bars_reward,
                           "escalate_after_consecutive_last": p.escalate_after_consecutive_last},
             "deadlines": {"appeal_days": d.appeal_days, "rectify_days": [list(pair) for pair in d.rectify_days]},
+            "calibration": self.calibration.to_json(),
         }
 
     @classmethod
@@ -157,6 +161,7 @@ class Policy:
                 escalate_after_consecutive_last=p["escalate_after_consecutive_last"]),
             deadlines=Deadlines(appeal_days=d["appeal_days"],
                                 rectify_days=tuple((s, n) for s, n in d["rectify_days"])),
+            calibration=CalibrationRules.from_json(data.get("calibration")),
         )
 
     def to_toml(self, header: Sequence[str] = ()) -> str:
@@ -186,6 +191,7 @@ class Policy:
             "", "[policy.deadlines]",
             f"appeal_days = {d.appeal_days}",
             "rectify_days = { " + ", ".join(f"{_key(s)} = {n}" for s, n in d.rectify_days) + " }",
+            "", *self.calibration.toml_lines(),
         ]
         return "\n".join(lines) + "\n"
 
@@ -345,10 +351,11 @@ class Checker:
         rewards = self.rewards(data)
         penalties = self.penalties(data)
         deadlines = self.deadlines(data)
-        if self.problems or None in (weights, bands, rewards, penalties, deadlines):
+        calibration = check_calibration(self, data)
+        if self.problems or None in (weights, bands, rewards, penalties, deadlines, calibration):
             return None
         return Policy(weights=weights, bands=bands, rank_rewards=rewards, penalties=penalties,  # type: ignore[arg-type]
-                      deadlines=deadlines)  # type: ignore[arg-type]
+                      deadlines=deadlines, calibration=calibration)  # type: ignore[arg-type]
 
     def weights(self, data: Mapping[str, Any]) -> tuple[tuple[VisitType, Decimal], ...] | None:
         table = self.table(data, "weights", ())
@@ -571,6 +578,7 @@ def settings(policy: Policy) -> dict[str, str]:
         "deadlines.appeal_days": str(d.appeal_days),
     })
     out.update({f"deadlines.rectify_days.{s}": str(n) for s, n in d.rectify_days})
+    out.update(policy.calibration.settings())
     return out
 
 

@@ -51,7 +51,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from surveyapp import clock
-from surveyapp.assessment import labels, queries, ranking
+from surveyapp.assessment import adjust, labels, queries, ranking
 from surveyapp.assessment import policy as policy_rules
 from surveyapp.assessment.models import PolicyVersion
 from surveyapp.assessment.policy import Policy
@@ -120,7 +120,8 @@ def assess(session: Session, period: str, unit: Unit | str | None = None,
     code) and the units below it; ranks, last places and escalations then count within that scope.
 
     Only validated visits of the month count. The previous month (for the change) and, for escalation,
-    the months before it are assessed with the same policy and scope. Reads only.
+    the months before it are assessed with the same policy and scope. A policy with
+    ``[policy.calibration] adjust = true`` assesses severity-adjusted visit scores (:mod:`.adjust`). Reads only.
 
     :param policy: the policy to apply: a stored version, a plain :class:`Policy`, or ``None`` for the newest.
     :raise ValidationError: ``period`` is not a month.
@@ -133,7 +134,8 @@ def assess(session: Session, period: str, unit: Unit | str | None = None,
     back = max(1, rules.penalties.escalate_after_consecutive_last - 1)
     periods = [shift_period(period, -n) for n in range(back + 1)]
     unit_id = scope.id if scope is not None else None
-    groups = queries.visit_groups(session, periods, unit_id)
+    groups = (adjust.adjusted_groups(session, periods, unit_id, rules.calibration) if rules.calibration.adjust
+              else queries.visit_groups(session, periods, unit_id))
     halls = queries.halls_listed(session, period, unit_id)
     halls_results, summary = ranking.evaluate(halls, ranking.tally(groups), rules, periods)
     return MonthResults(

@@ -72,6 +72,11 @@ def _overview(doc: Document) -> str:
     text += _(" Halls by band: %(bands)s.", bands=bands)
     if s.redline_halls:
         text += _(" %(n)d halls had red-line visits (%(v)d visits).", n=s.redline_halls, v=s.redline_visits)
+    calibration = doc.results.policy.calibration
+    if calibration.adjust:
+        text += _(" As the assessment policy provides, each visit score was adjusted for its supervisor's severity "
+                  "(how far the supervisor scores above or below the other supervisors on the same halls, over the "
+                  "%(n)d months ending with this one) before the halls were scored and ranked.", n=calibration.months)
     return text
 
 

@@ -163,8 +163,10 @@ class VisitFilter:
     type: VisitType | None = None
     supervisor_id: int | None = None
     status: VisitStatus | None = None
-    #: ``YYYY-MM``.
+    #: ``YYYY-MM``: that month; with ``since``, the months from ``since`` to it.
     period: str | None = None
+    #: ``YYYY-MM``: this month and the ones after it (a supervisor's calibration window links here).
+    since: str | None = None
 
 
 def filtered(query: sa.Select[tuple[Visit]], f: VisitFilter) -> sa.Select[tuple[Visit]]:
@@ -181,7 +183,9 @@ def filtered(query: sa.Select[tuple[Visit]], f: VisitFilter) -> sa.Select[tuple[
     if f.status is not None:
         query = query.where(Visit.status == f.status)
     if f.period is not None:
-        query = query.where(Visit.period == f.period)
+        query = query.where(Visit.period <= f.period if f.since is not None else Visit.period == f.period)
+    if f.since is not None:
+        query = query.where(Visit.period >= f.since)
     return query
 
 

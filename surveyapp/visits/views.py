@@ -76,14 +76,17 @@ def _int_arg(name: str) -> int | None:
 def _filter_from_args() -> queries.VisitFilter:
     type_ = request.args.get("type", "")
     status = request.args.get("status", "")
-    period = request.args.get("month", "")
-    valid_period = re.fullmatch(r"[0-9]{4}-[0-9]{2}", period) is not None
+    period, since = request.args.get("month", ""), request.args.get("since", "")
     return queries.VisitFilter(
         unit_id=_int_arg("unit"), hall_id=_int_arg("hall"), supervisor_id=_int_arg("supervisor"),
         type=VisitType(type_) if type_ in {t.value for t in VisitType} else None,
         status=VisitStatus(status) if status in {s.value for s in VisitStatus} else None,
-        period=period if valid_period else None,
+        period=period if _is_month(period) else None, since=since if _is_month(since) else None,
     )
+
+
+def _is_month(text: str) -> bool:
+    return re.fullmatch(r"[0-9]{4}-[0-9]{2}", text) is not None
 
 
 def _filter_choices() -> dict[str, Any]:

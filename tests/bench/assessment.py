@@ -197,7 +197,8 @@ def ready(url: str) -> bool:
         app.extensions["surveyapp.db"][0].dispose()
 
 
-def postgres_url() -> str | None:
+def postgres_url(suffix: str = "assessment") -> str | None:
+    """A database ``<name>_bench_<suffix>`` on the benchmark's PostgreSQL server (created when missing)."""
     base = os.environ.get("SURVEYAPP_BENCH_DATABASE_URL") or os.environ.get("SURVEYAPP_TEST_DATABASE_URL")
     if not base:
         found = subprocess.run([str(ROOT / ".ci" / "postgres")], capture_output=True, text=True, check=False)
@@ -206,7 +207,7 @@ def postgres_url() -> str | None:
             return None
         base = found.stdout.strip()
     url = sa.make_url(base)
-    name = f"{url.database}_bench_assessment"
+    name = f"{url.database}_bench_{suffix}"
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
@@ -295,21 +296,24 @@ def _market_client(app: Any) -> Any:
     return client
 
 
-def prepared() -> Iterator[tuple[str, str]]:
-    """``(label, URL)`` of PostgreSQL (when available) and SQLite, each holding the month (generated once)."""
-    pg = postgres_url()
+def prepared(suffix: str = "assessment", is_ready: Callable[[str], bool] | None = None,
+             make: Callable[[str], None] | None = None) -> Iterator[tuple[str, str]]:
+    """``(label, URL)`` of PostgreSQL (when available) and SQLite, each holding a recipe's data: this module's
+    month by default, or what ``make`` builds where ``is_ready`` says it is missing (generated once, then kept)."""
+    is_ready, make = is_ready or ready, make or generate
+    pg = postgres_url(suffix)
     if pg is not None:
-        if not ready(pg):
+        if not is_ready(pg):
             reset_postgres(pg)
-            generate(pg)
+            make(pg)
         yield "postgresql", pg
     folder = ROOT / "bench-results"
     folder.mkdir(exist_ok=True)
-    sqlite = f"sqlite:///{folder / 'assessment.sqlite'}"
-    if not ready(sqlite):
-        for suffix in ("", "-wal", "-shm"):
-            (folder / f"assessment.sqlite{suffix}").unlink(missing_ok=True)
-        generate(sqlite)
+    sqlite = f"sqlite:///{folder / f'{suffix}.sqlite'}"
+    if not is_ready(sqlite):
+        for ending in ("", "-wal", "-shm"):
+            (folder / f"{suffix}.sqlite{ending}").unlink(missing_ok=True)
+        make(sqlite)
     yield "sqlite", sqlite
 
 

@@ -1,0 +1,53 @@
+"""``flask calibration YYYY-MM [--months N] [--json]``: the supervisors' severities from the command line."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask.cli import with_appcontext
+from flask_babel import gettext as _
+
+from surveyapp.assessment.cli import LANG_HELP, _table, _use_language
+from surveyapp.db import db
+from surveyapp.errors import DomainError
+from surveyapp.insight import calibration_labels as labels
+from surveyapp.insight import calibration_queries as calibration
+
+
+@click.command("calibration")
+@click.argument("period")
+@click.option("--months", default=None, help="Months in the window, ending with PERIOD (default: the policy's, 3).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--lang", default=None, help=LANG_HELP)
+@click.pass_context
+@with_appcontext
+def calibration_command(ctx: click.Context, period: str, months: str | None, as_json: bool, lang: str | None) -> None:
+    """Each supervisor's severity (points above the consensus of the other raters on the same halls and months;
+    positive: lenient) with its 95 % interval and flags, over the months ending with PERIOD (YYYY-MM)."""
+    _use_language(ctx, lang)
+    try:
+        report = calibration.month_report(db.session, period, months)
+    except DomainError as exc:
+        click.echo(str(exc.message), err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(_("Rater calibration for %(periods)s (%(n)s months ending with %(period)s)",
+                 periods=report.periods[0] + " – " + report.periods[-1], n=report.months, period=report.period))
+    click.echo("")
+    if not report.lines:
+        click.echo(_("No validated visit with a score in these months."))
+        return
+    rows = [[_("Supervisor"), _("Display name"), _("Validated visits"), _("Connected"), _("Severity"), _("%(level)s interval", level="95 %"), _("Flags")]]
+    for line in report.lines:
+        r = line.rater
+        rows.append([line.username, line.name, str(r.visits), str(r.connected), labels.points_text(r.severity),
+                     labels.interval_text(r.low, r.high),
+                     ", ".join(labels.flag_label(f) for f in r.flags) or labels.no_severity_reason(r, report.rules)])
+    for text in _table(rows):
+        click.echo(text)
+    click.echo("")
+    click.echo(_("Severity: points above the consensus of the other supervisors on the same halls and months "
+                 "(positive: lenient, negative: severe)."))

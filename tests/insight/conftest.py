@@ -1,0 +1,70 @@
+"""Insight tests run late in November 2026 (company time), so visits of September to November exist.
+
+:func:`rated_months` builds, through the visits services, validated visits of known truth: 12 halls of known
+quality, a lenient supervisor (+8 points), a fair one and a severe one (−6): odd halls are visited by the lenient
+and the fair supervisor, even halls by the fair and the severe one, so the three are connected through the fair
+one and the halls' raw scores are pulled up or down by who visited them.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from surveyapp.auth.models import Role, User
+from surveyapp.org.models import Hall
+from tests.assessment.conftest import NOW, at
+from tests.conftest import SCORE_CHECKLIST
+
+__all__ = ["NOW", "at"]
+
+SEVERITY = {"lenient.sup": 8, "fair.sup": 0, "severe.sup": -6}
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    return {**app_config, "FROZEN_NOW": NOW.isoformat()}
+
+
+@dataclass
+class Scenario:
+    halls: list[Hall]
+    supervisors: dict[str, User]
+    #: (username, hall code, period) → the visit's score.
+    scores: dict[tuple[str, str, str], int]
+
+
+def quality(hall: int, month: int) -> int:
+    return 60 + 2 * hall + month
+
+
+def wobble(hall: int, month: int, who: int) -> int:
+    """A small deterministic disagreement between visits (−2..+2 points)."""
+    return (hall * 7 + month * 3 + who * 2) % 5 - 2
+
+
+@pytest.fixture
+def rated_months(make_unit: Callable[..., Any], make_hall: Callable[..., Hall], make_user: Callable[..., User],
+                 make_visit: Callable[..., Any], make_checklist: Callable[..., Any]) -> Callable[..., Scenario]:
+    def build(periods: tuple[str, ...] = ("2026-11",), halls: int = 12) -> Scenario:
+        unit = make_unit("B1", "城区分公司")
+        checklist = make_checklist("score-test", source=SCORE_CHECKLIST)
+        market = make_user(Role.MARKET, password=None)
+        people = {name: make_user(Role.SUPERVISOR, username=name, display_name=f"监督员{name.split('.')[0]}",
+                                  password=None, units=[unit]) for name in SEVERITY}
+        made = [make_hall(f"H{n:02d}", f"第{n}营业厅", unit=unit) for n in range(1, halls + 1)]
+        scores = {}
+        for month, period in enumerate(periods):
+            for n, hall in enumerate(made, start=1):
+                visitors = ("lenient.sup", "fair.sup") if n % 2 else ("fair.sup", "severe.sup")
+                for who, name in enumerate(visitors):
+                    score = quality(n, month) + SEVERITY[name] + wobble(n, month, who)
+                    make_visit(hall=hall, type="unannounced", checklist=checklist, supervisor=people[name],
+                               market=market, answers={"main.score": score, "main.safety": "na"},
+                               visited_at=at(period, day=3 + who))
+                    scores[(name, hall.code, period)] = score
+        return Scenario(made, people, scores)
+
+    return build
