@@ -44,3 +44,14 @@ class PolicyVersion(Model):
 
     def __repr__(self) -> str:
         return f"<PolicyVersion {self.number}>"
+
+
+class AssessmentStamp(Model):
+    """One row whose token changes, in the same transaction, with every change that can change a month's results
+    (visits and their answers, halls, units, the policy): the key of each process's cache of assessed months
+    (:mod:`surveyapp.assessment.cache`). A fresh random token per change, so a rolled-back change never comes back."""
+
+    __tablename__ = "assessment_stamp"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    token: Mapped[str] = mapped_column(sa.String(36))

@@ -41,6 +41,7 @@ change or with ``current_policy(session, store=True)``), :func:`policy_version`,
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Sequence
@@ -51,7 +52,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from surveyapp import clock
-from surveyapp.assessment import adjust, labels, queries, ranking
+from surveyapp.assessment import adjust, cache, labels, queries, ranking
 from surveyapp.assessment import policy as policy_rules
 from surveyapp.assessment.models import PolicyVersion
 from surveyapp.assessment.policy import Policy
@@ -123,6 +124,9 @@ def assess(session: Session, period: str, unit: Unit | str | None = None,
     the months before it are assessed with the same policy and scope. A policy with
     ``[policy.calibration] adjust = true`` assesses severity-adjusted visit scores (:mod:`.adjust`). Reads only.
 
+    Each process keeps the months it assessed until a change of the data or the policy (:mod:`.cache`): the
+    same month asked again costs one small read. The results are immutable; share them, never change them.
+
     :param policy: the policy to apply: a stored version, a plain :class:`Policy`, or ``None`` for the newest.
     :raise ValidationError: ``period`` is not a month.
     :raise NotFound: ``unit`` is an unknown code.
@@ -131,6 +135,12 @@ def assess(session: Session, period: str, unit: Unit | str | None = None,
     scope = find_unit(session, unit)
     version = current_policy(session) if policy is None else policy
     rules = version.policy if isinstance(version, PolicyVersion) else version
+    number = version.number if isinstance(version, PolicyVersion) else None
+    key = ("assess", period, scope.code if scope else None, number, json.dumps(rules.to_json(), sort_keys=True))
+    return cache.cached(session, key, lambda: _assess(session, period, scope, rules, number))
+
+
+def _assess(session: Session, period: str, scope: Unit | None, rules: Policy, number: int | None) -> MonthResults:
     back = max(1, rules.penalties.escalate_after_consecutive_last - 1)
     periods = [shift_period(period, -n) for n in range(back + 1)]
     unit_id = scope.id if scope is not None else None
@@ -140,8 +150,7 @@ def assess(session: Session, period: str, unit: Unit | str | None = None,
     halls_results, summary = ranking.evaluate(halls, ranking.tally(groups), rules, periods)
     return MonthResults(
         period=period, previous_period=periods[1], unit_code=scope.code if scope else None,
-        unit_name=scope.name if scope else None, policy=rules,
-        policy_number=version.number if isinstance(version, PolicyVersion) else None,
+        unit_name=scope.name if scope else None, policy=rules, policy_number=number,
         computed_at=clock.now(), halls=tuple(halls_results), summary=summary,
     )
 

@@ -1,0 +1,117 @@
+"""Each process keeps the months it assessed, keyed by the database's assessment stamp.
+
+Pages and commands assess the same months again and again (the results page assesses the whole month to show
+one page of it; trends assess twelve months). A month's results change only when a visit, an answer, a hall,
+a unit or the policy changes, and every such change replaces the stamp's token in the same transaction (the
+session hooks below), so a process may reuse what it computed under the token it reads now.
+
+Why this is safe on several hosts and in any order of events:
+
+- The token lives in the database and changes in the writing transaction; a process holds nothing another
+  process must be told about. Losing the cache (a restart) only costs one computation.
+- The token is read *before* the data: results cached under token T are at least as new as T. Data committed
+  after T came with a new token, so a reader that still sees T sees no newer data.
+- A new token is random, so a rolled-back change (whose token some transaction may have used as a key)
+  never comes back.
+- A database without the stamp row (emptied) disables the cache until the next change writes one.
+
+Writes that bypass the ORM (raw SQL, bulk loads by the benchmarks) must replace the token themselves with
+:func:`touch`.
+"""
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from surveyapp.assessment.models import AssessmentStamp, PolicyVersion
+from surveyapp.org.models import Hall, Unit
+from surveyapp.visits.models import Answer, Visit
+
+T = TypeVar("T")
+
+#: The objects whose changes can change a month's results.
+WATCHED = (Visit, Answer, Hall, Unit, PolicyVersion)
+#: Visit columns a change of which changes no result (a supervisor's draft, saved every few seconds).
+UNSCORED_VISIT_COLUMNS = frozenset({"draft", "draft_client_at", "draft_saved_at"})
+#: Entries each process keeps (a month for the company and a few units, a year of trends, some spare).
+SIZE = 64
+
+_STAMP = AssessmentStamp.__table__
+_lock = threading.Lock()
+_entries: OrderedDict[Hashable, Any] = OrderedDict()
+
+
+def touch(session: Session) -> None:
+    """Give the stamp a new token (in the session's transaction): every process's cached months are stale."""
+    connection = session.connection()
+    token = str(uuid.uuid4())
+    if connection.execute(sa.update(_STAMP).where(_STAMP.c.id == 1).values(token=token)).rowcount == 0:
+        connection.execute(sa.insert(_STAMP).values(id=1, token=token))
+
+
+def token(session: Session) -> str | None:
+    """The stamp's token now (``None``: no stamp, nothing may be cached)."""
+    return session.connection().execute(sa.select(_STAMP.c.token).where(_STAMP.c.id == 1)).scalar()
+
+
+def cached(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, or what it returned earlier in this process for ``key`` under the current token."""
+    current = token(session)
+    if current is None:
+        return compute()
+    full_key = (str(session.get_bind().url), current, key)
+    with _lock:
+        if full_key in _entries:
+            _entries.move_to_end(full_key)
+            return _entries[full_key]  # type: ignore[no-any-return]
+    value = compute()
+    with _lock:
+        _entries[full_key] = value
+        while len(_entries) > SIZE:
+            _entries.popitem(last=False)
+    return value
+
+
+def _changes_results(session: Session, obj: object) -> bool:
+    if not isinstance(obj, WATCHED):
+        return False
+    if obj in session.new or obj in session.deleted:
+        return True
+    if not session.is_modified(obj):
+        return False
+    if isinstance(obj, Visit):
+        state = sa.inspect(obj)
+        return any(attr.key not in UNSCORED_VISIT_COLUMNS and attr.history.has_changes() for attr in state.attrs)
+    return True
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    if any(_changes_results(session, obj) for obj in (*session.new, *session.dirty, *session.deleted)):
+        touch(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_statement(state: Any) -> None:
+    if not (state.is_update or state.is_delete) or state.bind_mapper is None:
+        return
+    if not issubclass(state.bind_mapper.class_, WATCHED):
+        return
+    values = getattr(state.statement, "_values", None) or {}
+    columns = {getattr(column, "key", column) for column in values}
+    if state.bind_mapper.class_ is Visit and columns and columns <= UNSCORED_VISIT_COLUMNS:
+        return
+    touch(state.session)
+
+
+def forget() -> None:
+    """Drop this process's entries (the benchmarks time the first computation with it)."""
+    with _lock:
+        _entries.clear()

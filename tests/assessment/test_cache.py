@@ -1,0 +1,55 @@
+"""A process reuses a month it assessed until something that changes the results changes, in any session."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import sqlalchemy as sa
+
+from surveyapp.assessment import cache, services
+from surveyapp.db import db
+from surveyapp.org.models import Hall
+from surveyapp.visits.models import Visit
+from tests.assessment.conftest import at
+
+NOV = "2026-11"
+
+
+def test_a_month_is_assessed_again_only_after_a_change(app, make_hall, make_scored_visit):
+    hall = make_hall("H1", name="一厅")
+    make_scored_visit(hall, score=80, visited_at=at(NOV))
+    db.session.commit()
+    first = services.assess(db.session, NOV)
+    assert services.assess(db.session, NOV) is first  # nothing changed: the same results, not computed again
+
+    make_scored_visit(hall, score=100, visited_at=at(NOV))  # a new validated visit
+    db.session.commit()
+    second = services.assess(db.session, NOV)
+    assert second.hall("H1").score == Fraction(90)
+
+    hall.name = "二厅"  # the hall's name shows on every line
+    db.session.flush()
+    assert services.assess(db.session, NOV).hall("H1").name == "二厅"  # the writer sees its own change ...
+    db.session.rollback()
+    assert services.assess(db.session, NOV).hall("H1").name == "一厅"  # ... and nobody sees one rolled back
+
+
+def test_a_change_by_another_session_or_a_bulk_statement_is_seen(app, make_hall, make_scored_visit):
+    hall = make_hall("H1")
+    visit = make_scored_visit(hall, score=80, visited_at=at(NOV))
+    db.session.commit()
+    assert services.assess(db.session, NOV).hall("H1").assessed
+    with app.extensions["surveyapp.db"][1]() as other:  # another request (or host) validates nothing, cancels one
+        other.execute(sa.update(Visit).where(Visit.id == visit.id).values(status="cancelled"))
+        other.commit()
+    db.session.rollback()  # this session's next transaction
+    assert not services.assess(db.session, NOV).hall("H1").assessed
+
+
+def test_raw_sql_writers_replace_the_token_themselves(app, make_hall, make_scored_visit):
+    make_scored_visit(make_hall("H1"), score=80, visited_at=at(NOV))
+    db.session.commit()
+    assert services.assess(db.session, NOV).hall("H1").name != "改名"
+    db.session.execute(sa.text("UPDATE hall SET name = '改名'"))  # no ORM event: stale until touched
+    cache.touch(db.session)
+    assert services.assess(db.session, NOV).hall("H1").name == "改名"
+    assert db.session.scalar(sa.select(Hall.name)) == "改名"
