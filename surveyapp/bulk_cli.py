@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from surveyapp import bulk
 from surveyapp.db import db
 from surveyapp.errors import ValidationError
+from surveyapp.terminal import language
 
 
 def lang_option(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -20,16 +20,9 @@ def lang_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--lang", default=None, metavar="LANG", help="Language of messages: zh_CN (default) or en.")(command)
 
 
-def _locale(lang: str | None) -> str:
-    languages = current_app.config["LANGUAGES"]
-    if lang and lang not in languages:
-        raise click.BadParameter(f"choose one of {', '.join(languages)}", param_hint="--lang")
-    return lang or languages[0]
-
-
 def run_import(kind: str, path: Path, lang: str | None, dry_run: bool = False) -> None:
     """Import ``path`` in one transaction; print every row error and exit 1 if there is any."""
-    with force_locale(_locale(lang)):
+    with force_locale(language(lang)):
         try:
             report = bulk.import_file(db.session, None, kind, path.name, path.read_bytes())
         except ValidationError as exc:
@@ -49,7 +42,7 @@ def run_import(kind: str, path: Path, lang: str | None, dry_run: bool = False) -
 
 def run_export(kind: str, path: Path, lang: str | None) -> None:
     """Write every record of ``kind`` to an XLSX file that can be imported again."""
-    with force_locale(_locale(lang)):
+    with force_locale(language(lang)):
         path.write_bytes(bulk.export_xlsx(db.session, kind))
     click.echo(f"{path}: {kind}")
 

@@ -8,7 +8,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from surveyapp import migrate
-from surveyapp.bulk_cli import _locale, lang_option
+from surveyapp.bulk_cli import lang_option
+from surveyapp.terminal import language
 
 
 @click.group("db")
@@ -53,7 +54,7 @@ def pdf_fonts(force: bool, lang: str | None) -> None:
     """Build the print font (Noto Sans CJK SC cut down to GB 2312): PDFs render faster with it."""
     from surveyapp import print_font
 
-    with force_locale(_locale(lang)):
+    with force_locale(language(lang)):
         try:
             built = print_font.build(current_app._get_current_object(), force=force)  # type: ignore[attr-defined]
         except print_font.PrintFontError as exc:

@@ -3,14 +3,11 @@ from __future__ import annotations
 
 import json
 import sys
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
-from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from surveyapp.assessment import labels, services
@@ -18,15 +15,7 @@ from surveyapp.assessment import policy as policy_rules
 from surveyapp.assessment.results import MonthResults
 from surveyapp.db import db
 from surveyapp.errors import DomainError, ValidationError
-
-LANG_HELP = "Language of the messages (zh_CN or en; default: the app's first language)."
-
-
-def _use_language(ctx: click.Context, lang: str | None) -> None:
-    languages = current_app.config["LANGUAGES"]
-    if lang is not None and lang not in languages:
-        raise click.BadParameter(f"use one of {', '.join(languages)}", param_hint="--lang")
-    ctx.with_resource(force_locale(lang or languages[0]))
+from surveyapp.terminal import LANG_HELP, table, use_language
 
 
 def _fail(messages: Sequence[str], summary: str) -> None:
@@ -41,7 +30,7 @@ def _fail(messages: Sequence[str], summary: str) -> None:
 @click.pass_context
 def policy_group(ctx: click.Context, lang: str | None) -> None:
     """The assessment policy (weights, bands, rewards, penalties, deadlines): load, export, history."""
-    _use_language(ctx, lang)
+    use_language(ctx, lang)
 
 
 @policy_group.command("load")
@@ -113,7 +102,7 @@ def history() -> None:
 def assess_command(ctx: click.Context, period: str, unit: str | None, number: int | None, as_json: bool,
                    lang: str | None) -> None:
     """The results of month PERIOD (YYYY-MM): scores, ranks, bands, rewards and penalties of every hall."""
-    _use_language(ctx, lang)
+    use_language(ctx, lang)
     try:
         policy = None if number is None else services.policy_version(db.session, number)
         results = services.assess(db.session, period, unit=unit, policy=policy)
@@ -142,7 +131,7 @@ def _print_table(results: MonthResults) -> None:
     click.echo(_("Assessment of %(period)s for %(scope)s (policy version %(n)s)", period=results.period, scope=scope,
                  n=results.policy_number or "–"))
     click.echo("")
-    for line in _table(rows):
+    for line in table(rows):
         click.echo(line)
     if results.not_assessed:
         click.echo("")
@@ -156,13 +145,3 @@ def _print_table(results: MonthResults) -> None:
                  change=labels.change_text(s.change), rewards=labels.money_text(s.rewards),
                  penalties=labels.money_text(s.penalties)))
 
-
-def _width(text: str) -> int:
-    """Terminal columns: wide and full-width characters (Chinese) take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _table(rows: list[list[str]]) -> list[str]:
-    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True)).rstrip()
-            for row in rows]

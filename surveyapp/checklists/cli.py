@@ -5,9 +5,7 @@ import sys
 from collections.abc import Sequence
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
-from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from surveyapp import clock
@@ -15,17 +13,15 @@ from surveyapp.checklists import loader, services
 from surveyapp.db import db
 from surveyapp.errors import ValidationError
 from surveyapp.resources import resource_dir
+from surveyapp.terminal import LANG_HELP, use_language, width
 
 
 @click.group("forms")
-@click.option("--lang", default=None, help="Language of the messages (zh_CN or en; default: the app's first language).")
+@click.option("--lang", default=None, help=LANG_HELP)
 @click.pass_context
 def forms_group(ctx: click.Context, lang: str | None) -> None:
     """Checklist files (forms/*.toml): check, load, list."""
-    languages = current_app.config["LANGUAGES"]
-    if lang is not None and lang not in languages:
-        raise click.BadParameter(f"use one of {', '.join(languages)}", param_hint="--lang")
-    ctx.with_resource(force_locale(lang or languages[0]))
+    use_language(ctx, lang)
 
 
 def _read(paths: Sequence[str]) -> tuple[list[loader.SourceFile], list[str]]:
@@ -96,13 +92,8 @@ def list_() -> None:
             rows.append((summary.checklist.slug, str(v.version), str(items), str(scored),
                          clock.local(v.loaded_at).strftime("%Y-%m-%d %H:%M"),
                          clock.local(v.frozen_at).strftime("%Y-%m-%d %H:%M") if v.frozen_at else "-", v.title))
-    widths = [max(_width(row[i]) for row in rows) for i in range(len(header) - 1)]
+    widths = [max(width(row[i]) for row in rows) for i in range(len(header) - 1)]
     for row in rows:
-        cells = [cell + " " * (width - _width(cell)) for cell, width in zip(row, widths, strict=False)]
+        cells = [cell + " " * (w - width(cell)) for cell, w in zip(row, widths, strict=False)]
         click.echo("  ".join([*cells, row[-1]]))
-
-
-def _width(text: str) -> int:
-    """Columns a string takes in a terminal (CJK characters take two)."""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 

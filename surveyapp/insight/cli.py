@@ -8,11 +8,11 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from surveyapp.assessment.cli import LANG_HELP, _table, _use_language
 from surveyapp.db import db
 from surveyapp.errors import DomainError
 from surveyapp.insight import calibration_labels as labels
 from surveyapp.insight import calibration_queries as calibration
+from surveyapp.terminal import LANG_HELP, table, use_language
 
 
 @click.command("calibration")
@@ -25,7 +25,7 @@ from surveyapp.insight import calibration_queries as calibration
 def calibration_command(ctx: click.Context, period: str, months: str | None, as_json: bool, lang: str | None) -> None:
     """Each supervisor's severity (points above the consensus of the other raters on the same halls and months;
     positive: lenient) with its 95 % interval and flags, over the months ending with PERIOD (YYYY-MM)."""
-    _use_language(ctx, lang)
+    use_language(ctx, lang)
     try:
         report = calibration.month_report(db.session, period, months)
     except DomainError as exc:
@@ -46,7 +46,7 @@ def calibration_command(ctx: click.Context, period: str, months: str | None, as_
         rows.append([line.username, line.name, str(r.visits), str(r.connected), labels.points_text(r.severity),
                      labels.interval_text(r.low, r.high),
                      ", ".join(labels.flag_label(f) for f in r.flags) or labels.no_severity_reason(r, report.rules)])
-    for text in _table(rows):
+    for text in table(rows):
         click.echo(text)
     click.echo("")
     click.echo(_("Severity: points above the consensus of the other supervisors on the same halls and months "

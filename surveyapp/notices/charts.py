@@ -1,25 +1,16 @@
-"""Charts of the notice as SVG drawn on the server: the same markup goes into the page and the PDF.
-
-No script and no ``style`` attribute (the pages' CSP forbids them); colours and fonts are SVG presentation
-attributes. Every text is escaped. Inline SVG in WeasyPrint does not inherit the page's font, so each text
-names the CJK font family.
-"""
+"""Charts of the notice (ranking, monthly trend), drawn with the shared SVG helpers of :mod:`surveyapp.charts`:
+the same markup goes into the page and the PDF."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from surveyapp import print_font
 from surveyapp.assessment.results import display
+from surveyapp.charts import GRID, INK, band_colour, line_chart, num, svg, text
 
-#: The PDFs' fonts (static/css/pdf.css): inline SVG does not inherit the page's font.
-FONT = f"{print_font.FAMILY}, {print_font.SOURCE_FAMILY}, WenQuanYi Micro Hei, sans-serif"
-BAND_COLOURS = ("#1e7a3c", "#1f5fa8", "#b42318", "#7a4e1e", "#5f6b7a")
-GRID = "#c9d1dc"
-INK = "#4a5565"
 #: Up to this many halls the ranking chart has one labelled horizontal bar per hall.
 LABELLED_BARS = 40
 
@@ -34,32 +25,12 @@ class Bar:
     text: str = ""
 
 
-def _num(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
-
-
-def _text(x: float, y: float, content: str, size: float = 9, anchor: str = "start", fill: str = INK) -> str:
-    return (f'<text x="{_num(x)}" y="{_num(y)}" font-size="{_num(size)}" text-anchor="{anchor}" fill="{fill}" '
-            f'font-family="{FONT}">{escape(content)}</text>')
-
-
-def _svg(width: int, height: int, body: list[str], title: str) -> Markup:
-    return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="chart" '
-                  f'role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>{"".join(body)}</svg>')
-
-
-def _colour(band: str | None, bands: Sequence[str]) -> str:
-    if band is None or band not in bands:
-        return BAND_COLOURS[-1]
-    return BAND_COLOURS[min(bands.index(band), len(BAND_COLOURS) - 2)]
-
-
 def ranking_chart(bars: Sequence[Bar], bands: Sequence[tuple[str, float]], title: str) -> Markup:
     """The month's scores by rank: labelled horizontal bars for a few halls, thin columns for many.
     ``bands`` are the policy's (name, minimum), drawn as reference lines."""
     names = [b for b, _ in bands]
     if not bars:
-        return _svg(600, 40, [_text(300, 24, "–", 12, "middle")], title)
+        return svg(600, 40, [text(300, 24, "–", 12, "middle")], title)
     if len(bars) <= LABELLED_BARS:
         return _horizontal(bars, bands, names, title)
     return _columns(bars, bands, names, title)
@@ -73,24 +44,24 @@ def _horizontal(bars: Sequence[Bar], bands: Sequence[tuple[str, float]], names: 
     for name, minimum in bands:
         if 0 < minimum < 100:
             x = left + span * minimum / 100
-            body.append(f'<line x1="{_num(x)}" x2="{_num(x)}" y1="{top - 4}" y2="{height - 16}" stroke="{GRID}" '
+            body.append(f'<line x1="{num(x)}" x2="{num(x)}" y1="{top - 4}" y2="{height - 16}" stroke="{GRID}" '
                         f'stroke-dasharray="3 2"/>')
-            body.append(_text(x, top - 6, f"{name} ≥ {_num(minimum)}", 8, "middle"))
+            body.append(text(x, top - 6, f"{name} ≥ {num(minimum)}", 8, "middle"))
     for n, bar in enumerate(bars):
         y = top + n * row
-        body.append(_text(left - 6, y + 11, bar.label, 9, "end"))
+        body.append(text(left - 6, y + 11, bar.label, 9, "end"))
         length = max(0.5, span * max(0.0, min(bar.value, 100.0)) / 100)
-        body.append(f'<rect x="{left}" y="{y + 2}" width="{_num(length)}" height="{row - 5}" '
-                    f'fill="{_colour(bar.band, names)}"/>')
-        body.append(_text(left + length + 4, y + 11, (bar.text or _num(bar.value)) + (" !" if bar.redline else ""), 8.5))
+        body.append(f'<rect x="{left}" y="{y + 2}" width="{num(length)}" height="{row - 5}" '
+                    f'fill="{band_colour(bar.band, names)}"/>')
+        body.append(text(left + length + 4, y + 11, (bar.text or num(bar.value)) + (" !" if bar.redline else ""), 8.5))
     body.append(_axis(left, span, height - 14))
-    return _svg(width, height, body, title)
+    return svg(width, height, body, title)
 
 
 def _axis(left: float, span: float, y: float) -> str:
-    parts = [f'<line x1="{left}" x2="{_num(left + span)}" y1="{_num(y - 4)}" y2="{_num(y - 4)}" stroke="{INK}" stroke-width=".6"/>']
+    parts = [f'<line x1="{left}" x2="{num(left + span)}" y1="{num(y - 4)}" y2="{num(y - 4)}" stroke="{INK}" stroke-width=".6"/>']
     for value in range(0, 101, 20):
-        parts.append(_text(left + span * value / 100, y + 8, str(value), 8, "middle"))
+        parts.append(text(left + span * value / 100, y + 8, str(value), 8, "middle"))
     return "".join(parts)
 
 
@@ -101,58 +72,26 @@ def _columns(bars: Sequence[Bar], bands: Sequence[tuple[str, float]], names: lis
     body = []
     for value in range(0, 101, 20):
         y = top + span_y * (1 - value / 100)
-        body.append(f'<line x1="{left}" x2="{width - 10}" y1="{_num(y)}" y2="{_num(y)}" stroke="{GRID}" stroke-width=".5"/>')
-        body.append(_text(left - 4, y + 3, str(value), 8, "end"))
+        body.append(f'<line x1="{left}" x2="{width - 10}" y1="{num(y)}" y2="{num(y)}" stroke="{GRID}" stroke-width=".5"/>')
+        body.append(text(left - 4, y + 3, str(value), 8, "end"))
     # One path per band rather than a rect per hall: a thousand halls stay a handful of SVG elements.
     paths: dict[str, list[str]] = {}
     for n, bar in enumerate(bars):
         x = left + n * step
         h = span_y * max(0.0, min(bar.value, 100.0)) / 100
-        paths.setdefault(_colour(bar.band, names), []).append(
-            f"M{_num(x)} {_num(top + span_y)}h{max(step * .8, .3):.2f}v{-h:.1f}h{-max(step * .8, .3):.2f}z")
+        paths.setdefault(band_colour(bar.band, names), []).append(
+            f"M{num(x)} {num(top + span_y)}h{max(step * .8, .3):.2f}v{-h:.1f}h{-max(step * .8, .3):.2f}z")
     for colour, parts in paths.items():
         body.append(f'<path d="{"".join(parts)}" fill="{colour}"/>')
     for name, minimum in bands:
         if 0 < minimum < 100:
             y = top + span_y * (1 - minimum / 100)
-            body.append(f'<line x1="{left}" x2="{width - 10}" y1="{_num(y)}" y2="{_num(y)}" stroke="{INK}" '
+            body.append(f'<line x1="{left}" x2="{width - 10}" y1="{num(y)}" y2="{num(y)}" stroke="{INK}" '
                         f'stroke-dasharray="4 3" stroke-width=".6"/>')
-            body.append(_text(width - 12, y - 2, f"{name} ≥ {_num(minimum)}", 8, "end"))
-    return _svg(width, height, body, title)
+            body.append(text(width - 12, y - 2, f"{name} ≥ {num(minimum)}", 8, "end"))
+    return svg(width, height, body, title)
 
 
 def trend_chart(points: Sequence[tuple[str, Fraction | None]], title: str) -> Markup:
     """Mean score by month as a line with its values; months without a score leave a gap."""
-    left, right, top, bottom, width, height = 36, 20, 16, 26, 640, 170
-    span_x, span_y = width - left - right, height - top - bottom
-    known = [float(v) for _, v in points if v is not None]
-    low = max(0.0, (min(known) // 10) * 10 - 10) if known else 0.0
-    high = 100.0
-    step = span_x / max(1, len(points) - 1)
-
-    def y_of(value: float) -> float:
-        return top + span_y * (1 - (value - low) / (high - low))
-
-    body = []
-    for value in range(int(low), 101, 10):
-        y = y_of(value)
-        body.append(f'<line x1="{left}" x2="{width - right}" y1="{_num(y)}" y2="{_num(y)}" stroke="{GRID}" stroke-width=".5"/>')
-        body.append(_text(left - 4, y + 3, str(value), 8, "end"))
-    segment: list[str] = []
-    segments: list[list[str]] = []
-    for n, (period, value) in enumerate(points):
-        x = left + n * step if len(points) > 1 else left + span_x / 2
-        body.append(_text(x, height - 8, period, 8.5, "middle"))
-        if value is None:
-            segments.append(segment)
-            segment = []
-            continue
-        y = y_of(float(value))
-        segment.append(f"{_num(x)},{_num(y)}")
-        body.append(f'<circle cx="{_num(x)}" cy="{_num(y)}" r="2.6" fill="#1f5fa8"/>')
-        body.append(_text(x, y - 6, str(display(value)), 8.5, "middle", "#1d2430"))
-    segments.append(segment)
-    for line in segments:
-        if len(line) > 1:
-            body.insert(0, f'<polyline points="{" ".join(line)}" fill="none" stroke="#1f5fa8" stroke-width="1.6"/>')
-    return _svg(width, height, body, title)
+    return line_chart([(p, None if v is None else float(v), str(display(v))) for p, v in points], title)

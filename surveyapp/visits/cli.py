@@ -10,9 +10,10 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from surveyapp.auth.models import User
-from surveyapp.bulk_cli import _locale, lang_option
+from surveyapp.bulk_cli import lang_option
 from surveyapp.db import db
 from surveyapp.errors import DomainError
+from surveyapp.terminal import language
 
 
 @click.group("visits")
@@ -41,7 +42,7 @@ def import_command(file: Path, validate: bool, by: str | None, dry_run: bool, la
 
     if validate != bool(by):
         raise click.UsageError("--validate and --by USERNAME go together")
-    with force_locale(_locale(lang)):
+    with force_locale(language(lang)):
         validator = None
         if by:
             validator = db.session.scalar(sa.select(User).where(User.username == by.strip().lower()))
