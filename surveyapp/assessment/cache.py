@@ -61,9 +61,12 @@ def token(session: Session) -> str | None:
     return session.connection().execute(sa.select(_STAMP.c.token).where(_STAMP.c.id == 1)).scalar()
 
 
-def cached(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
-    """``compute()``, or what it returned earlier in this process for ``key`` under the current token."""
-    current = token(session)
+def cached(session: Session, key: Hashable, compute: Callable[[], T], *, stamped: bool = True) -> T:
+    """``compute()``, or what it returned earlier in this process for ``key`` under the current token.
+
+    :param stamped: ``False`` for what never changes once written (a published revision): kept whatever the token.
+    """
+    current = token(session) if stamped else "-"
     if current is None:
         return compute()
     full_key = (str(session.get_bind().url), current, key)

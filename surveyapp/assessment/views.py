@@ -79,7 +79,8 @@ def results() -> Any:
     sort = request.args.get("sort", "rank")
     sort = sort if sort in SORTS else "rank"
     descending = request.args.get("dir", "desc" if sort in DESCENDING_FIRST else "asc") == "desc"
-    rows = sorted_lines(month.ranked, SORTS[sort], descending)
+    # The ranked lines come in rank order: sorting 5,000 of them again was a third of the page's time.
+    rows = month.ranked if (sort, descending) == ("rank", False) else sorted_lines(month.ranked, SORTS[sort], descending)
     per_page = current_app.config["PAGE_SIZE"]
     number = min(max(1, request.args.get("page", 1, type=inputs.whole)), max(1, ceil(len(rows) / per_page)))
     page = Page(rows[(number - 1) * per_page:number * per_page], number, per_page, len(rows))
