@@ -192,9 +192,10 @@ def heatmap_xlsx() -> Any:
         found = trends.heat_map(db.session, _span())
     except ValidationError as exc:
         return Response(str(exc.message), status=400, mimetype="text/plain")
-    headers = [_("Checklist"), _("Item"), _("Section"), _("Failure rate (%)"), _("Failures"), _("Answers")]
+    headers = [_("Checklist"), _("Item"), _("Section"), _("Failure rate (%)"), _("Failures"), _("Answers counted")]
     for _code, name in found.units:
-        headers += [f"{name} {_('failure rate (%)')}", f"{name} {_('failures')}", f"{name} {_('answers')}"]
+        headers += [_("%(unit)s: failure rate (%%)", unit=name), _("%(unit)s: failures", unit=name),
+                    _("%(unit)s: answers counted", unit=name)]
     rows = []
     for row in found.rows:
         cells: list[Any] = [row.checklist, row.text, row.section_title, _rate_number(row.rate), row.failures, row.answered]
