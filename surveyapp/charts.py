@@ -79,7 +79,7 @@ def line_chart(points: Sequence[tuple[str, float | None, str]], title: str,
     segments: list[list[str]] = []
     for n, (period, value, label) in enumerate(points):
         x = left + n * step if len(points) > 1 else left + span_x / 2
-        body.append(text(x, height - 8, period, 8.5 if len(points) <= 8 else 7, "middle"))
+        body.append(text(x, height - 8, period, 9, "middle"))
         if value is None:
             segments.append(segment)
             segment = []
@@ -87,7 +87,7 @@ def line_chart(points: Sequence[tuple[str, float | None, str]], title: str,
         y = y_of(value)
         segment.append(f"{num(x)},{num(y)}")
         body.append(f'<circle cx="{num(x)}" cy="{num(y)}" r="2.6" fill="{LINE}"/>')
-        body.append(text(x, y - 6, label, 8.5 if len(points) <= 8 else 7.5, "middle", "#1d2430"))
+        body.append(text(x, y - 6, label, 9, "middle", "#1d2430"))
     segments.append(segment)
     for line in segments:
         if len(line) > 1:

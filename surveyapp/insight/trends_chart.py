@@ -31,8 +31,9 @@ def heat_chart(rows: Sequence[tuple[str, Sequence[tuple[Fraction | None, str]]]]
     if not rows or not columns:
         return empty(title)
     left, top, cell_h = 190, 46, 18
-    cell_w = max(34, min(70, (640 - left - 10) / len(columns)))
-    width = int(left + cell_w * len(columns) + 10)
+    # A viewBox at least 640 wide, so a map of few units is not blown up to the page's width.
+    cell_w = max(34, min(110, (640 - left - 10) / len(columns)))
+    width = max(640, int(left + cell_w * len(columns) + 10))
     height = top + cell_h * len(rows) + 6
     body = []
     for n, label in enumerate(columns):

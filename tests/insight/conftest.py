@@ -68,3 +68,65 @@ def rated_months(make_unit: Callable[..., Any], make_hall: Callable[..., Hall], 
         return Scenario(made, people, scores)
 
     return build
+
+
+TREND_FORM = '''
+[form]
+id = "trend-test"
+version = 1
+title = "趋势测试表"
+visit_types = ["announced", "unannounced", "supervisor"]
+
+[[section]]
+id = "look"
+title = "仪容仪表"
+
+[[section.item]]
+id = "uniform"
+text = "统一着装"
+kind = "check"
+points = 6
+
+[[section.item]]
+id = "badge"
+text = "佩戴工牌"
+kind = "check"
+points = 4
+
+[[section]]
+id = "talk"
+title = "服务用语"
+
+[[section.item]]
+id = "greeting"
+text = "主动问候"
+kind = "check"
+points = 10
+'''
+
+
+@pytest.fixture
+def trend_months(make_unit, make_hall, make_checklist, make_visit):
+    """Two branches; north has halls N1 and N2, south has S1. Unannounced visits only (so a hall's score is the
+    mean of its visits' scores). Scores: full 100; uniform failed 70; badge failed 80; greeting failed 50.
+
+    - 2026-09: N1 100 → N1 = 100, company mean 100
+    - 2026-10: N1 70 and 100 → 85; N2 80 → 80; S1 50 → 50; north mean 82.5; company mean 215/3
+    - 2026-11: N1 100; S1 70 → company mean 85, north mean 100
+    """
+    company = make_unit("C", "公司")
+    north, south = make_unit("N", "北区", parent=company), make_unit("S", "南区", parent=company)
+    n1, n2, s1 = make_hall("N1", "北一厅", unit=north), make_hall("N2", "北二厅", unit=north), make_hall("S1", "南一厅", unit=south)
+    form = make_checklist("trend-test", source=TREND_FORM)
+
+    def visit(hall, period, day, **answers):
+        make_visit(hall=hall, checklist=form, visited_at=at(period, day), answers={f"{k.replace('_', '.')}": "fail" for k in answers})
+
+    visit(n1, "2026-09", 3)
+    visit(n1, "2026-10", 3, look_uniform=1)
+    visit(n1, "2026-10", 4)
+    visit(n2, "2026-10", 5, look_badge=1)
+    visit(s1, "2026-10", 6, talk_greeting=1)
+    visit(n1, "2026-11", 3)
+    visit(s1, "2026-11", 4, look_uniform=1)
+    return {"company": company, "north": north, "halls": {"N1": n1, "N2": n2, "S1": s1}}

@@ -11,87 +11,25 @@ from surveyapp.auth.models import Role
 from surveyapp.db import db
 from surveyapp.insight import trends
 from surveyapp.notices import services as notices
-from tests.insight.conftest import at
-
-FORM = '''
-[form]
-id = "trend-test"
-version = 1
-title = "趋势测试表"
-visit_types = ["announced", "unannounced", "supervisor"]
-
-[[section]]
-id = "look"
-title = "仪容仪表"
-
-[[section.item]]
-id = "uniform"
-text = "统一着装"
-kind = "check"
-points = 6
-
-[[section.item]]
-id = "badge"
-text = "佩戴工牌"
-kind = "check"
-points = 4
-
-[[section]]
-id = "talk"
-title = "服务用语"
-
-[[section.item]]
-id = "greeting"
-text = "主动问候"
-kind = "check"
-points = 10
-'''
-
-
-@pytest.fixture
-def data(make_unit, make_hall, make_checklist, make_visit):
-    """Two branches; north has halls N1 and N2, south has S1. Unannounced visits only (so a hall's score is the
-    mean of its visits' scores). Scores: full 100; uniform failed 70; badge failed 80; greeting failed 50.
-
-    - 2026-09: N1 100 → N1 = 100, company mean 100
-    - 2026-10: N1 70 and 100 → 85; N2 80 → 80; S1 50 → 50; north mean 82.5; company mean 215/3
-    - 2026-11: N1 100; S1 70 → company mean 85, north mean 100
-    """
-    company = make_unit("C", "公司")
-    north, south = make_unit("N", "北区", parent=company), make_unit("S", "南区", parent=company)
-    n1, n2, s1 = make_hall("N1", "北一厅", unit=north), make_hall("N2", "北二厅", unit=north), make_hall("S1", "南一厅", unit=south)
-    form = make_checklist("trend-test", source=FORM)
-
-    def visit(hall, period, day, **answers):
-        make_visit(hall=hall, checklist=form, visited_at=at(period, day), answers={f"{k.replace('_', '.')}": "fail" for k in answers})
-
-    visit(n1, "2026-09", 3)
-    visit(n1, "2026-10", 3, look_uniform=1)
-    visit(n1, "2026-10", 4)
-    visit(n2, "2026-10", 5, look_badge=1)
-    visit(s1, "2026-10", 6, talk_greeting=1)
-    visit(n1, "2026-11", 3)
-    visit(s1, "2026-11", 4, look_uniform=1)
-    return {"company": company, "north": north, "halls": {"N1": n1, "N2": n2, "S1": s1}}
 
 
 def points(trend):
     return {p.period: p.score for p in trend.points if p.score is not None}
 
 
-def test_scores_by_month_for_a_hall_a_unit_and_the_company(data):
+def test_scores_by_month_for_a_hall_a_unit_and_the_company(trend_months):
     company = trends.score_trend(db.session, "2026-11")
     assert [p.period for p in company.points] == ["2025-12", *[f"2026-{m:02d}" for m in range(1, 12)]]
     assert points(company) == {"2026-09": 100, "2026-10": Fraction(215, 3), "2026-11": 85}
     assert [p.halls for p in company.points][-3:] == [1, 3, 2]
-    assert points(trends.score_trend(db.session, "2026-11", unit=data["north"])) == {
+    assert points(trends.score_trend(db.session, "2026-11", unit=trend_months["north"])) == {
         "2026-09": 100, "2026-10": Fraction(165, 2), "2026-11": 100}
-    assert points(trends.score_trend(db.session, "2026-11", hall=data["halls"]["N1"])) == {
+    assert points(trends.score_trend(db.session, "2026-11", hall=trend_months["halls"]["N1"])) == {
         "2026-09": 100, "2026-10": 85, "2026-11": 100}
     assert company.bands == (("A", 90), ("B", 80))
 
 
-def test_each_section_trend_is_the_share_of_points_earned(data):
+def test_each_section_trend_is_the_share_of_points_earned(trend_months):
     sections = trends.section_trends(db.session, "2026-11")
     assert [(s.section_id, s.title) for s in sections] == [("look", "仪容仪表"), ("talk", "服务用语")]
     look, talk = sections
@@ -100,7 +38,7 @@ def test_each_section_trend_is_the_share_of_points_earned(data):
     assert talk.rate("2026-10") == 75 and talk.rate("2026-11") == 100 and talk.rate("2026-08") is None
 
 
-def test_the_heat_map_gives_failure_rates_per_item_and_branch(data):
+def test_the_heat_map_gives_failure_rates_per_item_and_branch(trend_months):
     heat = trends.heat_map(db.session, "2026-Q4")
     assert heat.periods == ("2026-10", "2026-11", "2026-12") and heat.units == (("N", "北区"), ("S", "南区"))
     rows = {r.key: r for r in heat.rows}
@@ -122,7 +60,7 @@ def test_a_span_is_a_month_or_a_quarter(client, login_as, span):
         assert "2026-Q4" in page.get_data(as_text=True)  # the message says how to write it
 
 
-def test_the_market_department_sees_charts_tables_and_downloads(client, login_as, data):
+def test_the_market_department_sees_charts_tables_and_downloads(client, login_as, trend_months):
     login_as(Role.MARKET)
     html = client.get("/insight/trends/?period=2026-11&unit=N").get_data(as_text=True)
     assert html.count("<svg") == 3 and "82.5" in html and "仪容仪表" in html and 'role="region"' in html
@@ -138,8 +76,8 @@ def test_the_market_department_sees_charts_tables_and_downloads(client, login_as
     assert rows[-2][:3] == ("2026-10", 71.7, 3) and rows[-1][:3] == ("2026-11", 85, 2)
 
 
-def test_a_hall_manager_sees_only_their_own_hall_and_only_published_months(client, login_as, data, make_user):
-    manager = login_as(Role.HALL_MANAGER, halls=[data["halls"]["N1"]])
+def test_a_hall_manager_sees_only_their_own_hall_and_only_published_months(client, login_as, trend_months, make_user):
+    manager = login_as(Role.HALL_MANAGER, halls=[trend_months["halls"]["N1"]])
     assert client.get("/insight/trends/mine").headers["Location"].endswith("/insight/trends/hall/N1")
     for url in ("/insight/trends/hall/S1", "/insight/trends/hall/NOPE", "/insight/trends/hall/S1.xlsx"):
         assert client.get(url).status_code == 404
@@ -153,4 +91,4 @@ def test_a_hall_manager_sees_only_their_own_hall_and_only_published_months(clien
     db.session.commit()
     html = client.get("/insight/trends/hall/N1?period=2026-11").get_data(as_text=True)
     assert "85.0" in html  # October, published
-    assert manager.halls == [data["halls"]["N1"]]
+    assert manager.halls == [trend_months["halls"]["N1"]]
