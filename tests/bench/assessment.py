@@ -23,6 +23,7 @@ import time
 import tracemalloc
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -109,51 +110,22 @@ def answer_rows(rng: random.Random, visit_id: int, items: list[tuple[int, int, b
                redline and value == "fail")
 
 
-def generate(url: str) -> None:
-    """Build the database at ``url`` from empty: schema, checklist, units, halls, visits, answers."""
+@contextmanager
+def bulk_database(url: str, stamp: str, what: str) -> Iterator[tuple[Any, Any]]:
+    """Build a benchmark database at ``url`` from empty: the schema and the bench checklist, then the caller's rows
+    through the yielded ``(connection, checklist version)``; unit 1 (the company) is named ``stamp`` so
+    :func:`stored` can tell the recipe. Commits, sets PostgreSQL's sequences past the rows, analyzes."""
     start = time.perf_counter()
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url})
     upgrade(app)
-    rng = random.Random(20261101)
     with app.app_context():
         session = db.session
         [outcome] = checklist_services.load_sources(session, None, [SourceFile("bench.toml", checklist_toml())])
-        version = outcome.version
         session.flush()
-        items = [(i.id, i.points, i.redline) for i in version.items]
-        now = "2026-11-28 12:00:00"
         conn = session.connection()
         conn.execute(sa.text("INSERT INTO unit (id, code, name, parent_id, active) VALUES (1, 'C', :n, NULL, true)"),
-                     {"n": _stamp()})
-        units = [{"id": 2 + b, "code": f"B{b:02d}", "name": f"分公司{b}", "parent": 1} for b in range(10)]
-        units += [{"id": 100 + c, "code": f"B{c // 5:02d}-{c % 5}", "name": f"支局{c}", "parent": 2 + c // 5}
-                  for c in range(50)]
-        conn.execute(sa.text("INSERT INTO unit (id, code, name, parent_id, active) VALUES (:id, :code, :name, :parent, true)"),
-                     units)
-        conn.execute(sa.text("INSERT INTO hall (id, code, name, type, unit_id, active) "
-                             "VALUES (:id, :code, :name, :type, :unit, true)"),
-                     [{"id": h, "code": f"H{h:05d}", "name": f"营业厅{h}", "type": "self-run" if h % 3 else "cooperative",
-                       "unit": 100 + h % 50} for h in range(1, HALLS + 1)])
-        conn.execute(sa.text("INSERT INTO \"user\" (id, username, display_name, role, active, external, created_at) "
-                             "VALUES (1, 'sup', '监督员', 'supervisor', true, false, :now), "
-                             "(2, 'market', '市场部', 'market', true, false, :now)"), {"now": now})
-        visits, answers = [], []
-        for hall in range(1, HALLS + 1):
-            for n, channel in enumerate(CHANNELS):
-                visit_id = (hall - 1) * VISITS_PER_HALL + n + 1
-                rows = list(answer_rows(rng, visit_id, items))
-                earned = sum(r[3] or 0 for r in rows)
-                possible = sum(r[4] or 0 for r in rows)
-                red = any(r[6] for r in rows)
-                score = Decimal(0) if red else (Decimal(100 * earned) / possible).quantize(Decimal("0.000001"))
-                visits.append((visit_id, str(uuid.UUID(int=rng.getrandbits(128))), hall, version.id, channel, 1,
-                               "validated", PERIOD, f"2026-11-{1 + n * 3:02d} 02:00:00", earned, possible, score, red,
-                               now, 2, 1))
-                answers.extend(rows)
-        columns = ("id, uid, hall_id, checklist_version_id, type, supervisor_id, status, period, visited_at, earned, "
-                   "possible, score, redline, created_at, validated_by_id, version")
-        _bulk(conn, "visit", columns, visits)
-        _bulk(conn, "answer", "visit_id, item_id, value, earned, possible, failed, redline", answers)
+                     {"n": stamp})
+        yield conn, outcome.version
         session.commit()
         with db.engine.connect() as c:
             if c.dialect.name == "postgresql":
@@ -166,8 +138,60 @@ def generate(url: str) -> None:
                 c.execute(sa.text("ANALYZE"))
                 c.commit()
     app.extensions["surveyapp.db"][0].dispose()
-    print(f"  generated {len(visits):,} visits and {len(answers):,} answers in {time.perf_counter() - start:.1f} s",
-          file=sys.stderr)
+    print(f"  generated {what} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+
+
+def stored(url: str, stamp: str, table: str, rows: int) -> bool:
+    """Whether the database at ``url`` holds the recipe ``stamp`` (at the current schema) with ``rows`` in ``table``."""
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url})
+    try:
+        with app.app_context(), db.engine.connect() as conn:
+            name = conn.execute(sa.text("SELECT name FROM unit WHERE id = 1")).scalar()
+            count = conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()
+        return name == stamp and count == rows
+    except sa.exc.SQLAlchemyError:
+        return False
+    finally:
+        app.extensions["surveyapp.db"][0].dispose()
+
+
+def generate(url: str, periods: tuple[str, ...] = (PERIOD,), stamp: str | None = None) -> None:
+    """The month(s) of 5,000 halls × 8 validated visits × 40 answers, in the database at ``url`` built from empty."""
+    rng = random.Random(20261101)
+    visits, answers = [], []
+    with bulk_database(url, stamp or _stamp(), f"{HALLS * VISITS_PER_HALL * len(periods):,} visits and "
+                                               f"{HALLS * VISITS_PER_HALL * ITEMS * len(periods):,} answers") as (conn, version):
+        items = [(i.id, i.points, i.redline) for i in version.items]
+        now = "2026-11-28 12:00:00"
+        units = [{"id": 2 + b, "code": f"B{b:02d}", "name": f"分公司{b}", "parent": 1} for b in range(10)]
+        units += [{"id": 100 + c, "code": f"B{c // 5:02d}-{c % 5}", "name": f"支局{c}", "parent": 2 + c // 5}
+                  for c in range(50)]
+        conn.execute(sa.text("INSERT INTO unit (id, code, name, parent_id, active) VALUES (:id, :code, :name, :parent, true)"),
+                     units)
+        conn.execute(sa.text("INSERT INTO hall (id, code, name, type, unit_id, active) "
+                             "VALUES (:id, :code, :name, :type, :unit, true)"),
+                     [{"id": h, "code": f"H{h:05d}", "name": f"营业厅{h}", "type": "self-run" if h % 3 else "cooperative",
+                       "unit": 100 + h % 50} for h in range(1, HALLS + 1)])
+        conn.execute(sa.text("INSERT INTO \"user\" (id, username, display_name, role, active, external, created_at) "
+                             "VALUES (1, 'sup', '监督员', 'supervisor', true, false, :now), "
+                             "(2, 'market', '市场部', 'market', true, false, :now)"), {"now": now})
+        for month, period in enumerate(periods):
+            for hall in range(1, HALLS + 1):
+                for n, channel in enumerate(CHANNELS):
+                    visit_id = (month * HALLS + hall - 1) * VISITS_PER_HALL + n + 1
+                    rows = list(answer_rows(rng, visit_id, items))
+                    earned = sum(r[3] or 0 for r in rows)
+                    possible = sum(r[4] or 0 for r in rows)
+                    red = any(r[6] for r in rows)
+                    score = Decimal(0) if red else (Decimal(100 * earned) / possible).quantize(Decimal("0.000001"))
+                    visits.append((visit_id, str(uuid.UUID(int=rng.getrandbits(128))), hall, version.id, channel, 1,
+                                   "validated", period, f"{period}-{1 + n * 3:02d} 02:00:00", earned, possible, score,
+                                   red, now, 2, 1))
+                    answers.extend(rows)
+        columns = ("id, uid, hall_id, checklist_version_id, type, supervisor_id, status, period, visited_at, earned, "
+                   "possible, score, redline, created_at, validated_by_id, version")
+        _bulk(conn, "visit", columns, visits)
+        _bulk(conn, "answer", "visit_id, item_id, value, earned, possible, failed, redline", answers)
 
 
 def _bulk(conn: Any, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
@@ -185,16 +209,7 @@ def _bulk(conn: Any, table: str, columns: str, rows: list[tuple[Any, ...]]) -> N
 
 def ready(url: str) -> bool:
     """Whether the database at ``url`` holds this recipe's data at the current schema."""
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url})
-    try:
-        with app.app_context(), db.engine.connect() as conn:
-            name = conn.execute(sa.text("SELECT name FROM unit WHERE id = 1")).scalar()
-            answers = conn.execute(sa.text("SELECT count(*) FROM answer")).scalar()
-        return name == _stamp() and answers == HALLS * VISITS_PER_HALL * ITEMS
-    except sa.exc.SQLAlchemyError:
-        return False
-    finally:
-        app.extensions["surveyapp.db"][0].dispose()
+    return stored(url, _stamp(), "answer", HALLS * VISITS_PER_HALL * ITEMS)
 
 
 def postgres_url(suffix: str = "assessment") -> str | None:

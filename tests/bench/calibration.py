@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import os
 import random
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -23,14 +21,12 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from surveyapp import create_app
+from surveyapp.assessment import cache
 from surveyapp.assessment import services as assessment
-from surveyapp.checklists import services as checklist_services
-from surveyapp.checklists.loader import SourceFile
 from surveyapp.db import db
 from surveyapp.insight import calibration_queries as calibration
-from surveyapp.migrate import upgrade
 from tests.bench import Figure
-from tests.bench.assessment import CHANNELS, _bulk, _market_client, _stamp, _timed, checklist_toml, prepared
+from tests.bench.assessment import CHANNELS, _bulk, _market_client, _stamp, _timed, bulk_database, prepared, stored
 
 HALLS, UNITS, PER_UNIT, PERIODS = 5000, 50, 4, ("2026-09", "2026-10", "2026-11")
 SUPERVISORS = UNITS * PER_UNIT
@@ -56,19 +52,10 @@ def visitors(hall: int, month: int) -> list[int]:
 
 
 def generate(url: str) -> None:
-    start = time.perf_counter()
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url})
-    upgrade(app)
     rng = random.Random(20261130)
-    with app.app_context():
-        session = db.session
-        [outcome] = checklist_services.load_sources(session, None, [SourceFile("bench.toml", checklist_toml())])
-        version = outcome.version
-        session.flush()
+    visits = []
+    with bulk_database(url, f"{RECIPE} {_stamp()}", f"{HALLS * 8 * len(PERIODS):,} visits") as (conn, version):
         now = "2026-11-28 12:00:00"
-        conn = session.connection()
-        conn.execute(sa.text("INSERT INTO unit (id, code, name, parent_id, active) VALUES (1, 'C', :n, NULL, true)"),
-                     {"n": f"{RECIPE} {_stamp()}"})
         conn.execute(sa.text("INSERT INTO unit (id, code, name, parent_id, active) VALUES (:id, :code, :name, 1, true)"),
                      [{"id": 2 + u, "code": f"U{u:02d}", "name": f"支局{u}"} for u in range(UNITS)])
         conn.execute(sa.text("INSERT INTO hall (id, code, name, type, unit_id, active) "
@@ -81,7 +68,6 @@ def generate(url: str) -> None:
         conn.execute(sa.text('INSERT INTO "user" (id, username, display_name, role, active, external, created_at) '
                              "VALUES (:id, :username, :name, :role, true, false, :now)"),
                      [{**u, "now": now} for u in users])
-        visits = []
         for hall in range(1, HALLS + 1):
             quality = rng.uniform(60, 92)
             for month, period in enumerate(PERIODS):
@@ -93,32 +79,10 @@ def generate(url: str) -> None:
                                    score, 100, Decimal(score), False, now, SUPERVISORS + 1, 1))
         _bulk(conn, "visit", "id, uid, hall_id, checklist_version_id, type, supervisor_id, status, period, visited_at, "
                              "earned, possible, score, redline, created_at, validated_by_id, version", visits)
-        session.commit()
-        with db.engine.connect() as c:
-            if c.dialect.name == "postgresql":
-                for table in ("unit", "hall", "user", "visit"):
-                    c.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                                      f"(SELECT max(id) FROM \"{table}\"))"))
-                c.commit()
-                c.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("VACUUM ANALYZE"))
-            else:
-                c.execute(sa.text("ANALYZE"))
-                c.commit()
-    app.extensions["surveyapp.db"][0].dispose()
-    print(f"  generated {len(visits):,} visits in {time.perf_counter() - start:.1f} s", file=sys.stderr)
 
 
 def ready(url: str) -> bool:
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url})
-    try:
-        with app.app_context(), db.engine.connect() as conn:
-            name = conn.execute(sa.text("SELECT name FROM unit WHERE id = 1")).scalar()
-            visits = conn.execute(sa.text("SELECT count(*) FROM visit")).scalar()
-        return name == f"{RECIPE} {_stamp()}" and visits == HALLS * 8 * len(PERIODS)
-    except sa.exc.SQLAlchemyError:
-        return False
-    finally:
-        app.extensions["surveyapp.db"][0].dispose()
+    return stored(url, f"{RECIPE} {_stamp()}", "visit", HALLS * 8 * len(PERIODS))
 
 
 def measure(label: str, url: str) -> Iterator[Figure]:
@@ -141,11 +105,11 @@ def measure(label: str, url: str) -> Iterator[Figure]:
         periods = calibration.window(period, months)
         read_median, _, ratings = _timed(lambda: calibration.ratings(session, periods), 5)
         yield Figure(f"  of which the SQL read ({len(ratings.scores):,} rows)", label, read_median, "ms")
-        plain_median, _, _ = _timed(lambda: assessment.assess(session, period), 3)
+        plain_median, _, _ = _timed(lambda: (cache.forget(), assessment.assess(session, period)), 3)
         yield Figure(f"assess {period}, plain", label, plain_median, "ms")
         rules = assessment.current_policy(session).policy
         adjusted = replace(rules, calibration=replace(rules.calibration, adjust=True))
-        adjusted_median, _, _ = _timed(lambda: assessment.assess(session, period, policy=adjusted), 3)
+        adjusted_median, _, _ = _timed(lambda: (cache.forget(), assessment.assess(session, period, policy=adjusted)), 3)
         yield Figure(f"assess {period} with severity-adjusted scores", label, adjusted_median, "ms",
                      "calibrates the month and the one before it, then assesses")
     client = _market_client(app)

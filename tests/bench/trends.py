@@ -1,0 +1,88 @@
+"""Trend figures: 5,000 halls × 8 validated visits × 40 items in each month of a quarter (4.8 M answers).
+
+Times the item × unit heat map of the quarter (target ≤ 1 s on PostgreSQL) and of one month, its page, the
+company's 12-month trend computed (nothing cached in the process) and again, and the section trends.
+
+``python -m tests.bench trends``. PostgreSQL as in :mod:`tests.bench.assessment` (a database
+``<name>_bench_trends``); SQLite in ``bench-results/trends.sqlite``. Kept between runs, rebuilt when the recipe or
+the migrations change.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from surveyapp import create_app
+from surveyapp.assessment import cache
+from surveyapp.db import db
+from surveyapp.insight import trends
+from tests.bench import Figure
+from tests.bench.assessment import (
+    HALLS,
+    ITEMS,
+    VISITS_PER_HALL,
+    _market_client,
+    _stamp,
+    _timed,
+    generate,
+    prepared,
+    stored,
+)
+
+PERIODS = ("2026-10", "2026-11", "2026-12")
+QUARTER = "2026-Q4"
+RECIPE = "trends-bench-1"
+
+
+def _recipe() -> str:
+    return f"{RECIPE} {_stamp()}"
+
+
+def make(url: str) -> None:
+    generate(url, PERIODS, _recipe())
+
+
+def ready(url: str) -> bool:
+    return stored(url, _recipe(), "answer", HALLS * VISITS_PER_HALL * ITEMS * len(PERIODS))
+
+
+def measure(label: str, url: str) -> Iterator[Figure]:
+    load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url, "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        session = db.session
+        median, best, heat = _timed(lambda: trends.heat_map(session, QUARTER), 3)
+        target = "; target ≤ 1,000 ms" if label == "postgresql" else ""
+        yield Figure(f"heat map, {HALLS:,} halls, one quarter ({len(heat.rows)} items × {len(heat.units)} units, "
+                     f"{HALLS * VISITS_PER_HALL * ITEMS * len(PERIODS):,} answers)", label, median, "ms",
+                     f"best {best:.0f}; {load}{target}")
+        month_median, _, _ = _timed(lambda: trends.heat_map(session, PERIODS[-1]), 3)
+        yield Figure("heat map, one month", label, month_median, "ms")
+        cold, _, trend = _timed(lambda: (cache.forget(), trends.score_trend(session, PERIODS[-1]))[1], 1)
+        scored = sum(1 for p in trend.points if p.score is not None)
+        yield Figure(f"company trend, 12 months ({scored} with scores), computed", label, cold, "ms",
+                     "assesses each month with visits once per process")
+        warm, _, _ = _timed(lambda: trends.score_trend(session, PERIODS[-1]), 3)
+        yield Figure("company trend, 12 months, again (data unchanged)", label, warm, "ms")
+        sections, _, _ = _timed(lambda: trends.section_trends(session, PERIODS[-1]), 1)
+        yield Figure("section trends, 12 months", label, sections, "ms", "reads every answer of the year")
+    client = _market_client(app)
+    page, _, response = _timed(lambda: client.get(f"/insight/trends/heatmap?span={QUARTER}"), 1)
+    assert response.status_code == 200, response.status_code
+    yield Figure("heat map page, one quarter", label, page, "ms", f"{len(response.data) / 1024:.0f} KiB")
+    app.extensions["surveyapp.db"][0].dispose()
+
+
+def bench_trends() -> Iterator[Figure]:
+    """The heat map of a quarter of 5,000 halls, against the 1 s target, and the trends."""
+    for label, url in prepared("trends", ready, make):
+        yield from measure(label, url)
+
+
+def main() -> None:
+    for figure in bench_trends():
+        print(f"  {figure.database:<10} {figure.name}: {figure.value:,.1f} {figure.unit}  {figure.note}".rstrip())
+
+
+if __name__ == "__main__":
+    main()
