@@ -83,6 +83,10 @@ class PolicyForm(FlaskForm):
     cal_perfect_margin = StringField(_l("Too perfect: percentage points of 100-point visits above the others"),
                                      render_kw=NUMBER)
     cal_drift = StringField(_l("Drift beyond (points per month)"), render_kw=NUMBER)
+    star_months = StringField(_l("Star levels: months in the rolling window"), render_kw=WHOLE)
+    star_min_visits = StringField(_l("Star levels: visits naming the employee a level needs"), render_kw=WHOLE)
+    star_levels = StringField(_l("Star levels: minimum mean score of each star, ascending"),
+                              description=_l("One number per star, separated by commas, e.g. 60, 70, 80, 90, 95."))
     cal_adjust = BooleanField(_l("Assess with severity-adjusted visit scores (the notice then says so)"))
     note = TextAreaField(_l("What changed and why (kept in the history)"), validators=[Optional(), Length(max=1000)])
 
@@ -103,7 +107,9 @@ class PolicyForm(FlaskForm):
             "cal_months": str(c.months), "cal_min_visits": str(c.min_visits), "cal_threshold": number_text(c.threshold),
             "cal_central_tendency": number_text(c.central_tendency),
             "cal_perfect_margin": number_text(c.perfect_margin), "cal_drift": number_text(c.drift),
-            "cal_adjust": c.adjust,
+            "cal_adjust": c.adjust, "star_months": str(policy.stars.months),
+            "star_min_visits": str(policy.stars.min_visits),
+            "star_levels": ", ".join(number_text(v) for v in policy.stars.levels),
         })
         form.add_spare_rows()
         return form
@@ -159,6 +165,9 @@ class PolicyForm(FlaskForm):
                    for key in ("threshold", "central_tendency", "perfect_margin", "drift")},
                 "adjust": bool(self.cal_adjust.data),
             },
+            "stars": {"months": _whole(self.star_months.data), "min_visits": _whole(self.star_min_visits.data),
+                      "levels": [v.strip() for v in (self.star_levels.data or "").replace("，", ",").split(",")
+                                 if v.strip()]},
         }
 
     def has_row_errors(self) -> bool:
@@ -187,6 +196,8 @@ class PolicyForm(FlaskForm):
             return getattr(self, "escalate" if rest[0] == "escalate_after_consecutive_last" else str(rest[0]), None)
         if head == "calibration" and rest:
             return getattr(self, f"cal_{rest[0]}", None)
+        if head == "stars":
+            return getattr(self, f"star_{rest[0]}", None) if rest else self.star_levels
         if head == "deadlines" and rest == ("appeal_days",):
             return self.appeal_days
         if head == "deadlines" and rest[:1] == ("rectify_days",) and len(rest) == 2:

@@ -57,6 +57,9 @@ SETTING = {
     "calibration.perfect_margin": _l("Calibration: too perfect, percentage points above the others"),
     "calibration.drift": _l("Calibration: drift beyond (points per month)"),
     "calibration.adjust": _l("Assess with severity-adjusted visit scores"),
+    "stars.months": _l("Star levels: months in the rolling window"),
+    "stars.min_visits": _l("Star levels: visits naming the employee a level needs"),
+    "stars.levels": _l("Star levels: minimum mean score of each star, ascending"),
 }
 
 

@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 
 from surveyapp import inputs
 from surveyapp.assessment.calibration_policy import DEFAULT_CALIBRATION, CalibrationRules, check_calibration
+from surveyapp.assessment.stars_policy import DEFAULT_STARS, StarRules, check_stars
 from surveyapp.checklists.definition import VisitType
 from surveyapp.checklists.loader import ID_PATTERN
 
@@ -45,7 +46,7 @@ MAX_DAYS = 365
 MAX_ESCALATION = 24
 CENT = Decimal("0.01")
 
-POLICY_KEYS = ("weights", "bands", "rank_reward", "penalties", "deadlines", "calibration")
+POLICY_KEYS = ("weights", "bands", "rank_reward", "penalties", "deadlines", "calibration", "stars")
 REWARD_KEYS = ("ranks", "amount")
 PENALTY_KEYS = ("last_place", "below_score", "below_amount", "per_redline_visit", "redline_bars_reward",
                 "escalate_after_consecutive_last")
@@ -112,6 +113,8 @@ class Policy:
     deadlines: Deadlines
     #: Rater calibration's flags and the opt-in to severity-adjusted scores (``[policy.calibration]``).
     calibration: CalibrationRules = DEFAULT_CALIBRATION
+    #: Staff star levels (星级) from the visits naming them (``[policy.stars]``).
+    stars: StarRules = DEFAULT_STARS
 
     def weight(self, channel: VisitType | str) -> Decimal:
         return dict(self.weights)[VisitType(channel)]
@@ -142,6 +145,7 @@ class Policy:
                           "escalate_after_consecutive_last": p.escalate_after_consecutive_last},
             "deadlines": {"appeal_days": d.appeal_days, "rectify_days": [list(pair) for pair in d.rectify_days]},
             "calibration": self.calibration.to_json(),
+            "stars": self.stars.to_json(),
         }
 
     @classmethod
@@ -162,6 +166,7 @@ class Policy:
             deadlines=Deadlines(appeal_days=d["appeal_days"],
                                 rectify_days=tuple((s, n) for s, n in d["rectify_days"])),
             calibration=CalibrationRules.from_json(data.get("calibration")),
+            stars=StarRules.from_json(data.get("stars")),
         )
 
     def to_toml(self, header: Sequence[str] = ()) -> str:
@@ -192,6 +197,7 @@ class Policy:
             f"appeal_days = {d.appeal_days}",
             "rectify_days = { " + ", ".join(f"{_key(s)} = {n}" for s, n in d.rectify_days) + " }",
             "", *self.calibration.toml_lines(),
+            "", *self.stars.toml_lines(),
         ]
         return "\n".join(lines) + "\n"
 
@@ -352,10 +358,11 @@ class Checker:
         penalties = self.penalties(data)
         deadlines = self.deadlines(data)
         calibration = check_calibration(self, data)
-        if self.problems or None in (weights, bands, rewards, penalties, deadlines, calibration):
+        stars = check_stars(self, data)
+        if self.problems or None in (weights, bands, rewards, penalties, deadlines, calibration, stars):
             return None
         return Policy(weights=weights, bands=bands, rank_rewards=rewards, penalties=penalties,  # type: ignore[arg-type]
-                      deadlines=deadlines, calibration=calibration)  # type: ignore[arg-type]
+                      deadlines=deadlines, calibration=calibration, stars=stars)  # type: ignore[arg-type]
 
     def weights(self, data: Mapping[str, Any]) -> tuple[tuple[VisitType, Decimal], ...] | None:
         table = self.table(data, "weights", ())
@@ -579,6 +586,7 @@ def settings(policy: Policy) -> dict[str, str]:
     })
     out.update({f"deadlines.rectify_days.{s}": str(n) for s, n in d.rectify_days})
     out.update(policy.calibration.settings())
+    out.update(policy.stars.settings())
     return out
 
 
