@@ -108,8 +108,18 @@ def unit_codes_below(session: Session, unit: Unit) -> set[str]:
 
 def score_trend(session: Session, period: str, *, unit: Unit | None = None, hall: Hall | None = None,
                 published_only: bool = False, count: int = MONTHS) -> Trend:
-    """The company's (or a unit's, or a hall's) score in each of the ``count`` months ending with ``period``."""
+    """The company's (or a unit's, or a hall's) score in each of the ``count`` months ending with ``period``.
+
+    Kept per process until the data changes (:mod:`surveyapp.assessment.cache`): the first computation assesses
+    every month not published (each at most once per process), later ones cost one small read.
+    """
     period = assessment.parse_period(period)
+    key = ("trend", period, unit.id if unit else None, hall.id if hall else None, published_only, count)
+    return cache.cached(session, key, lambda: _score_trend(session, period, unit, hall, published_only, count))
+
+
+def _score_trend(session: Session, period: str, unit: Unit | None, hall: Hall | None, published_only: bool,
+                 count: int) -> Trend:
     codes = unit_codes_below(session, unit) if unit is not None else None
     points, bands = [], assessment.current_policy(session).policy.bands
     band_lines = tuple((b.name, Fraction(b.minimum)) for b in bands)
@@ -278,36 +288,44 @@ def _columns(session: Session) -> tuple[list[tuple[str, str]], dict[int, str]]:
 def heat_map(session: Session, span: str) -> HeatMap:
     """Failure rates of every checklist item answered in the month or quarter ``span``, per top-level unit.
 
-    One SQL statement groups the answers by item and hall unit; columns add up the units below them.
+    Kept per process until the data changes (:mod:`surveyapp.assessment.cache`).
     :raise ValidationError: ``span`` is neither a month nor a quarter.
     """
     label, periods = parse_span(span)
+    return cache.cached(session, ("heat-map", label), lambda: _heat_map(session, label, periods))
+
+
+def _heat_map(session: Session, label: str, periods: list[str]) -> HeatMap:
+    # One pass over the answers, grouped by item row and hall unit only (a few thousand rows); the checklist
+    # names and the unit tree are joined in here, which keeps the scan of millions of answers as lean as it gets.
     failed = sa.case((Answer.failed.is_(True), 1), else_=0)
     rows = session.execute(
-        sa.select(Checklist.slug, ChecklistItem.key, Hall.unit_id, sa.func.sum(failed), sa.func.count(Answer.possible),
-                  sa.func.max(ChecklistItem.id))
+        sa.select(Answer.item_id, Hall.unit_id, sa.func.sum(failed), sa.func.count())
         .select_from(Answer).join(Visit, Visit.id == Answer.visit_id).join(Hall, Hall.id == Visit.hall_id)
-        .join(ChecklistItem, ChecklistItem.id == Answer.item_id)
-        .join(ChecklistVersion, ChecklistVersion.id == ChecklistItem.version_id)
-        .join(Checklist, Checklist.id == ChecklistVersion.checklist_id)
         .where(counted_visits(periods, None), Answer.possible.is_not(None))
-        .group_by(Checklist.slug, ChecklistItem.key, Hall.unit_id)
+        .group_by(Answer.item_id, Hall.unit_id)
     ).all()
     columns, column_of = _columns(session)
-    used = {column_of[r[2]] for r in rows}
+    items = {i.id: i for i in _items(session, {r[0] for r in rows})}
+    slugs = dict(session.execute(
+        sa.select(ChecklistVersion.id, Checklist.slug).join(Checklist, Checklist.id == ChecklistVersion.checklist_id)
+        .where(ChecklistVersion.id.in_({i.version_id for i in items.values()}))).all())
     cells: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    newest: dict[tuple[str, str], int] = {}
-    for slug, key, unit_id, failures, answered, item_row in rows:
-        cell = cells[(slug, key)][column_of[unit_id]]
+    newest: dict[tuple[str, str], ChecklistItem] = {}
+    for item_id, unit_id, failures, answered in rows:
+        item = items[item_id]
+        key = (slugs[item.version_id], item.key)
+        cell = cells[key][column_of[unit_id]]
         cell[0] += int(failures or 0)
         cell[1] += int(answered or 0)
-        newest[(slug, key)] = max(newest.get((slug, key), 0), item_row)
-    items = {i.id: i for i in _items(session, newest.values())}
-    heat_rows = [HeatRow(slug, key, items[newest[(slug, key)]].section_title, items[newest[(slug, key)]].section_title_en,
-                         items[newest[(slug, key)]].text, items[newest[(slug, key)]].text_en,
+        if key not in newest or item.id > newest[key].id:
+            newest[key] = item
+    heat_rows = [HeatRow(slug, key, newest[(slug, key)].section_title, newest[(slug, key)].section_title_en,
+                         newest[(slug, key)].text, newest[(slug, key)].text_en,
                          {unit: (f, a) for unit, (f, a) in by_unit.items()})
                  for (slug, key), by_unit in cells.items()]
-    heat_rows.sort(key=lambda r: (-(r.rate or 0), -r.failures, r.checklist, items[newest[(r.checklist, r.key)]].position))
+    heat_rows.sort(key=lambda r: (-(r.rate or 0), -r.failures, r.checklist, newest[(r.checklist, r.key)].position))
+    used = {column_of[r[1]] for r in rows}
     return HeatMap(label, tuple(periods), tuple(c for c in columns if c[0] in used), tuple(heat_rows))
 
 

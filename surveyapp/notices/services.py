@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from surveyapp import clock
+from surveyapp.assessment import cache
 from surveyapp.assessment import services as assessment
 from surveyapp.audit.services import record
 from surveyapp.auth.models import Role, User
@@ -210,6 +211,7 @@ def publish(session: Session, actor: User | None, notice: Notice, reason: str | 
     notice.status, notice.revision_pending, notice.pending_reason = PUBLISHED, False, None
     notice.updated_at, notice.updated_by = now, actor
     _flush(session)
+    cache.touch(session)  # pages that read published months (trends) must see this revision
     released = release_visits(session, actor, session.scalars(
         sa.select(Visit).where(Visit.period == notice.period, Visit.status == VisitStatus.VALIDATED,
                                Visit.released_at.is_(None)).order_by(Visit.id)))
