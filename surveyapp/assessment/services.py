@@ -45,6 +45,7 @@ import json
 import logging
 import re
 from collections.abc import Sequence
+from fractions import Fraction
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -63,7 +64,7 @@ from surveyapp.auth.models import Role, User
 from surveyapp.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from surveyapp.org.models import Unit
 
-__all__ = ["Finding", "ItemFailure", "MonthResults", "assess", "current_policy", "display", "hall_findings",
+__all__ = ["Finding", "ItemFailure", "MonthResults", "assess", "current_policy", "display", "hall_findings", "hall_scores",
            "load_policy_file", "most_failed_items", "policy_version", "policy_versions", "save_policy"]
 
 log = logging.getLogger("surveyapp.assessment")
@@ -153,6 +154,25 @@ def _assess(session: Session, period: str, scope: Unit | None, rules: Policy, nu
         unit_name=scope.name if scope else None, policy=rules, policy_number=number,
         computed_at=clock.now(), halls=tuple(halls_results), summary=summary,
     )
+
+
+def hall_scores(session: Session, periods: Sequence[str],
+                policy: PolicyVersion | Policy | None = None) -> dict[str, dict[int, Fraction]]:
+    """Every assessed hall's score (by hall id) in each of ``periods``, exactly as :func:`assess` scores them, for
+    pages that need scores of many months and nothing else (trends): one SQL grouping for all the months, no
+    ranks, rewards or penalties. Kept per process until the data changes, like :func:`assess`.
+    """
+    periods = [parse_period(p) for p in periods]
+    version = current_policy(session) if policy is None else policy
+    rules = version.policy if isinstance(version, PolicyVersion) else version
+
+    def compute() -> dict[str, dict[int, Fraction]]:
+        groups = (adjust.adjusted_groups(session, periods, None, rules.calibration) if rules.calibration.adjust
+                  else queries.visit_groups(session, periods, None))
+        tallies = ranking.tally(groups)
+        return {p: ranking.Standing.of(tallies.get(p, {}), rules).scores for p in periods}
+
+    return cache.cached(session, ("hall-scores", tuple(periods), json.dumps(rules.to_json(), sort_keys=True)), compute)
 
 
 def most_failed_items(session: Session, period: str, unit: Unit | str | None = None,

@@ -70,17 +70,26 @@ def _from_snapshot(revision_results: dict) -> MonthScores:
                        tuple((b.name, Fraction(b.minimum)) for b in policy.bands))
 
 
-def month_scores(session: Session, period: str, *, published_only: bool = False) -> MonthScores | None:
-    """The month's scores: the newest published revision's, else (unless ``published_only``) the live ones."""
+def published_scores(session: Session, period: str) -> MonthScores | None:
+    """The month's scores as its newest published revision froze them, or ``None`` when nothing is published."""
     revision = notices.latest_revision(session, period)
-    if revision is not None:
-        return cache.cached(session, ("published-scores", revision.id),
-                            lambda: _from_snapshot(revision.snapshot["results"]), stamped=False)
-    if published_only:
+    if revision is None:
         return None
-    results = assessment.assess(session, period)
-    return MonthScores(period, False, {h.code: (h.unit_code, h.score) for h in results.ranked},  # type: ignore[misc]
-                       tuple((b.name, Fraction(b.minimum)) for b in results.policy.bands))
+    return cache.cached(session, ("published-scores", revision.id),
+                        lambda: _from_snapshot(revision.snapshot["results"]), stamped=False)
+
+
+def live_scores(session: Session, periods: list[str]) -> dict[str, MonthScores]:
+    """The months' scores live from the validated visits, with the current policy (one grouping for all)."""
+    if not periods:
+        return {}
+    rules = assessment.current_policy(session).policy
+    scores = assessment.hall_scores(session, periods, rules)
+    halls = {row.id: (row.code, row.unit_code) for row in session.execute(
+        sa.select(Hall.id, Hall.code, Unit.code.label("unit_code")).join(Hall.unit))}
+    bands = tuple((b.name, Fraction(b.minimum)) for b in rules.bands)
+    return {p: MonthScores(p, False, {halls[h][0]: (halls[h][1], s) for h, s in scores[p].items()}, bands)
+            for p in periods}
 
 
 @dataclass(frozen=True)
@@ -123,8 +132,11 @@ def _score_trend(session: Session, period: str, unit: Unit | None, hall: Hall | 
     codes = unit_codes_below(session, unit) if unit is not None else None
     points, bands = [], assessment.current_policy(session).policy.bands
     band_lines = tuple((b.name, Fraction(b.minimum)) for b in bands)
-    for month in months_ending(period, count):
-        scores = month_scores(session, month, published_only=published_only)
+    months = months_ending(period, count)
+    published = {m: published_scores(session, m) for m in months}
+    live = {} if published_only else live_scores(session, [m for m in months if published[m] is None])
+    for month in months:
+        scores = published[month] or live.get(month)
         if scores is None:
             points.append(TrendPoint(month, None, 0, False))
             continue

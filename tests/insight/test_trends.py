@@ -7,6 +7,7 @@ from fractions import Fraction
 import pytest
 from openpyxl import load_workbook
 
+from surveyapp.assessment import services as assessment
 from surveyapp.auth.models import Role
 from surveyapp.db import db
 from surveyapp.insight import trends
@@ -27,6 +28,8 @@ def test_scores_by_month_for_a_hall_a_unit_and_the_company(trend_months):
     assert points(trends.score_trend(db.session, "2026-11", hall=trend_months["halls"]["N1"])) == {
         "2026-09": 100, "2026-10": 85, "2026-11": 100}
     assert company.bands == (("A", 90), ("B", 80))
+    october = assessment.assess(db.session, "2026-10")  # the same numbers as the month's results
+    assert october.summary.mean_score == Fraction(215, 3) and october.hall("N1").score == 85
 
 
 def test_each_section_trend_is_the_share_of_points_earned(trend_months):

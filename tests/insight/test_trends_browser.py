@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from surveyapp.auth.models import Role
 from tests.browser import fits_width, log_in
+from tests.insight.conftest import at
 
 SHOTS = os.environ.get("SURVEYAPP_SHOTS")
 
@@ -50,3 +51,26 @@ def test_market_follows_a_branch_over_the_year_and_finds_where_it_fails(trend_mo
         assert phone.locator("figure svg.chart").first.is_visible()
         assert phone.get_by_role("region").first.is_visible()
         shot(phone, name)
+
+
+@pytest.mark.browser
+def test_staff_pages_fit_a_desk_and_a_phone(make_hall, make_staff, make_visit, make_user, new_page):
+    hall = make_hall("H1", "城北营业厅")
+    make_staff(hall, "1001", "李娜")
+    for day in (3, 10, 17):
+        make_visit(hall=hall, visited_at=at("2026-11", day))
+    make_user(Role.MARKET, username="wang.market")
+    page = new_page()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    log_in(page, "wang.market")
+    page.get_by_role("navigation").get_by_role("link", name="星级营业员").click()
+    page.get_by_role("link", name="1001").click()
+    expect(page.locator("table.staff-months tbody tr").first).to_contain_text("2026-11")
+    assert fits_width(page)
+    shot(page, "staff-desk")
+    phone = new_page(phone=True)
+    phone.context.add_cookies(page.context.cookies())
+    for url in ("/insight/staff/?period=2026-11", "/insight/staff/1001?period=2026-11"):
+        phone.goto(url)
+        assert fits_width(phone), url
+    shot(phone, "staff-phone")
