@@ -127,6 +127,17 @@ EXPECT: dict[str, list[Rule]] = {
     "assessment.policy_edit": [only("GET", (M,)), only("POST", (M,), 400)],
     # insight: rater calibration names supervisors and how they rate: the market department's alone
     "insight_calibration.index": [only("GET", (M,))],
+    # insight: trends and the heat map are the market department's; a hall manager reads their own hall's trend
+    # (``code`` is another hall: 404, as a missing one) and their own staff (``job_number`` another hall's)
+    "insight_trends.index": [only("GET", (M,))],
+    "insight_trends.trend_xlsx": [only("GET", (M,))],
+    "insight_trends.hall": [Rule("GET", {M: 200, H: 404})],
+    "insight_trends.hall_xlsx": [Rule("GET", {M: 200, H: 404})],
+    "insight_trends.mine": [Rule("GET", {H: 302})],
+    "insight_trends.heatmap": [only("GET", (M,))],
+    "insight_trends.heatmap_xlsx": [only("GET", (M,))],
+    "insight_staff.index": [only("GET", (M, H))],
+    "insight_staff.detail": [Rule("GET", {M: 200, H: 404})],
     # notices: ``period`` is a published month, ``revision_id`` its revision; halls read published notices and
     # only their own hall's letter (another hall's letter is a 404, as a missing one); supervisors nothing
     "notices.index": [only("GET", (M, A, H))],
@@ -160,7 +171,8 @@ def url_values(make_hall, make_unit, make_user, make_staff, make_checklist, make
     """Values for the URL converters of a rule, from one object of each kind."""
     hall = make_hall()
     values: dict[str, Any] = {"hall_id": hall.id, "unit_id": hall.unit_id, "user_id": make_user(Role.MARKET, password=None).id,
-                              "staff_id": make_staff(hall).id, "kind_name": "halls"}
+                              "staff_id": make_staff(hall).id, "kind_name": "halls", "code": hall.code}
+    values["job_number"] = hall.staff[0].job_number
     checklist = make_checklist()
     values.update(slug=checklist.checklist.slug, version=checklist.version)
     visit = make_visit(make_hall(), "unannounced", status="in_progress")
