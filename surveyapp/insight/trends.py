@@ -173,7 +173,8 @@ class SectionTrend:
 def section_trends(session: Session, period: str, *, unit: Unit | None = None, hall: Hall | None = None,
                    count: int = MONTHS, only: Sequence[str] | None = None) -> list[SectionTrend]:
     """Each checklist section's trend over the ``count`` months ending with ``period``, in checklist and form order;
-    ``only`` narrows to some of those months (a hall manager's: the published ones).
+    ``only`` narrows to some of those months (a hall manager's: the published ones). Kept per process until the
+    data changes (:mod:`surveyapp.assessment.cache`).
 
     Sections are told apart by checklist and section id across the checklist's versions; titles are the newest.
     """
@@ -182,6 +183,11 @@ def section_trends(session: Session, period: str, *, unit: Unit | None = None, h
         periods = [p for p in periods if p in only]
     if not periods:
         return []
+    key = ("sections", tuple(periods), unit.id if unit else None, hall.id if hall else None)
+    return cache.cached(session, key, lambda: _section_trends(session, periods, unit, hall))
+
+
+def _section_trends(session: Session, periods: list[str], unit: Unit | None, hall: Hall | None) -> list[SectionTrend]:
     rows = session.execute(
         sa.select(Visit.period, Checklist.slug, ChecklistItem.section_id,
                   sa.cast(sa.func.coalesce(sa.func.sum(Answer.earned), 0), sa.BigInteger),
