@@ -75,7 +75,8 @@ def published_scores(session: Session, period: str) -> MonthScores | None:
     revision = notices.latest_revision(session, period)
     if revision is None:
         return None
-    return cache.cached(session, ("published-scores", revision.id),
+    # A published revision never changes; its id and digest name it even across databases emptied and refilled.
+    return cache.cached(session, ("published-scores", revision.id, revision.sha256),
                         lambda: _from_snapshot(revision.snapshot["results"]), stamped=False)
 
 
