@@ -40,8 +40,9 @@ T = TypeVar("T")
 WATCHED = (Visit, Answer, Hall, Unit, PolicyVersion)
 #: Visit columns a change of which changes no result (a supervisor's draft, saved every few seconds).
 UNSCORED_VISIT_COLUMNS = frozenset({"draft", "draft_client_at", "draft_saved_at"})
-#: Entries each process keeps (a month for the company and a few units, a year of trends, some spare).
-SIZE = 64
+#: Entries each process keeps, least recently used dropped first: a month for the company and a few units, a
+#: year of trends, a heat map. A month of 5,000 halls holds about 7.6 MB, so at most about 250 MB per process.
+SIZE = 32
 
 _STAMP = AssessmentStamp.__table__
 _lock = threading.Lock()
