@@ -110,4 +110,5 @@ BLUEPRINT_MODULES = (
     "insight.calibration_views",
     "insight.integrity_views",
     "insight.trends_views",
+    "insight.worklist_views",
 )

@@ -36,8 +36,8 @@ from surveyapp.org.queries import flatten, unit_tree
 from surveyapp.pagination import Page
 
 bp = Blueprint("assessment", __name__, url_prefix="/assessment")
-nav.register("assessment.results", _l("Monthly results"), (Role.MARKET,), order=60)
-nav.register("assessment.policy", _l("Assessment policy"), (Role.MARKET,), order=65)
+nav.register("assessment.results", _l("Monthly results"), (Role.MARKET,), order=60, group="results")
+nav.register("assessment.policy", _l("Assessment policy"), (Role.MARKET,), order=65, group="results")
 
 #: Sort keys of the ranking table: how to read the key from a hall's line; ``None`` values always go last.
 SORTS: dict[str, Callable[[HallResult], Any]] = {

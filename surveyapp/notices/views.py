@@ -32,7 +32,7 @@ from surveyapp.notices.models import Notice, NoticeRevision
 from surveyapp.webforms import show_error
 
 bp = Blueprint("notices", __name__, url_prefix="/notices")
-nav.register("notices.index", _l("Monthly notices"), (Role.MARKET, Role.ADMIN, Role.HALL_MANAGER), order=70)
+nav.register("notices.index", _l("Monthly notices"), (Role.MARKET, Role.ADMIN, Role.HALL_MANAGER), order=70, group="notices")
 
 READERS = (Role.MARKET, Role.ADMIN, Role.HALL_MANAGER)
 STAFF = (Role.MARKET, Role.ADMIN)

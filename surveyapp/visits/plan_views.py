@@ -31,7 +31,7 @@ from surveyapp.visits.plan_models import PlanProposal
 from surveyapp.webforms import show_error
 
 bp = Blueprint("visit_plan", __name__, url_prefix="/visits/plan-month")
-nav.register("visit_plan.month", _l("Month plan"), (Role.MARKET,), order=33)
+nav.register("visit_plan.month", _l("Month plan"), (Role.MARKET,), order=33, group="visits")
 
 
 def _choices(form: MonthPlanForm) -> None:

@@ -40,8 +40,8 @@ from surveyapp.visits.labels import STATUS_TONE, event_label, status_label
 from surveyapp.visits.models import CANCELLABLE, Visit, VisitStatus
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
-nav.register("visits.index", _l("Visits"), (Role.MARKET,), order=30)
-nav.register("visits.queue", _l("Validation"), (Role.MARKET,), order=31)
+nav.register("visits.index", _l("Visits"), (Role.MARKET,), order=30, group="visits")
+nav.register("visits.queue", _l("Validation"), (Role.MARKET,), order=31, group="visits")
 
 
 @bp.record_once
