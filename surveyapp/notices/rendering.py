@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from surveyapp import photos
 from surveyapp.assessment.labels import score_text
@@ -28,6 +29,7 @@ def charts_of(doc: Document) -> dict[str, Any]:
         "ranking": charts.ranking_chart(bars, [(b.name, float(b.minimum)) for b in policy.bands],
                                         _("Scores of the month by rank")),
         "trend": charts.trend_chart([(p, m) for p, m, _n in doc.trend], _("Mean score by month")),
+        "scored_months": [(p, m) for p, m, _n in doc.trend if m is not None],
     }
 
 
@@ -52,6 +54,18 @@ def _context(doc: Document) -> dict[str, Any]:
 def document_language() -> str:
     """Notices and letters are written in the company's first language (Chinese by default)."""
     return current_app.config["LANGUAGES"][0]
+
+
+def document_lang() -> str:
+    """The ``lang`` attribute of a notice shown inside a page (``zh-CN``)."""
+    return document_language().replace("_", "-")
+
+
+def notice_html(doc: Document, photo_src: Any) -> Markup:
+    """The notice's body for a web page, in the language of its PDF (a Chinese notice stays Chinese in the
+    English UI: the preview shows what the PDF will say). ``photo_src(uid)``: a photo's URL."""
+    with force_locale(document_language()):
+        return Markup(render_template("notices/_document.html", photo_src=photo_src, **_context(doc)))
 
 
 def notice_pdf(snapshot: Mapping[str, Any], *, draft: bool = False) -> bytes:

@@ -125,8 +125,8 @@ def _hall_result(revision: NoticeRevision, hall_id: int) -> HallResult | None:
 
 
 def _document_context(doc: document.Document, photo_src: Any) -> dict[str, Any]:
-    return {"doc": doc, "charts": rendering.charts_of(doc), "title": narrative.title(doc.period),
-            "sections": narrative.SECTIONS, "photo_src": photo_src}
+    return {"doc": doc, "title": narrative.title(doc.period), "body": rendering.notice_html(doc, photo_src),
+            "body_lang": rendering.document_lang()}
 
 
 @bp.route("/<period>/edit", methods=["GET", "POST"])
