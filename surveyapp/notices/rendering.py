@@ -5,7 +5,7 @@ when asked for, so they always say what the revision said.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from flask import current_app, render_template
@@ -16,7 +16,7 @@ from markupsafe import Markup
 from surveyapp import photos
 from surveyapp.assessment.labels import score_text
 from surveyapp.notices import charts, labels, narrative
-from surveyapp.notices.document import Document
+from surveyapp.notices.document import Document, case_id
 from surveyapp.pdf import render_pdf
 
 
@@ -80,13 +80,17 @@ def notice_pdf(snapshot: Mapping[str, Any], *, draft: bool = False) -> bytes:
         return render_pdf(html, title=context["title"], author=context["author"])
 
 
-def letter_pdf(snapshot: Mapping[str, Any], hall_code: str) -> bytes:
-    """The feedback letter of one hall: its line, its findings with photos, deadlines, how to appeal."""
+def letter_pdf(snapshot: Mapping[str, Any], hall_code: str, settled: Collection[str] = ()) -> bytes:
+    """The feedback letter of one hall: addressed to it, opening with its result and red lines, then what it
+    must still do (red lines first; ``settled``: case ids of findings closed since, left out), how to appeal."""
     doc = Document(snapshot)
     with force_locale(document_language()):
         context = _context(doc)
         line = doc.results.hall(hall_code)
         title = _("Feedback to %(hall)s on %(month)s", hall=line.name, month=narrative.month_text(doc.period))
-        context.update(title=title, line=line, findings=doc.findings(hall_code))
+        findings = doc.findings(hall_code)
+        todo = sorted((f for f in findings if case_id(f) not in settled), key=lambda f: not f["redline"])
+        context.update(title=title, line=line, findings=todo, settled=len(findings) - len(todo),
+                       redlines=[f for f in findings if f["redline"]])
         html = render_template("notices/pdf_letter.html", thumbnail=lambda uid: thumbnail(doc, uid), **context)
         return render_pdf(html, title=title, author=context["author"])

@@ -289,7 +289,9 @@ def hall_letter(revision_id: int, hall_id: int) -> Any:
     line = queries.hall_line(found, hall_id) if found is not None else None
     if line is None or (not _is_staff(current_user) and hall_id not in _own_halls(current_user)):
         raise NotFound(_("This letter does not exist, or you may not see it."))
-    return _pdf(rendering.letter_pdf(found.snapshot, line["code"]), f"letter-{found.period}-r{found.number}-{line['code']}.pdf")
+    settled = queries.settled_findings(db.session, line["code"], found.period)
+    return _pdf(rendering.letter_pdf(found.snapshot, line["code"], settled),
+                f"letter-{found.period}-r{found.number}-{line['code']}.pdf")
 
 
 
