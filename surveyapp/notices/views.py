@@ -142,6 +142,7 @@ def edit(period: str) -> Any:
     if request.method == "GET":
         form.version.data = str(notice.version)
         form.doc_number.data = notice.doc_number
+        form.layout.data = notice.layout
         for key, text in doc.narrative.items():
             getattr(form, key).data = text
         form.auto_cases.data = notice.cases is None
@@ -154,6 +155,7 @@ def edit(period: str) -> Any:
         version = inputs.whole_number(form.version.data)
         try:
             services.update_text(db.session, current_user, notice, form.texts(), doc_number=form.doc_number.data,
+                                 layout=form.layout.data,
                                  cases=cases, expected_version=-1 if version is None else version)
         except (ValidationError, Conflict) as exc:
             db.session.rollback()

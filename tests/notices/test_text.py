@@ -5,8 +5,11 @@ import pytest
 
 from surveyapp.auth.models import Role
 from surveyapp.db import db
+from surveyapp.errors import ValidationError
 from surveyapp.notices import services
 from tests.notices.conftest import NOV, at
+from tests.pdfcheck import read_pdf
+from tests.test_pdf import squeeze
 
 
 @pytest.fixture
@@ -59,3 +62,18 @@ def test_deadlines_count_from_publication_not_from_the_draft(app, market, make_h
     assert deadlines["appeal_until"] == "2026-12-12"
     assert all(row[2] > "2026-12-09" for row in deadlines["rectify"])
     assert "2026-12-0" not in revision.snapshot["narrative"]["instructions"] and "12月" not in revision.snapshot["narrative"]["instructions"]
+
+
+def test_the_formal_layout_prints_a_company_document(market, make_hall, make_scored_visit):
+    make_scored_visit(make_hall("H1", "人民路营业厅"), score=90, visited_at=at(NOV))
+    notice = services.create_notice(db.session, market, NOV)
+    services.update_text(db.session, market, notice, {}, doc_number="市场〔2026〕45号", layout="formal")
+    revision = services.publish(db.session, market, notice, None)
+    db.session.commit()
+    text = squeeze(read_pdf(revision.pdf).text)
+    # issuing unit over the document number, then the title, the addressee; distribution lines at the end
+    head = text.index("某某供电公司文件")
+    assert head < text.index("市场〔2026〕45号") < text.index("关于2026年11月") < text.index("各分公司、各营业厅：")
+    assert text.index("人民路营业厅（H1）") < text.index("主送：各分公司、各营业厅市场部2026年12月2日印发")
+    with pytest.raises(ValidationError):
+        services.update_text(db.session, market, notice, {}, layout="poster")
