@@ -12,6 +12,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from surveyapp.notices import narrative
@@ -36,8 +37,8 @@ class NoticeTextForm(FlaskForm):
     doc_number = StringField(_l("Document number"), validators=[Optional(), Length(max=MAX_DOC_NUMBER)],
                              filters=[strip], description=_l("Printed under the title, e.g. 市场〔2026〕45号."))
     layout = RadioField(_l("Layout"), choices=[
-        ("report", _l("Report: title, sections and signature")),
-        ("formal", _l("Formal company document: issuing unit, document number, addressee and distribution lines"))],
+        SelectChoice("report", _l("Report: title, sections and signature")),
+        SelectChoice("formal", _l("Formal company document: issuing unit, document number, addressee and distribution lines"))],
         default="report")
     overview = TextAreaField(narrative.SECTIONS["overview"], validators=[Length(max=narrative.MAX_LENGTH)])
     problems = TextAreaField(narrative.SECTIONS["problems"], validators=[Length(max=narrative.MAX_LENGTH)])
