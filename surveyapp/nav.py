@@ -61,9 +61,15 @@ def entries_for(user: Any) -> list[NavEntry]:
     return [e for e in _entries if user.role in e.roles]
 
 
+#: A menu of at most this many entries stays one row of links (a hall manager's five need no drop-downs).
+FLAT_UP_TO = 6
+
+
 def menu(entries: list[NavEntry]) -> list[NavEntry | NavGroup]:
     """The menu drawn from a user's entries: the groups in :data:`GROUPS` order (one-entry groups as their
-    entry), then the top-level entries, each list in entry order."""
+    entry), then the top-level entries, each list in entry order; a short menu as it is."""
+    if len(entries) <= FLAT_UP_TO:
+        return list(entries)
     grouped = {key: tuple(e for e in entries if e.group == key) for key in GROUPS}
     items: list[NavEntry | NavGroup] = []
     for key, members in grouped.items():

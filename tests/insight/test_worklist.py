@@ -106,3 +106,12 @@ def test_the_work_list_and_grouped_menu_on_desktop_and_phone(month: dict[str, An
         phone.click(".nav-panel a:text('审核')")
     assert phone.url.endswith("/visits/queue")
     assert fits_width(phone)
+
+
+def test_only_long_menus_are_grouped(client: Any, login_as: Callable[..., Any]) -> None:
+    login_as(Role.HALL_MANAGER)
+    hall_page = client.get("/feedback/hall").get_data(as_text=True)
+    assert "nav-group" not in hall_page and 'href="/feedback/findings"' in hall_page  # five links, one row
+    login_as(Role.MARKET)
+    market_page = client.get("/home/market").get_data(as_text=True)
+    assert market_page.count('<details class="nav-group">') >= 3
