@@ -111,4 +111,5 @@ BLUEPRINT_MODULES = (
     "insight.integrity_views",
     "insight.trends_views",
     "insight.staff_views",
+    "insight.worklist_views",
 )

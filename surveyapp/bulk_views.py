@@ -18,7 +18,7 @@ from surveyapp.webforms import UploadForm
 
 bp = Blueprint("bulk", __name__)
 ROLES = (Role.ADMIN, Role.MARKET)
-nav.register("bulk.upload", _l("Import"), ROLES, order=30)
+nav.register("bulk.upload", _l("Import"), ROLES, order=30, group="organisation")
 
 
 def _kinds() -> list[bulk.Kind]:

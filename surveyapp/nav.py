@@ -4,7 +4,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from surveyapp.auth.models import Role
+
+#: The menu's groups, in menu order: a group with two entries or more for a user becomes a drop-down (a
+#: ``<details>``, so it opens without script); a group with one entry shows as that entry.
+GROUPS = {
+    "visits": _l("Visits and validation"),
+    "results": _l("Assessment"),
+    "notices": _l("Notices"),
+    "feedback": _l("Feedback"),
+    "organisation": _l("Organisation"),
+    "admin": _l("Administration"),
+}
 
 
 @dataclass(frozen=True)
@@ -15,16 +28,29 @@ class NavEntry:
     order: int
     #: Other endpoints under which this entry shows as the current one.
     prefix: str
+    #: A key of :data:`GROUPS`; ``None``: a top-level entry.
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class NavGroup:
+    """A drop-down of the menu: its label and the user's entries in it."""
+
+    key: str
+    label: Any
+    entries: tuple[NavEntry, ...]
 
 
 _entries: list[NavEntry] = []
 
 
-def register(endpoint: str, label: Any, roles: tuple[Role, ...], order: int = 100) -> None:
+def register(endpoint: str, label: Any, roles: tuple[Role, ...], order: int = 100, group: str | None = None) -> None:
     """Add a menu entry (idempotent: registering the same endpoint again replaces it)."""
     global _entries
+    if group is not None and group not in GROUPS:
+        raise ValueError(f"unknown menu group {group!r}")
     _entries = [e for e in _entries if e.endpoint != endpoint]
-    _entries.append(NavEntry(endpoint, label, frozenset(roles), order, endpoint.rsplit(".", 1)[0] + "."))
+    _entries.append(NavEntry(endpoint, label, frozenset(roles), order, endpoint.rsplit(".", 1)[0] + ".", group))
     _entries.sort(key=lambda e: e.order)
 
 
@@ -33,6 +59,24 @@ def entries_for(user: Any) -> list[NavEntry]:
     if not getattr(user, "is_authenticated", False):
         return []
     return [e for e in _entries if user.role in e.roles]
+
+
+#: A menu of at most this many entries stays one row of links (a hall manager's five need no drop-downs).
+FLAT_UP_TO = 6
+
+
+def menu(entries: list[NavEntry]) -> list[NavEntry | NavGroup]:
+    """The menu drawn from a user's entries: the groups in :data:`GROUPS` order (one-entry groups as their
+    entry), then the top-level entries, each list in entry order; a short menu as it is."""
+    if len(entries) <= FLAT_UP_TO:
+        return list(entries)
+    grouped = {key: tuple(e for e in entries if e.group == key) for key in GROUPS}
+    items: list[NavEntry | NavGroup] = []
+    for key, members in grouped.items():
+        if len(members) > 1:
+            items.append(NavGroup(key, GROUPS[key], members))
+        items.extend(members[:1] if len(members) == 1 else ())
+    return items + [e for e in entries if e.group is None]
 
 
 def current(entries: list[NavEntry], endpoint: str | None, path: str = "") -> str | None:
@@ -61,4 +105,4 @@ def init_app(app: Any) -> None:
     @app.context_processor
     def inject_nav() -> dict[str, Any]:
         entries = entries_for(current_user)
-        return {"nav_entries": entries, "nav_current": current(entries, request.endpoint, request.path) if has_request_context() else None}
+        return {"nav_entries": entries, "nav_menu": menu(entries), "nav_current": current(entries, request.endpoint, request.path) if has_request_context() else None}

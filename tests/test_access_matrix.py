@@ -46,7 +46,7 @@ EXPECT: dict[str, list[Rule]] = {
     "home.index": [public("GET", 302)],
     "home.health": [public("GET", 200)],
     "home.admin": [only("GET", (A,))],
-    "home.market": [only("GET", (M,))],
+    "worklist.market": [only("GET", (M,))],
     "home.supervisor": [only("GET", (S,))],
     "home.hall_manager": [only("GET", (H,))],
     "auth.login": [public("GET", 302, anonymous=200), public("POST", 302, anonymous=200)],

@@ -13,7 +13,7 @@ from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 from functools import cached_property
 from math import gcd
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from surveyapp.assessment.policy import CENT, CHANNELS, WEIGHT_PLACES, Policy
 from surveyapp.assessment.results import (
@@ -140,19 +140,38 @@ def last_placed(scores: Mapping[K, Fraction]) -> set[K]:
     return {k for k, s in scores.items() if s == lowest} if lowest < highest else set()
 
 
-def rank_rewards(ranks: Mapping[K, int], policy: Policy) -> dict[K, Decimal]:
-    """The rank reward of each hall before any bar: halls tied at rank r with k halls occupy places
+@dataclass(frozen=True)
+class Share:
+    """Halls tied at ``rank`` sharing ``pool``: each gets ``each``; ``remainder`` (under one fen per hall) is
+    not paid out."""
+
+    rank: int
+    keys: tuple[Any, ...]
+    pool: Decimal
+    each: Decimal
+
+    @property
+    def remainder(self) -> Decimal:
+        return self.pool - self.each * len(self.keys)
+
+
+def shares(ranks: Mapping[K, int], policy: Policy) -> list[Share]:
+    """The rank rewards by place before any bar: halls tied at rank r with k halls occupy places
     r … r + k − 1 and share the sum of those places' rewards equally, rounded down to the fen (so the
     rewards never add up to more than the policy pays)."""
     tied: dict[int, list[K]] = defaultdict(list)
     for key, rank in ranks.items():
         tied[rank].append(key)
-    rewards: dict[K, Decimal] = {}
-    for rank, keys in tied.items():
+    out = []
+    for rank, keys in sorted(tied.items()):
         pool = sum((policy.reward_for_rank(place) for place in range(rank, rank + len(keys))), ZERO)
-        share = (pool / len(keys)).quantize(CENT, rounding=ROUND_DOWN)
-        rewards.update(dict.fromkeys(keys, share))
-    return rewards
+        out.append(Share(rank, tuple(keys), pool, (pool / len(keys)).quantize(CENT, rounding=ROUND_DOWN)))
+    return out
+
+
+def rank_rewards(ranks: Mapping[K, int], policy: Policy) -> dict[K, Decimal]:
+    """The rank reward of each hall before any bar (see :func:`shares`)."""
+    return {key: share.each for share in shares(ranks, policy) for key in share.keys}
 
 
 @dataclass(frozen=True)

@@ -31,13 +31,14 @@ from surveyapp.auth.models import Role
 from surveyapp.checklists.models import ChecklistItem
 from surveyapp.db import db
 from surveyapp.errors import Conflict, NotFound, ValidationError
+from surveyapp.i18n import localized
 from surveyapp.org.forms import unit_choices
 from surveyapp.org.queries import flatten, unit_tree
 from surveyapp.pagination import Page
 
 bp = Blueprint("assessment", __name__, url_prefix="/assessment")
-nav.register("assessment.results", _l("Monthly results"), (Role.MARKET,), order=60)
-nav.register("assessment.policy", _l("Assessment policy"), (Role.MARKET,), order=65)
+nav.register("assessment.results", _l("Monthly results"), (Role.MARKET,), order=60, group="results")
+nav.register("assessment.policy", _l("Assessment policy"), (Role.MARKET,), order=65, group="results")
 
 #: Sort keys of the ranking table: how to read the key from a hall's line; ``None`` values always go last.
 SORTS: dict[str, Callable[[HallResult], Any]] = {
@@ -210,10 +211,12 @@ def _conflict(form: PolicyForm, based_on: int | None, message: str) -> Any:
 
 
 def _section_ids() -> list[tuple[str, str]]:
-    """Section ids of the loaded checklists with a title, offered when entering rectification deadlines."""
-    rows = db.session.execute(sa.select(ChecklistItem.section_id, sa.func.max(ChecklistItem.section_title))
+    """Section ids of the loaded checklists with a title in the page's language, offered when entering
+    rectification deadlines."""
+    rows = db.session.execute(sa.select(ChecklistItem.section_id, sa.func.max(ChecklistItem.section_title),
+                                        sa.func.max(ChecklistItem.section_title_en))
                               .group_by(ChecklistItem.section_id).order_by(ChecklistItem.section_id)).all()
-    return [(r[0], r[1]) for r in rows]
+    return [(r[0], localized(r[1], r[2])) for r in rows]
 
 
 @bp.record_once

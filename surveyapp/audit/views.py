@@ -18,7 +18,7 @@ from surveyapp.pagination import paginate
 from surveyapp.webforms import contains
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
-nav.register("audit.entries", _l("Audit log"), (Role.ADMIN,), order=90)
+nav.register("audit.entries", _l("Audit log"), (Role.ADMIN,), order=90, group="admin")
 
 
 def _date(text: str) -> dt.date | None:

@@ -36,7 +36,7 @@ from surveyapp.pagination import paginate
 from surveyapp.webforms import get_or_404, show_error, toggle_active
 
 bp = Blueprint("users", __name__, url_prefix="/users")
-nav.register("users.index", _l("Users"), (Role.ADMIN,), order=10)
+nav.register("users.index", _l("Users"), (Role.ADMIN,), order=10, group="admin")
 register_link("user", "users.edit", "user_id")
 
 

@@ -29,7 +29,7 @@ from surveyapp.pdf import render_pdf
 bp = Blueprint("checklists", __name__, url_prefix="/checklists")
 #: The market department owns checklists; administrators, who load the files, may check what was loaded.
 READERS = (Role.MARKET, Role.ADMIN)
-nav.register("checklists.index", _l("Checklists"), READERS, order=30)
+nav.register("checklists.index", _l("Checklists"), READERS, order=30, group="organisation")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

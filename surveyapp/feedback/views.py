@@ -36,8 +36,8 @@ from surveyapp.webforms import show_error
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
 ROLE_HOME[Role.HALL_MANAGER] = "feedback.home"
-nav.register("feedback.home", _l("My hall"), (Role.HALL_MANAGER,), order=5)
-nav.register("feedback.findings", _l("Rectification & appeals"), (Role.HALL_MANAGER, Role.MARKET), order=35)
+nav.register("feedback.home", _l("My hall"), (Role.HALL_MANAGER,), order=5, group="feedback")
+nav.register("feedback.findings", _l("Rectification & appeals"), (Role.HALL_MANAGER, Role.MARKET), order=35, group="feedback")
 
 
 @bp.record_once

@@ -14,7 +14,7 @@ bp = Blueprint("home", __name__)
 #: Where each role lands after login. Capabilities may replace an entry with their own page.
 ROLE_HOME = {
     Role.ADMIN: "home.admin",
-    Role.MARKET: "home.market",
+    Role.MARKET: "worklist.market",  # the work list, surveyapp.insight.worklist_views
     Role.SUPERVISOR: "home.supervisor",
     Role.HALL_MANAGER: "home.hall_manager",
 }
@@ -34,13 +34,6 @@ def index() -> Any:
 def admin() -> Any:
     """Administrator's home: accounts, organisation, audit."""
     return render_template("home/admin.html")
-
-
-@bp.get("/home/market")
-@roles_required(Role.MARKET)
-def market() -> Any:
-    """Market department's home."""
-    return render_template("home/market.html")
 
 
 @bp.get("/home/supervisor")

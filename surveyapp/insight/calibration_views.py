@@ -22,7 +22,7 @@ from surveyapp.insight.calibration import LENIENT, SEVERE
 from surveyapp.insight.calibration_chart import Row, severity_chart
 
 bp = Blueprint("insight_calibration", __name__, url_prefix="/insight/calibration")
-nav.register("insight_calibration.index", _l("Rater calibration"), (Role.MARKET,), order=67)
+nav.register("insight_calibration.index", _l("Rater calibration"), (Role.MARKET,), order=67, group="results")
 adjust.register_severity_source(calibration.severities)
 
 

@@ -6,13 +6,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from surveyapp.assessment.results import display
-from surveyapp.charts import GRID, INK, band_colour, line_chart, num, svg, text
+from surveyapp.charts import FONT, GRID, INK, band_colour, line_chart, num, svg, text
 
 #: Up to this many halls the ranking chart has one labelled horizontal bar per hall.
 LABELLED_BARS = 40
+#: Above that, columns: this many at the top and at the bottom of the ranking are named under their column.
+NAMED_COLUMNS = 5
+#: A trend needs this many months with a score; with fewer the notice says the figures in a sentence.
+TREND_POINTS = 3
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ def _axis(left: float, span: float, y: float) -> str:
 
 
 def _columns(bars: Sequence[Bar], bands: Sequence[tuple[str, float]], names: list[str], title: str) -> Markup:
-    left, top, bottom, width, height = 30, 10, 20, 640, 220
+    left, top, bottom, width, height = 30, 10, 96, 640, 300
     span_x, span_y = width - left - 10, height - top - bottom
     step = span_x / len(bars)
     body = []
@@ -89,9 +93,28 @@ def _columns(bars: Sequence[Bar], bands: Sequence[tuple[str, float]], names: lis
             body.append(f'<line x1="{left}" x2="{width - 10}" y1="{num(y)}" y2="{num(y)}" stroke="{INK}" '
                         f'stroke-dasharray="4 3" stroke-width=".6"/>')
             body.append(text(width - 12, y - 2, f"{name} ≥ {num(minimum)}", 8, "end"))
+    body.extend(_column_names(bars, left, step, top + span_y))
     return svg(width, height, body, title)
 
 
-def trend_chart(points: Sequence[tuple[str, Fraction | None]], title: str) -> Markup:
-    """Mean score by month as a line with its values; months without a score leave a gap."""
+def _column_names(bars: Sequence[Bar], left: float, step: float, base: float) -> list[str]:
+    """The first and last halls of the ranking named under their columns (read upwards), with an ellipsis
+    between: who leads and who trails is what a reader looks for."""
+    shown = sorted(set(range(min(NAMED_COLUMNS, len(bars)))) | set(range(max(0, len(bars) - NAMED_COLUMNS), len(bars))))
+    parts = []
+    for n in shown:
+        x, y = left + (n + .4) * step + 2.5, base + 4
+        parts.append(f'<text x="{num(x)}" y="{num(y)}" font-size="7" text-anchor="end" fill="{INK}" '
+                     f'font-family="{FONT}" transform="rotate(-90 {num(x)} {num(y)})">{escape(bars[n].label)}</text>')
+    if len(shown) < len(bars):
+        middle = left + (NAMED_COLUMNS + (len(bars) - 2 * NAMED_COLUMNS) / 2) * step
+        parts.append(text(middle, base + 14, "…", 10, "middle"))
+    return parts
+
+
+def trend_chart(points: Sequence[tuple[str, Fraction | None]], title: str) -> Markup | None:
+    """Mean score by month as a line with its values; months without a score leave a gap. ``None`` with
+    fewer than :data:`TREND_POINTS` months scored: a dot or two in an empty frame says nothing."""
+    if sum(1 for _, v in points if v is not None) < TREND_POINTS:
+        return None
     return line_chart([(p, None if v is None else float(v), str(display(v))) for p, v in points], title)

@@ -58,7 +58,7 @@ def build_snapshot(session: Session, notice: Any, version: PolicyVersion, *, iss
     photo_keys = _photo_keys(session, [uid for f in _all(findings) for uid in f.photos])
     snapshot = {
         "schema": SCHEMA, "period": period, "company": company, "issuer": issuer,
-        "doc_number": notice.doc_number or "", "issued_on": issued_on.isoformat(),
+        "doc_number": notice.doc_number or "", "layout": notice.layout or "report", "issued_on": issued_on.isoformat(),
         "policy_number": version.number, "results": results.to_json(),
         "problems": [_problem_json(p) for p in problems],
         "cases": [{**_finding_json(f, deadlines), "hall_name": names.get(f.hall_code, f.hall_code)} for f in cases],

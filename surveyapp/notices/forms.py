@@ -6,11 +6,13 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
+    RadioField,
     SelectMultipleField,
     StringField,
     TextAreaField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from surveyapp.notices import narrative
@@ -34,6 +36,10 @@ class NoticeTextForm(FlaskForm):
     version = HiddenField(validators=[DataRequired(_l("The page is out of date: reload it."))])
     doc_number = StringField(_l("Document number"), validators=[Optional(), Length(max=MAX_DOC_NUMBER)],
                              filters=[strip], description=_l("Printed under the title, e.g. 市场〔2026〕45号."))
+    layout = RadioField(_l("Layout"), choices=[
+        SelectChoice("report", _l("Report: title, sections and signature")),
+        SelectChoice("formal", _l("Formal company document: issuing unit, document number, addressee and distribution lines"))],
+        default="report")
     overview = TextAreaField(narrative.SECTIONS["overview"], validators=[Length(max=narrative.MAX_LENGTH)])
     problems = TextAreaField(narrative.SECTIONS["problems"], validators=[Length(max=narrative.MAX_LENGTH)])
     commendations = TextAreaField(narrative.SECTIONS["commendations"], validators=[Length(max=narrative.MAX_LENGTH)])

@@ -17,7 +17,7 @@ from surveyapp.assessment.labels import (
     score_text,
 )
 from surveyapp.assessment.results import display
-from surveyapp.notices.narrative import date_text, month_text, section_label
+from surveyapp.notices.narrative import date_text, failed_text, month_text, section_label
 
 #: Fields of a hall's line a revision may list as changed (``document.COMPARED``).
 FIELD = {
@@ -66,6 +66,6 @@ def helpers() -> dict[str, Any]:
     from surveyapp.assessment.labels import change_text
 
     return {"percent_text": percent_text, "visit_date_text": visit_date_text, "change_field_text": change_field_text,
-            "section_label": section_label, "date_text": date_text, "month_text": month_text,
+            "section_label": section_label, "failed_text": failed_text, "date_text": date_text, "month_text": month_text,
             "score_text": score_text, "change_text": change_text, "money_text": money_text,
             "channel_label": channel_label, "flag_label": flag_label, "penalty_label": penalty_label}

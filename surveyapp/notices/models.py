@@ -12,6 +12,9 @@ from surveyapp.auth.models import User
 from surveyapp.db import Model
 
 DRAFT, PUBLISHED = "draft", "published"
+#: How the notice is laid out: ``report`` (title, sections, signature) or ``formal``, an official company
+#: document (公文: issuing unit and document number over a red rule, addressee, distribution lines at the end).
+LAYOUTS = ("report", "formal")
 
 
 class Notice(Model):
@@ -26,6 +29,8 @@ class Notice(Model):
     status: Mapped[str] = mapped_column(sa.String(20), default=DRAFT)
     #: The document number printed under the title (e.g. 市场〔2026〕45号); optional.
     doc_number: Mapped[str | None] = mapped_column(sa.String(100))
+    #: One of :data:`LAYOUTS`.
+    layout: Mapped[str] = mapped_column(sa.String(20), default="report", server_default="report")
     #: Narrative text per section (``overview``, ``problems``, ``commendations``, ``money``, ``instructions``,
     #: ``closing``); a missing or empty section is written from the figures when drafted.
     narrative: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)

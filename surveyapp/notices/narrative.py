@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from surveyapp.assessment import ranking
 from surveyapp.assessment.labels import money_text, score_text
 from surveyapp.i18n import localized
 
@@ -80,10 +81,17 @@ def _overview(doc: Document) -> str:
     return text
 
 
+def failed_text(text: str, text_en: str | None) -> str:
+    """A checklist item as what went wrong: the item states the standard, the notice says it was not met."""
+    return _("“%(item)s” not met", item=localized(text, text_en))
+
+
 def _problems(doc: Document) -> str:
     if not doc.problems:
         return _("No checklist item failed this month.")
-    items = _("; ").join(localized(p["text"], p["text_en"]) for p in doc.problems[:3])
+    items = _("; ").join(
+        _("%(failed)s, %(n)d times in %(halls)d halls", failed=failed_text(p["text"], p["text_en"]), n=p["failures"],
+          halls=p["halls"]) for p in doc.problems[:3])
     return _("The problems found most often were: %(items)s. The typical cases below show what was seen.", items=items)
 
 
@@ -101,19 +109,24 @@ def _commendations(doc: Document) -> str:
 
 def _money(doc: Document) -> str:
     s = doc.results.summary
-    return _("Under version %(n)s of the assessment policy, rewards this month total %(rewards)s yuan and penalties "
+    text = _("Under version %(n)s of the assessment policy, rewards this month total %(rewards)s yuan and penalties "
              "%(penalties)s yuan; the table below lists them by hall.", n=doc.data["policy_number"],
              rewards=money_text(s.rewards), penalties=money_text(s.penalties))
+    for share in ranking.shares({h.code: h.rank for h in doc.results.ranked}, doc.results.policy):
+        if share.remainder:
+            text += _(" The %(k)d halls tied at rank %(rank)d share %(pool)s yuan: %(each)s yuan each, rounded down "
+                      "to the fen; the remaining %(rest)s yuan is not paid out.", k=len(share.keys), rank=share.rank,
+                      pool=money_text(share.pool), each=money_text(share.each), rest=money_text(share.remainder))
+    return text
 
 
 def _instructions(doc: Document) -> str:
-    d = doc.deadlines
-    rectify = _("; ").join(_("%(section)s by %(date)s", section=section_label(doc, row[0]), date=date_text(row[2]))
-                           for row in d["rectify"])
-    return _("Each hall rectifies the findings listed in the annex and reports what was done in surveyapp: "
-             "%(rectify)s. A hall that disagrees with a finding may appeal in surveyapp, with its reasons and "
-             "evidence, until %(appeal)s; later appeals are not accepted.", rectify=rectify,
-             appeal=date_text(d["appeal_until"]))
+    # No dates in the text: a text saved from the editor would keep the draft's dates. The table under it
+    # gives them, counted from the day of publication.
+    return _("Each hall rectifies the findings listed in the annex and reports what was done in surveyapp, within "
+             "the days of the table below, counted from the day this notice is published. A hall that disagrees "
+             "with a finding may appeal in surveyapp, with its reasons and evidence, until the appeal deadline "
+             "below; later appeals are not accepted.")
 
 
 def section_label(doc: Document, section_id: str) -> str:

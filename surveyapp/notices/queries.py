@@ -19,6 +19,18 @@ from surveyapp.visits.models import Answer, Photo, Visit, visit_staff
 STAR_MIN_VISITS = 2
 
 
+def settled_findings(session: Session, hall_code: str, period: str) -> set[str]:
+    """The hall's findings of ``period`` that need nothing more from it (rectified and verified, or withdrawn
+    after an appeal), as typical-case ids (``visit uid:item key``): a hall's letter leaves them out."""
+    from surveyapp.feedback.models import Finding, FindingStatus  # notices read feedback's outcome, as document.py
+
+    rows = session.execute(
+        sa.select(Visit.uid, Finding.item_key).join(Finding.visit).join(Finding.hall)
+        .where(Hall.code == hall_code, Visit.period == period,
+               Finding.status.in_([FindingStatus.VERIFIED, FindingStatus.WITHDRAWN])))
+    return {f"{uid}:{key}" for uid, key in rows}
+
+
 def get_notice(session: Session, period: str) -> Notice | None:
     return session.scalar(sa.select(Notice).where(Notice.period == period))
 

@@ -5,17 +5,18 @@ when asked for, so they always say what the revision said.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from surveyapp import photos
 from surveyapp.assessment.labels import score_text
 from surveyapp.notices import charts, labels, narrative
-from surveyapp.notices.document import Document
+from surveyapp.notices.document import Document, case_id
 from surveyapp.pdf import render_pdf
 
 
@@ -28,6 +29,7 @@ def charts_of(doc: Document) -> dict[str, Any]:
         "ranking": charts.ranking_chart(bars, [(b.name, float(b.minimum)) for b in policy.bands],
                                         _("Scores of the month by rank")),
         "trend": charts.trend_chart([(p, m) for p, m, _n in doc.trend], _("Mean score by month")),
+        "scored_months": [(p, m) for p, m, _n in doc.trend if m is not None],
     }
 
 
@@ -54,6 +56,18 @@ def document_language() -> str:
     return current_app.config["LANGUAGES"][0]
 
 
+def document_lang() -> str:
+    """The ``lang`` attribute of a notice shown inside a page (``zh-CN``)."""
+    return document_language().replace("_", "-")
+
+
+def notice_html(doc: Document, photo_src: Any) -> Markup:
+    """The notice's body for a web page, in the language of its PDF (a Chinese notice stays Chinese in the
+    English UI: the preview shows what the PDF will say). ``photo_src(uid)``: a photo's URL."""
+    with force_locale(document_language()):
+        return Markup(render_template("notices/_document.html", photo_src=photo_src, **_context(doc)))
+
+
 def notice_pdf(snapshot: Mapping[str, Any], *, draft: bool = False) -> bytes:
     """The notice as PDF bytes: the same snapshot always gives the same bytes (no creation date inside).
     ``draft`` marks every page's header as a draft (the preview before publishing)."""
@@ -66,13 +80,17 @@ def notice_pdf(snapshot: Mapping[str, Any], *, draft: bool = False) -> bytes:
         return render_pdf(html, title=context["title"], author=context["author"])
 
 
-def letter_pdf(snapshot: Mapping[str, Any], hall_code: str) -> bytes:
-    """The feedback letter of one hall: its line, its findings with photos, deadlines, how to appeal."""
+def letter_pdf(snapshot: Mapping[str, Any], hall_code: str, settled: Collection[str] = ()) -> bytes:
+    """The feedback letter of one hall: addressed to it, opening with its result and red lines, then what it
+    must still do (red lines first; ``settled``: case ids of findings closed since, left out), how to appeal."""
     doc = Document(snapshot)
     with force_locale(document_language()):
         context = _context(doc)
         line = doc.results.hall(hall_code)
         title = _("Feedback to %(hall)s on %(month)s", hall=line.name, month=narrative.month_text(doc.period))
-        context.update(title=title, line=line, findings=doc.findings(hall_code))
+        findings = doc.findings(hall_code)
+        todo = sorted((f for f in findings if case_id(f) not in settled), key=lambda f: not f["redline"])
+        context.update(title=title, line=line, findings=todo, settled=len(findings) - len(todo),
+                       redlines=[f for f in findings if f["redline"]])
         html = render_template("notices/pdf_letter.html", thumbnail=lambda uid: thumbnail(doc, uid), **context)
         return render_pdf(html, title=title, author=context["author"])

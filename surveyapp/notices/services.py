@@ -38,7 +38,7 @@ from surveyapp.errors import (
     ValidationError,
 )
 from surveyapp.notices import document, narrative, queries, rendering
-from surveyapp.notices.models import DRAFT, PUBLISHED, Notice, NoticeRevision
+from surveyapp.notices.models import DRAFT, LAYOUTS, PUBLISHED, Notice, NoticeRevision
 from surveyapp.notices.signals import notice_published
 from surveyapp.visits.models import Visit, VisitStatus
 from surveyapp.visits.validation import release_visits
@@ -110,7 +110,7 @@ def create_notice(session: Session, actor: User | None, period: str) -> Notice:
 
 def update_text(session: Session, actor: User | None, notice: Notice, texts: Mapping[str, str], *,
                 doc_number: str | None = None, cases: list[str] | None = None,
-                expected_version: int | None = None) -> None:
+                expected_version: int | None = None, layout: str | None = None) -> None:
     """Save the editable text of the next publication. A section left empty, or equal to the text written from
     the figures, keeps following the figures. ``cases`` chooses the typical cases (``None``: automatic).
 
@@ -135,14 +135,17 @@ def update_text(session: Session, actor: User | None, notice: Notice, texts: Map
     doc_number = (doc_number or "").strip() or None
     if doc_number and len(doc_number) > MAX_DOC_NUMBER:
         problems.append(_("Document number: at most %(n)d characters.", n=MAX_DOC_NUMBER))
+    if layout is not None and layout not in LAYOUTS:
+        problems.append(_("Layout: choose one of the layouts offered."))
     if problems:
         raise ValidationError(_("The notice was not saved."), errors=problems)
     changed = {k for k in narrative.SECTIONS if cleaned.get(k) != (notice.narrative or {}).get(k)}
     notice.narrative, notice.doc_number, notice.cases = cleaned, doc_number, cases
+    notice.layout = layout or notice.layout
     notice.updated_at, notice.updated_by = clock.now(), actor
     _flush(session)
     record(session, actor, "notice.edit", "notice", notice.id, notice.period,
-           {"sections": sorted(changed), "doc_number": doc_number, "cases": cases})
+           {"sections": sorted(changed), "doc_number": doc_number, "cases": cases, "layout": notice.layout})
 
 
 def company_texts(session: Session) -> tuple[str, str]:

@@ -2,6 +2,7 @@
 own hall's letter. Published revisions are served from their frozen snapshot and stored PDF."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,7 +33,7 @@ from surveyapp.notices.models import Notice, NoticeRevision
 from surveyapp.webforms import show_error
 
 bp = Blueprint("notices", __name__, url_prefix="/notices")
-nav.register("notices.index", _l("Monthly notices"), (Role.MARKET, Role.ADMIN, Role.HALL_MANAGER), order=70)
+nav.register("notices.index", _l("Monthly notices"), (Role.MARKET, Role.ADMIN, Role.HALL_MANAGER), order=70, group="notices")
 
 READERS = (Role.MARKET, Role.ADMIN, Role.HALL_MANAGER)
 STAFF = (Role.MARKET, Role.ADMIN)
@@ -125,8 +126,8 @@ def _hall_result(revision: NoticeRevision, hall_id: int) -> HallResult | None:
 
 
 def _document_context(doc: document.Document, photo_src: Any) -> dict[str, Any]:
-    return {"doc": doc, "charts": rendering.charts_of(doc), "title": narrative.title(doc.period),
-            "sections": narrative.SECTIONS, "photo_src": photo_src}
+    return {"doc": doc, "title": narrative.title(doc.period), "body": rendering.notice_html(doc, photo_src),
+            "body_lang": rendering.document_lang()}
 
 
 @bp.route("/<period>/edit", methods=["GET", "POST"])
@@ -137,21 +138,24 @@ def edit(period: str) -> Any:
     form = NoticeTextForm()
     doc = services.preview_document(db.session, notice)
     candidates = _case_choices(doc)
-    form.cases.choices = candidates
+    form.cases.choices = [(c.value, c.label) for c in candidates]
     if request.method == "GET":
         form.version.data = str(notice.version)
         form.doc_number.data = notice.doc_number
+        form.layout.data = notice.layout
         for key, text in doc.narrative.items():
             getattr(form, key).data = text
         form.auto_cases.data = notice.cases is None
         form.cases.data = notice.cases if notice.cases is not None else [document.case_id(c) for c in doc.cases]
-        return render_template("notices/edit.html", form=form, notice=notice, candidates=candidates)
+        return render_template("notices/edit.html", form=form, notice=notice, candidates=candidates,
+                               case_groups=_by_hall(candidates))
     if form.validate_on_submit():
-        known = {value for value, _label in candidates}
+        known = {c.value for c in candidates}
         cases = None if form.auto_cases.data else [c for c in form.cases.data if c in known]
         version = inputs.whole_number(form.version.data)
         try:
             services.update_text(db.session, current_user, notice, form.texts(), doc_number=form.doc_number.data,
+                                 layout=form.layout.data,
                                  cases=cases, expected_version=-1 if version is None else version)
         except (ValidationError, Conflict) as exc:
             db.session.rollback()
@@ -161,21 +165,43 @@ def edit(period: str) -> Any:
             db.session.commit()
             flash(_("Saved. The preview below is what publishing would freeze."), "success")
             return redirect(url_for("notices.month", period=period))
-    return render_template("notices/edit.html", form=form, notice=notice, candidates=candidates), 400
+    return render_template("notices/edit.html", form=form, notice=notice, candidates=candidates,
+                               case_groups=_by_hall(candidates)), 400
 
 
-def _case_choices(doc: document.Document) -> list[tuple[str, str]]:
-    """Findings worth citing as typical cases (red lines, or with a photo or a remark), at most 200."""
+@dataclass(frozen=True)
+class CaseChoice:
+    """A finding offered as a typical case in the editor."""
+
+    value: str
+    hall: str
+    item: str
+    photos: int
+    redline: bool
+    remark: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.hall} · {self.item}"
+
+
+def _case_choices(doc: document.Document) -> list[CaseChoice]:
+    """Findings worth citing as typical cases (red lines, or with a photo or a remark), at most 200, by hall."""
     choices = []
     names = {h.code: h.name for h in doc.results.halls}
     for code in sorted(doc.data["findings"]):
         for f in doc.findings(code):
             if f["redline"] or f["photos"] or f["remark"]:
-                label = f"{names.get(code, code)} · {localized(f['text'], f['text_en'])}"
-                if f["photos"]:
-                    label += " · " + _("%(n)d photos", n=len(f["photos"]))
-                choices.append((document.case_id(f), label))
+                choices.append(CaseChoice(document.case_id(f), names.get(code, code), localized(f["text"], f["text_en"]),
+                                          len(f["photos"]), f["redline"], f["remark"] or ""))
     return choices[:200]
+
+
+def _by_hall(choices: list[CaseChoice]) -> list[tuple[str, list[CaseChoice]]]:
+    groups: dict[str, list[CaseChoice]] = {}
+    for choice in choices:
+        groups.setdefault(choice.hall, []).append(choice)
+    return list(groups.items())
 
 
 @bp.post("/<period>/publish")
@@ -265,7 +291,9 @@ def hall_letter(revision_id: int, hall_id: int) -> Any:
     line = queries.hall_line(found, hall_id) if found is not None else None
     if line is None or (not _is_staff(current_user) and hall_id not in _own_halls(current_user)):
         raise NotFound(_("This letter does not exist, or you may not see it."))
-    return _pdf(rendering.letter_pdf(found.snapshot, line["code"]), f"letter-{found.period}-r{found.number}-{line['code']}.pdf")
+    settled = queries.settled_findings(db.session, line["code"], found.period)
+    return _pdf(rendering.letter_pdf(found.snapshot, line["code"], settled),
+                f"letter-{found.period}-r{found.number}-{line['code']}.pdf")
 
 
 

@@ -32,7 +32,7 @@ from surveyapp.webforms import get_or_404, show_error, toggle_active
 
 bp = Blueprint("staff", __name__, url_prefix="/org/staff")
 ORG_ROLES = (Role.ADMIN, Role.MARKET)
-nav.register("staff.index", _l("Staff"), ORG_ROLES, order=25)
+nav.register("staff.index", _l("Staff"), ORG_ROLES, order=25, group="organisation")
 register_link("staff", "staff.edit", "staff_id")
 
 

@@ -22,7 +22,7 @@ from surveyapp.webforms import get_or_404, show_error, toggle_active
 
 bp = Blueprint("units", __name__, url_prefix="/org/units")
 ORG_ROLES = (Role.ADMIN, Role.MARKET)
-nav.register("units.tree", _l("Units"), ORG_ROLES, order=15)
+nav.register("units.tree", _l("Units"), ORG_ROLES, order=15, group="organisation")
 register_link("unit", "units.edit", "unit_id")
 
 

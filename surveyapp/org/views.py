@@ -42,7 +42,7 @@ from surveyapp.webforms import get_or_404, show_error, toggle_active
 
 bp = Blueprint("org", __name__, url_prefix="/org")
 ORG_ROLES = (Role.ADMIN, Role.MARKET)
-nav.register("org.halls", _l("Halls"), ORG_ROLES, order=20)
+nav.register("org.halls", _l("Halls"), ORG_ROLES, order=20, group="organisation")
 register_link("hall", "org.hall_detail", "hall_id")
 
 

@@ -24,7 +24,7 @@ from surveyapp.visits.views import (  # the visit list's filters, shared
 )
 
 bp = Blueprint("visit_calendar", __name__, url_prefix="/visits/calendar")
-nav.register("visit_calendar.calendar", _l("Calendar"), (Role.MARKET,), order=32)
+nav.register("visit_calendar.calendar", _l("Calendar"), (Role.MARKET,), order=32, group="visits")
 
 #: Visits shown in a day's cell before "more".
 PER_CELL = 6

@@ -16,7 +16,7 @@ from surveyapp.pagination import paginate
 from surveyapp.visits import queries
 
 bp = Blueprint("hall_visits", __name__, url_prefix="/hall/visits")
-nav.register("hall_visits.index", _l("Visit results"), (Role.HALL_MANAGER,), order=10)
+nav.register("hall_visits.index", _l("Visit results"), (Role.HALL_MANAGER,), order=10, group="visits")
 
 
 @bp.get("/")

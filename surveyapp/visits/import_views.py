@@ -17,7 +17,7 @@ from surveyapp.visits import imports
 from surveyapp.visits.plan_forms import ImportForm
 
 bp = Blueprint("visit_import", __name__, url_prefix="/visits/import")
-nav.register("visit_import.upload", _l("Import results"), (Role.MARKET,), order=34)
+nav.register("visit_import.upload", _l("Import results"), (Role.MARKET,), order=34, group="visits")
 
 
 @bp.route("/", methods=["GET", "POST"])

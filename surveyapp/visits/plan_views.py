@@ -23,6 +23,7 @@ from surveyapp.auth.models import Role, User
 from surveyapp.checklists.definition import VisitType
 from surveyapp.db import db
 from surveyapp.errors import Conflict, InvalidTransition, ValidationError
+from surveyapp.i18n import localized
 from surveyapp.org.models import Unit
 from surveyapp.pagination import paginate
 from surveyapp.visits import autoplan, month_plan, queries
@@ -31,7 +32,7 @@ from surveyapp.visits.plan_models import PlanProposal
 from surveyapp.webforms import show_error
 
 bp = Blueprint("visit_plan", __name__, url_prefix="/visits/plan-month")
-nav.register("visit_plan.month", _l("Month plan"), (Role.MARKET,), order=33)
+nav.register("visit_plan.month", _l("Month plan"), (Role.MARKET,), order=33, group="visits")
 
 
 def _choices(form: MonthPlanForm) -> None:
@@ -39,7 +40,7 @@ def _choices(form: MonthPlanForm) -> None:
         (u.id, f"{u.name} ({u.code})") for u in db.session.scalars(sa.select(Unit).where(Unit.active.is_(True))
                                                                      .order_by(Unit.code))]
     for visit_type in autoplan.CHANNELS:
-        form.checklist(visit_type).choices = [(v.id, f"{v.title} (v{v.version})")
+        form.checklist(visit_type).choices = [(v.id, f"{localized(v.title, v.title_en)} (v{v.version})")
                                               for v in queries.newest_versions(db.session, visit_type)]
 
 

@@ -19,6 +19,7 @@ from surveyapp.auth.models import Role, User
 from surveyapp.checklists.definition import VisitType
 from surveyapp.checklists.models import ChecklistVersion
 from surveyapp.errors import InvalidTransition, PermissionDenied, ValidationError
+from surveyapp.i18n import localized
 from surveyapp.org.models import Hall
 from surveyapp.visits import queries
 from surveyapp.visits.content import period_of
@@ -58,7 +59,7 @@ def check_plan(session: Session, plan: Plan) -> list[str]:
     if not plan.hall.active:
         problems.append(_("The hall %(code)s is deactivated.", code=plan.hall.code))
     if VisitType(plan.type) not in plan.checklist.definition.visit_types:
-        problems.append(_("The checklist %(title)s is not for this kind of visit.", title=plan.checklist.title))
+        problems.append(_("The checklist %(title)s is not for this kind of visit.", title=localized(plan.checklist.title, plan.checklist.title_en)))
     newest = session.scalar(sa.select(sa.func.max(ChecklistVersion.version))
                             .where(ChecklistVersion.checklist_id == plan.checklist.checklist_id))
     if newest is not None and plan.checklist.version < newest:

@@ -35,7 +35,7 @@ from surveyapp.visits.forms import (
 from surveyapp.visits.models import EDITABLE, Visit, VisitStatus
 
 bp = Blueprint("my_visits", __name__, url_prefix="/my")
-nav.register("my_visits.home", _l("My visits"), (Role.SUPERVISOR,), order=10)
+nav.register("my_visits.home", _l("My visits"), (Role.SUPERVISOR,), order=10, group="visits")
 ROLE_HOME[Role.SUPERVISOR] = "my_visits.home"
 
 #: Names posted by the page that are not part of the draft.

@@ -32,6 +32,7 @@ from surveyapp.checklists.models import ChecklistVersion
 from surveyapp.checklists.scoring import round_half_up
 from surveyapp.db import db
 from surveyapp.errors import InvalidTransition, ValidationError
+from surveyapp.i18n import localized
 from surveyapp.org.models import Hall, Unit
 from surveyapp.pagination import paginate
 from surveyapp.visits import evidence, planning, queries, services, validation
@@ -40,8 +41,8 @@ from surveyapp.visits.labels import STATUS_TONE, event_label, status_label
 from surveyapp.visits.models import CANCELLABLE, Visit, VisitStatus
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
-nav.register("visits.index", _l("Visits"), (Role.MARKET,), order=30)
-nav.register("visits.queue", _l("Validation"), (Role.MARKET,), order=31)
+nav.register("visits.index", _l("Visits"), (Role.MARKET,), order=30, group="visits")
+nav.register("visits.queue", _l("Validation"), (Role.MARKET,), order=31, group="visits")
 
 
 @bp.record_once
@@ -127,7 +128,7 @@ def _plan_choices(form: PlanForm, visit: Visit | None = None) -> None:
     if visit is not None and not visit.hall.active:
         form.hall.choices.insert(0, (visit.hall.id, f"{visit.hall.code} {visit.hall.name}"))
     versions = queries.newest_versions(db.session)
-    form.checklist.choices = [(v.checklist.slug, f"{v.title} (v{v.version})",
+    form.checklist.choices = [(v.checklist.slug, f"{localized(v.title, v.title_en)} (v{v.version})",
                                {"data-types": " ".join(t.value for t in v.definition.visit_types)}) for v in versions]
     form.supervisor.choices = [(u.id, u.display_name) for u in queries.active_supervisors(db.session)]
 

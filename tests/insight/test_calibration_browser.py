@@ -14,6 +14,7 @@ def test_market_finds_the_lenient_supervisor_and_opens_their_visits(rated_months
     make_user(Role.MARKET, username="wang.market")
     page = new_page()
     log_in(page, "wang.market")
+    page.get_by_role("navigation").get_by_text("考核", exact=True).click()  # the menu group
     page.get_by_role("navigation").get_by_role("link", name="评分校准").click()
     page.wait_for_load_state()
     page.select_option("select[name=months]", "2")

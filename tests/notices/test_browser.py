@@ -34,7 +34,7 @@ def test_market_publishes_and_a_hall_manager_downloads(make_hall, make_visit, ma
     page.fill("input[name=period]", NOV)
     page.get_by_role("button", name="起草通报").click()
     assert page.locator("article.notice-doc h1").inner_text() == "关于2026年11月营业厅服务质量明查暗访情况的通报"
-    assert page.locator("article.notice-doc svg.chart").count() == 2
+    assert page.locator("article.notice-doc svg.chart").count() == 1  # one month of history: no trend chart
     page.wait_for_load_state()  # the evidence photos included
     assert page.locator("article.notice-doc .photos img").first.evaluate("img => img.naturalWidth") > 0
     page.get_by_role("link", name="编辑正文").click()
@@ -57,3 +57,41 @@ def test_market_publishes_and_a_hall_manager_downloads(make_hall, make_visit, ma
     text = squeeze(read_pdf(Path(letter.value.path()).read_bytes()).text)
     assert "人民路营业厅" in text and "营业员未按规定着装" in text and "解放路营业厅" not in text
     assert fits_width(phone)
+
+
+@pytest.mark.browser
+def test_choosing_typical_cases_by_hall_with_a_filter_and_an_english_ui(make_hall, make_visit, make_user, new_page):
+    for code, name in (("H1", "火车站营业厅"), ("H2", "人民路营业厅"), ("H3", "解放路营业厅")):
+        make_visit(make_hall(code, name), answers={"appearance.uniform": "fail", "conduct.farewell": "fail"},
+                   visited_at=at(NOV), remarks={"appearance.uniform": f"{name}营业员未穿工装",
+                                                "conduct.farewell": "客户离开时营业员未起身"})
+    make_user(Role.MARKET, username="liu.market")
+    page = new_page(locale="en-US")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    log_in(page, "liu.market")
+    page.goto("/notices/")
+    page.fill("input[name=period]", NOV)
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_load_state()
+    if page.locator("button[name=lang][value=en]").count():
+        page.click("button[name=lang][value=en]")
+    # the English UI previews the notice as the PDF will print it: in Chinese, charts readable
+    assert page.locator("article.notice-doc[lang=zh-CN] h2").first.inner_text() == "一、总体情况"
+    label = page.locator("article.notice-doc svg.chart text").first.bounding_box()
+    assert label["height"] >= 9
+    page.goto(f"/notices/{NOV}/edit")
+    assert page.locator("fieldset.case-group").count() == 3
+    page.uncheck("input[name=auto_cases]")
+    for box in page.locator("input[name=cases]").all():  # the automatic choice was one per hall
+        box.uncheck()
+    page.fill("[data-case-filter]", "火车站")
+    assert page.locator("fieldset.case-group:visible").count() == 1
+    page.locator("fieldset.case-group:visible li:has-text('未穿工装') input").check()
+    page.fill("[data-case-filter]", "")
+    assert page.locator("fieldset.case-group:visible").count() == 3
+    page.locator("main button.primary").click()
+    page.wait_for_load_state()
+    cases = page.locator("article.notice-doc .case")
+    assert cases.count() == 1 and "火车站营业厅营业员未穿工装" in cases.inner_text()
+    assert "未做到" in cases.inner_text()
+    assert fits_width(page)

@@ -41,3 +41,15 @@ def test_the_trend_leaves_a_gap_for_a_month_without_a_score():
     root = parse(charts.trend_chart(points, "趋势"))
     assert [p.get("points").count(",") for p in root.iter("{http://www.w3.org/2000/svg}polyline")] == [2]
     assert {"85.5", "87.0", "88.2"} <= set(texts(root))  # half-up: 88.15 -> 88.2
+
+
+def test_many_halls_name_the_first_and_the_last_under_their_columns():
+    bars = [charts.Bar(f"第{n}名营业厅", 100 - n * 0.5, "A") for n in range(1, 67)]
+    names = texts(parse(charts.ranking_chart(bars, BANDS, "66")))
+    assert {"第1名营业厅", "第5名营业厅", "第62名营业厅", "第66名营业厅", "…"} <= set(names)
+    assert "第6名营业厅" not in names and "第61名营业厅" not in names
+
+
+def test_a_trend_of_fewer_than_three_months_is_no_chart():
+    assert charts.trend_chart([("2026-10", None), ("2026-11", Fraction(90))], "趋势") is None
+    assert charts.trend_chart([("2026-09", Fraction(80)), ("2026-10", None), ("2026-11", Fraction(90))], "趋势") is None

@@ -165,7 +165,9 @@ def test_a_notice_published_from_the_english_pages_is_still_written_in_chinese(c
     client.post("/lang", data={"lang": "en"})
     client.post("/notices/", data={"period": NOV})
     page = client.get(f"/notices/{NOV}").get_data(as_text=True)
-    assert "Ranking" in page  # the page speaks English, the document's text stays Chinese
+    # the page speaks English; the preview is the PDF's text, headings included, marked as Chinese
+    assert "Publish the notice" in page and "Ranking" not in page
+    assert '<article class="notice-doc" lang="zh-CN">' in page and "二、排名情况" in page
     publish(client)
     revision = db.session.scalar(sa.select(NoticeRevision))
     assert "市场部对全市" in revision.snapshot["narrative"]["overview"]

@@ -19,4 +19,20 @@
     sync();
     if (wide.addEventListener) { wide.addEventListener("change", sync); }
   }
+
+  // The menu's groups are <details> too: one open at a time; a click elsewhere or Escape closes it.
+  var groups = Array.prototype.slice.call(document.querySelectorAll("details.nav-group"));
+  var closeGroups = function (except) {
+    groups.forEach(function (group) { if (group !== except) { group.open = false; } });
+  };
+  groups.forEach(function (group) {
+    group.addEventListener("toggle", function () { if (group.open) { closeGroups(group); } });
+  });
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest || !event.target.closest("details.nav-group")) { closeGroups(null); }
+  });
+  document.addEventListener("keydown", function (event) {
+    var open = groups.filter(function (group) { return group.open; })[0];
+    if (event.key === "Escape" && open) { closeGroups(null); open.querySelector("summary").focus(); }
+  });
 })();
