@@ -1,7 +1,7 @@
 """trends: the assessment stamp, the key of each process's cache of assessed months
 
 Revision ID: 0014_trends
-Revises: 0007_feedback
+Revises: 0011_notice_layout
 Create Date: 2026-12-03 07:40:00.000000
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0014_trends'
-down_revision = '0007_feedback'
+down_revision = '0011_notice_layout'
 branch_labels = None
 depends_on = None
 
