@@ -146,7 +146,7 @@ def validate_answers(definition: Definition, visit_type: VisitType | str, hall_t
             if message is not None:
                 problems.append(AnswerProblem(item.key, message))
                 continue
-        if complete and not is_answered(item, value) and (item.scored or item.required):
+        if complete and not is_answered(item, value) and item.must_answer:
             problems.append(AnswerProblem(item.key, _l("this item must be answered")))
     order = {item.key: item.position for item in definition.items}
     return sorted(problems, key=lambda p: order.get(p.key, 0))
@@ -177,6 +177,11 @@ def needs_evidence(item: Item, value: object) -> bool:
     if item.evidence is EvidenceRule.REQUIRED:
         return value != NA
     return item.evidence is EvidenceRule.ON_FAIL and is_failed(item, value)
+
+
+def integrity_failed(item: Item, value: object) -> bool:
+    """Whether an integrity question was answered other than expected (unanswered is not a wrong answer)."""
+    return item.integrity and value is not None and value != item.expected
 
 
 def earned_points(item: Item, value: object) -> int | None:
