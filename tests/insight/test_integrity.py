@@ -23,6 +23,7 @@ from surveyapp.visits import evidence, planning, services, validation
 from surveyapp.visits.content import Content
 from surveyapp.visits.models import Photo, Visit, VisitFlag
 from tests.insight.conftest import NOW
+from tests.visits.conftest import english
 
 TRAP_CHECKLIST = '''
 [form]
@@ -210,7 +211,7 @@ def test_the_validator_sees_the_flags_and_the_queue_counts_and_filters_them(visi
     clean = visit_by(minutes=20)
     flagged = visit_by(awning="pass", minutes=0.1, visited_at=VISIT_TIME + dt.timedelta(days=1))
     login_as(Role.MARKET)
-    client.get("/lang/en")
+    english(client)
     page = client.get("/visits/queue").get_data(as_text=True)
     assert f'href="/visits/{flagged.uid}#flags"' in page and ">2</a>" in page
     only = client.get("/visits/queue?flag=integrity_answer").get_data(as_text=True)
@@ -242,7 +243,7 @@ def test_the_month_report_and_the_command_list_the_flagged_visits(visit_by, logi
     first = visit_by(photo=jpeg(picture(7), VISIT_TIME))
     reused = visit_by(photo=jpeg(picture(7), VISIT_TIME), visited_at=VISIT_TIME + dt.timedelta(days=2))
     login_as(Role.MARKET)
-    client.get("/lang/en")
+    english(client)
     page = client.get("/insight/integrity/?period=2026-11").get_data(as_text=True)
     assert "Same photo on another visit" in page and f"/visits/{first.uid}" in page and f"/visits/{reused.uid}" in page
     assert client.get("/insight/integrity/?period=2026-13").status_code == 400
