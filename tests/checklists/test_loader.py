@@ -226,9 +226,9 @@ def test_text_the_database_cannot_store_is_refused_naming_its_key(app):
         assert checked.definition is None and "file name: it contains the character U+0007" in checked.messages()[0]
 
 
-TRAP = ('id = "smile"\ntext = "微笑服务"\nkind = "scale"\npoints = 4',
-        'id = "smile"\ntext = "微笑服务"\nkind = "scale"\npoints = 4\n\n[[section.item]]\nid = "awning"\n'
-        'text = "门头雨棚干净"\nkind = "check"\npoints = 2\n')
+SMILE = 'id = "smile"\ntext = "微笑服务"\nkind = "scale"\npoints = 4'
+#: The mini checklist with a check item added after ``appearance.smile``, for integrity keys to be appended.
+TRAP = (SMILE, SMILE + '\n\n[[section.item]]\nid = "awning"\ntext = "门头雨棚干净"\nkind = "check"\npoints = 2\n')
 
 
 @pytest.mark.parametrize(("extra", "expected"), [
