@@ -50,8 +50,8 @@ FORMATS = ("JPEG", "PNG", "HEIF")
 _KEY = re.compile(r"^[0-9a-f]{32}$")
 #: A perceptual hash is cut into this many slices for an index: hashes differing in fewer bits than there are
 #: slices share at least one slice exactly (pigeonhole), so near-duplicates are found by exact lookups.
-PHASH_BANDS = 5
-_BAND_BITS = 13
+PHASH_BANDS = 4
+_BAND_BITS = 16
 _heif_registered = threading.Event()
 _strict_lock = threading.Lock()
 
@@ -109,7 +109,7 @@ class StoredPhoto:
 
 
 def phash_bands(phash: str) -> list[int]:
-    """The :data:`PHASH_BANDS` slices (13, 13, 13, 13 and 12 bits) of a 16-hex-digit perceptual hash."""
+    """The :data:`PHASH_BANDS` slices (16 bits each) of a 16-hex-digit perceptual hash."""
     value = int(phash, 16)
     return [(value >> (_BAND_BITS * n)) & ((1 << _BAND_BITS) - 1) for n in range(PHASH_BANDS)]
 

@@ -50,7 +50,7 @@ class Rules:
     max_photo_offset: dt.timedelta = dt.timedelta(hours=2)
     seconds_per_item: int = 10
     max_speed_kmh: float = 60.0
-    similar_bits: int = 4
+    similar_bits: int = 3
     geofence_m: int = 500
 
     @classmethod

@@ -81,14 +81,14 @@ def _photo_rows(session: Session, condition: Any) -> list[Any]:
 def visit_facts(session: Session, condition: Any, *, details: bool = True) -> dict[int, VisitFacts]:
     """The facts of the submitted visits matching ``condition`` (an SQL condition on :class:`Visit`); without
     ``details``, only what the schedule checks need (no photos, no trap answers)."""
-    first = (sa.select(VisitRevision.visit_id, sa.func.min(VisitRevision.submitted_at).label("at"))
-             .group_by(VisitRevision.visit_id).subquery())
-    answered = (sa.select(Answer.visit_id, sa.func.count(Answer.value).label("n")).group_by(Answer.visit_id).subquery())
+    # Correlated, so each visit's own rows are read through their index (not an aggregate of every visit).
+    first = (sa.select(sa.func.min(VisitRevision.submitted_at)).where(VisitRevision.visit_id == Visit.id)
+             .scalar_subquery())
+    answered = sa.select(sa.func.count(Answer.value)).where(Answer.visit_id == Visit.id).scalar_subquery()
     rows = session.execute(
         sa.select(Visit.id, Visit.supervisor_id, Visit.hall_id, Hall.latitude, Hall.longitude, Visit.visited_at,
-                  Visit.started_at, first.c.at, sa.func.coalesce(answered.c.n, 0), Visit.checklist_version_id)
+                  Visit.started_at, first, answered, Visit.checklist_version_id)
         .join(Hall, Hall.id == Visit.hall_id)
-        .outerjoin(first, first.c.visit_id == Visit.id).outerjoin(answered, answered.c.visit_id == Visit.id)
         .where(condition, Visit.status.in_(CHECKED))).all()
     versions = {r[0]: r[9] for r in rows}
     wrong: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
@@ -122,7 +122,7 @@ def _candidate_pairs(session: Session, condition: Any) -> list[tuple[int, int]]:
     near = session.execute(sa.select(x.photo_id, y.photo_id).distinct()
                            .join(y, sa.and_(y.band == x.band, y.value == x.value, y.photo_id != x.photo_id))
                            .where(x.photo_id.in_(ours))).all()
-    return sorted({(p, q) for p, q in [*same, *near]})
+    return list({(p, q) for p, q in [*same, *near]})
 
 
 def find_flags(session: Session, condition: Any, rules: Rules) -> tuple[list[Flag], set[int]]:
@@ -176,7 +176,6 @@ def check(session: Session, condition: Any, rules: Rules) -> int:
              "details": dict(f.details), "found_at": now} for f in flags if f.visit_id in submitted]
     if rows:
         session.execute(sa.insert(VisitFlag), rows)
-    session.expire_all()
     return sum(1 for f in flags if f.visit_id in checked)
 
 

@@ -35,7 +35,7 @@ from tests.bench.assessment import _bulk, _market_client, _stamp, _timed, checkl
 
 HALLS, UNITS, SUPERVISORS, PER_HALL, PHOTOS = 5000, 50, 200, 3, 2
 PERIOD = "2026-11"
-RECIPE = "integrity-bench-1"
+RECIPE = "integrity-bench-2"
 
 
 def generate(url: str) -> None:
