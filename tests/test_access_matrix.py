@@ -127,6 +127,7 @@ EXPECT: dict[str, list[Rule]] = {
     "assessment.policy_edit": [only("GET", (M,)), only("POST", (M,), 400)],
     # insight: rater calibration names supervisors and how they rate: the market department's alone
     "insight_calibration.index": [only("GET", (M,))],
+    "insight_integrity.index": [only("GET", (M,))],
     # notices: ``period`` is a published month, ``revision_id`` its revision; halls read published notices and
     # only their own hall's letter (another hall's letter is a 404, as a missing one); supervisors nothing
     "notices.index": [only("GET", (M, A, H))],

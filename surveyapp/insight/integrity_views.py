@@ -2,13 +2,14 @@
 each linked to the visit's validation page and to the other visit involved. Also checks each submitted visit."""
 from __future__ import annotations
 
+from math import ceil
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from surveyapp import nav
+from surveyapp import inputs, nav
 from surveyapp.assessment import services as assessment
 from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role, User
@@ -16,6 +17,7 @@ from surveyapp.db import db
 from surveyapp.errors import ValidationError
 from surveyapp.insight import integrity_queries as integrity
 from surveyapp.insight.integrity import Rules
+from surveyapp.pagination import Page
 from surveyapp.visits.flags import FLAGS
 from surveyapp.visits.models import Visit
 from surveyapp.visits.signals import visit_submitted
@@ -43,7 +45,10 @@ def index() -> Any:
     except ValidationError as exc:
         return render_template("insight/integrity.html", report=None, error=str(exc.message), period=period,
                                kind=kind, flags=FLAGS), 400
+    per_page = current_app.config["PAGE_SIZE"]
+    number = min(max(1, request.args.get("page", 1, type=inputs.whole) or 1), max(1, ceil(len(report.lines) / per_page)))
+    page = Page(list(report.lines[(number - 1) * per_page:number * per_page]), number, per_page, len(report.lines))
     return render_template(
-        "insight/integrity.html", report=report, error=None, period=report.period, kind=kind, flags=FLAGS,
+        "insight/integrity.html", report=report, page=page, error=None, period=report.period, kind=kind, flags=FLAGS,
         previous=assessment.shift_period(report.period, -1), next=assessment.shift_period(report.period, 1),
     )
