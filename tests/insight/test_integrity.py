@@ -29,8 +29,8 @@ TRAP_CHECKLIST = '''
 [form]
 id = "trap-test"
 version = 1
-title = "诚信测试表"
-title_en = "Integrity test form"
+title = "现场测试表"
+title_en = "On-site test form"
 visit_types = ["announced", "unannounced", "supervisor"]
 
 [[section]]
@@ -259,3 +259,18 @@ def test_the_month_report_and_the_command_list_the_flagged_visits(visit_by, logi
     text = runner.invoke(args=["integrity", "2026-11", "--recompute", "--lang", "en"]).output
     assert "2 of 2 submitted visits flagged" in text and "Same photo on another visit [main.counter]" in text
     assert runner.invoke(args=["integrity", "11-2026"]).exit_code == 1
+
+
+def test_the_supervisor_is_asked_the_integrity_question_like_any_other(app, trap, make_hall, make_user, login, client):
+    hall = make_hall()
+    supervisor = make_user(Role.SUPERVISOR, units=[hall.unit])
+    visit = planning.plan_visit(db.session, None, planning.Plan(hall, trap, "unannounced", supervisor,
+                                                                 VISIT_TIME.date(), VISIT_TIME.date()))
+    services.start_visit(db.session, supervisor, visit)
+    db.session.commit()
+    login(supervisor)
+    page = client.get(f"/my/visits/{visit.uid}").get_data(as_text=True)
+    awning = page[page.index('id="item-main.awning"'):]
+    awning = awning[:awning.index("</fieldset>")]
+    assert "门头雨棚干净无破损" in awning and "5 分" in awning  # its points shown, as on every item
+    assert "诚信" not in page and "integrity" not in page.lower()
