@@ -23,6 +23,7 @@ from surveyapp.visits import evidence, planning, services, validation
 from surveyapp.visits.content import Content
 from surveyapp.visits.models import Photo, Visit, VisitFlag
 from tests.insight.conftest import NOW
+from tests.pdfcheck import read_pdf
 from tests.visits.conftest import english
 
 TRAP_CHECKLIST = '''
@@ -274,3 +275,13 @@ def test_the_supervisor_is_asked_the_integrity_question_like_any_other(app, trap
     awning = awning[:awning.index("</fieldset>")]
     assert "门头雨棚干净无破损" in awning and "5 分" in awning  # its points shown, as on every item
     assert "诚信" not in page and "integrity" not in page.lower()
+
+
+def test_the_paper_form_prints_the_integrity_question_like_the_others(trap, login_as, client):
+    login_as(Role.MARKET)
+    response = client.get("/checklists/trap-test/v1/blank.pdf")
+    assert response.status_code == 200
+    text = "".join(read_pdf(response.data).text.split())
+    item = text[text.index("门头雨棚干净无破损"):]
+    assert "5分" in item[:40]  # its points printed beside it, as on every item
+    assert "诚信" not in text and "预期" not in text
