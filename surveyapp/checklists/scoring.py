@@ -23,6 +23,10 @@ Typical use by the visits, assessment and notice capabilities::
     result.sections       # per-section earned/possible (see :class:`SectionScore`)
 
 Scores are exact :class:`fractions.Fraction` values; never accumulate floats. Display rounds half-up.
+
+Integrity questions (``integrity = true``, trap items) are validated and must be answered like any check,
+count or scale item, but never scored and never a finding (``Item.scored`` is false for them); the evidence
+checks (:mod:`surveyapp.insight.integrity`) compare their answers with ``Item.expected``.
 """
 from __future__ import annotations
 
@@ -177,11 +181,6 @@ def needs_evidence(item: Item, value: object) -> bool:
     if item.evidence is EvidenceRule.REQUIRED:
         return value != NA
     return item.evidence is EvidenceRule.ON_FAIL and is_failed(item, value)
-
-
-def integrity_failed(item: Item, value: object) -> bool:
-    """Whether an integrity question was answered other than expected (unanswered is not a wrong answer)."""
-    return item.integrity and value is not None and value != item.expected
 
 
 def earned_points(item: Item, value: object) -> int | None:

@@ -42,7 +42,7 @@ def test_market_filters_the_queue_by_flag_and_reads_the_reasons(visit_by, make_u
     assert fits_width(page)
 
     page.goto("/insight/integrity/?period=2026-11")
-    expect(page.locator("table.integrity-table tbody tr")).to_have_count(2)
+    expect(page.locator("article.integrity-visit")).to_have_count(2)
     assert fits_width(page)
     page.screenshot(path=f"{SHOTS}/report-1366.png", full_page=True)
 
