@@ -52,8 +52,8 @@ def _at(moment: dt.datetime) -> Iterator[None]:
         config["FROZEN_NOW"] = before
 
 
-def _picture(rng: random.Random, taken: dt.datetime) -> bytes:
-    """A stand-in photo: a few coloured shapes, as a JPEG with the capture time a phone writes."""
+def _picture(rng: random.Random, taken: dt.datetime | None = None) -> bytes:
+    """A stand-in photo: a few coloured shapes, as a JPEG (with the capture time a phone writes, when given)."""
     image = Image.new("RGB", (640, 480), tuple(rng.randrange(120, 220) for _ in range(3)))
     draw = ImageDraw.Draw(image)
     for _ in range(6):
@@ -61,10 +61,11 @@ def _picture(rng: random.Random, taken: dt.datetime) -> bytes:
         draw.rectangle((x, y, x + rng.randrange(40, 160), y + rng.randrange(40, 130)),
                        fill=tuple(rng.randrange(0, 255) for _ in range(3)))
     exif = Image.Exif()
-    details = exif.get_ifd(ExifTags.IFD.Exif)
-    local = clock.local(taken)
-    details[ExifTags.Base.DateTimeOriginal] = local.strftime("%Y:%m:%d %H:%M:%S")
-    details[ExifTags.Base.OffsetTimeOriginal] = local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:]
+    if taken is not None:
+        details = exif.get_ifd(ExifTags.IFD.Exif)
+        local = clock.local(taken)
+        details[ExifTags.Base.DateTimeOriginal] = local.strftime("%Y:%m:%d %H:%M:%S")
+        details[ExifTags.Base.OffsetTimeOriginal] = local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:]
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=80, exif=exif)
     return buffer.getvalue()
