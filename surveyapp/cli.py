@@ -74,6 +74,7 @@ COMMAND_GROUPS = (
     "surveyapp.visits.cli:visits_group",
     "surveyapp.feedback.cli:feedback_group",
     "surveyapp.insight.cli:calibration_command",
+    "surveyapp.insight.cli:integrity_command",
 )
 
 

@@ -7,9 +7,9 @@ from surveyapp.org.models import Hall, HallType, Staff, Unit
 
 __all__ = ["AuditEntry", "Hall", "HallType", "LoginAttempt", "Model", "Role", "Staff", "Unit", "User", "UserSession"]
 __all__ += ["Checklist", "ChecklistItem", "ChecklistVersion"]
-from surveyapp.visits.models import Answer, Photo, Visit, VisitEvent, VisitRevision
+from surveyapp.visits.models import Answer, Photo, PhotoHashBand, Visit, VisitEvent, VisitFlag, VisitRevision
 
-__all__ += ["Answer", "Photo", "Visit", "VisitEvent", "VisitRevision"]
+__all__ += ["Answer", "Photo", "PhotoHashBand", "Visit", "VisitEvent", "VisitFlag", "VisitRevision"]
 from surveyapp.visits.plan_models import PlanProposal, PlanProposalItem
 
 __all__ += ["PlanProposal", "PlanProposalItem"]

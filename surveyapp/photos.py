@@ -5,7 +5,9 @@ declared type are ignored), no larger than ``PHOTO_MAX_BYTES`` and ``PHOTO_MAX_P
 turned upright (EXIF orientation), converted to sRGB, shrunk to at most 2048 px on its longest side and
 re-encoded as a fresh JPEG, so nothing of the original file survives but its pixels: no GPS or other
 metadata, no trailing payload, no second image. The capture time (EXIF ``DateTimeOriginal`` with
-``OffsetTimeOriginal``) is returned to the caller as data. Files are stored under random names in
+``OffsetTimeOriginal``) and the GPS position are returned to the caller as data (the position only for a check
+at upload: callers keep a verdict, never the coordinates), with a perceptual hash of the pixels (``imagehash``
+pHash, 64 bits as 16 hex digits) that survives re-encoding and resizing, so reused photos can be found. Files are stored under random names in
 ``UPLOAD_FOLDER/photos/ab/cd/<key>.jpg`` with a 480 px thumbnail beside them.
 
 This module knows nothing of visits or halls: the calling view checks who may see a photo, stores the
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import imagehash
 from flask import Response, current_app, send_file
 from flask_babel import gettext as _
 from PIL import ExifTags, Image, ImageCms, ImageFile, UnidentifiedImageError
@@ -45,6 +48,10 @@ THUMBNAIL_QUALITY = 80
 #: Pillow's names of the formats accepted (HEIC is "HEIF"; MPO is a phone JPEG with extra frames).
 FORMATS = ("JPEG", "PNG", "HEIF")
 _KEY = re.compile(r"^[0-9a-f]{32}$")
+#: A perceptual hash is cut into this many slices for an index: hashes differing in fewer bits than there are
+#: slices share at least one slice exactly (pigeonhole), so near-duplicates are found by exact lookups.
+PHASH_BANDS = 4
+_BAND_BITS = 16
 _heif_registered = threading.Event()
 _strict_lock = threading.Lock()
 
@@ -66,6 +73,10 @@ class ProcessedPhoto:
     source_bytes: int
     #: SHA-256 of the upload as received (a repeated upload of the same file has the same one).
     source_sha256: str
+    #: Perceptual hash of the cleaned pixels (16 hex digits); near-identical pictures differ in few bits.
+    phash: str = ""
+    #: ``(latitude, longitude)`` in degrees from the EXIF GPS data, or ``None``: never to be stored.
+    position: tuple[float, float] | None = None
 
     @property
     def sha256(self) -> str:
@@ -88,11 +99,19 @@ class StoredPhoto:
     source_format: str
     source_bytes: int
     source_sha256: str
+    phash: str = ""
+    position: tuple[float, float] | None = None
 
     def columns(self) -> dict[str, object]:
         """What a photo model (visit evidence, rectification or appeal photo) stores of it."""
         return {"key": self.key, "sha256": self.sha256, "size": self.size, "width": self.width,
                 "height": self.height, "taken_at": self.taken_at}
+
+
+def phash_bands(phash: str) -> list[int]:
+    """The :data:`PHASH_BANDS` slices (16 bits each) of a 16-hex-digit perceptual hash."""
+    value = int(phash, 16)
+    return [(value >> (_BAND_BITS * n)) & ((1 << _BAND_BITS) - 1) for n in range(PHASH_BANDS)]
 
 
 def _register_heif() -> None:
@@ -168,6 +187,29 @@ def _exif_facts(image: Image.Image) -> tuple[int, dt.datetime | None, bool]:
     except (OSError, SyntaxError, ValueError, KeyError, struct.error, Warning):
         return 1, None, False
     return orientation, *_taken_at(details.get(ExifTags.Base.DateTimeOriginal), details.get(ExifTags.Base.OffsetTimeOriginal))
+
+
+def _position(image: Image.Image) -> tuple[float, float] | None:
+    """Latitude and longitude from the EXIF GPS data, or ``None`` when absent or malformed."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            gps = image.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+            lat = _degrees(gps.get(ExifTags.GPS.GPSLatitude), gps.get(ExifTags.GPS.GPSLatitudeRef), "S")
+            lon = _degrees(gps.get(ExifTags.GPS.GPSLongitude), gps.get(ExifTags.GPS.GPSLongitudeRef), "W")
+    except (OSError, SyntaxError, ValueError, KeyError, TypeError, ZeroDivisionError, struct.error, Warning):
+        return None
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lat, lon
+
+
+def _degrees(parts: object, ref: object, negative: str) -> float | None:
+    """Degrees, minutes, seconds (EXIF rationals) as signed decimal degrees."""
+    if not isinstance(parts, tuple) or len(parts) != 3:
+        return None
+    value = float(parts[0]) + float(parts[1]) / 60 + float(parts[2]) / 3600
+    return -value if str(ref).strip().upper() == negative else value
 
 
 def _taken_at(raw: object, offset: object) -> tuple[dt.datetime | None, bool]:
@@ -256,6 +298,7 @@ def process_photo(upload: bytes | IO[bytes], *, max_bytes: int, max_pixels: int)
         source_format = "JPEG" if image.format == "MPO" else str(image.format)
         try:
             orientation, taken_at, offset_known = _exif_facts(image)
+            position = _position(image)
             clean = _upright_srgb(image, orientation)
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
             # Truncated data, corrupt chunks, lying headers: Pillow raises one of these while decoding.
@@ -266,6 +309,7 @@ def process_photo(upload: bytes | IO[bytes], *, max_bytes: int, max_pixels: int)
         jpeg=_jpeg(clean, JPEG_QUALITY), thumbnail=_jpeg(thumbnail, THUMBNAIL_QUALITY),
         width=clean.width, height=clean.height, taken_at=taken_at, taken_at_offset_known=offset_known,
         source_format=source_format, source_bytes=len(data), source_sha256=hashlib.sha256(data).hexdigest(),
+        phash=str(imagehash.phash(thumbnail)), position=position,
     )
 
 
@@ -313,6 +357,7 @@ def save_photo(upload: bytes | IO[bytes]) -> StoredPhoto:
         key=key, sha256=photo.sha256, width=photo.width, height=photo.height, size=len(photo.jpeg),
         taken_at=photo.taken_at, taken_at_offset_known=photo.taken_at_offset_known,
         source_format=photo.source_format, source_bytes=photo.source_bytes, source_sha256=photo.source_sha256,
+        phash=photo.phash, position=photo.position,
     )
 
 

@@ -138,6 +138,7 @@ EXPECT: dict[str, list[Rule]] = {
     "insight_trends.heatmap_xlsx": [only("GET", (M,))],
     "insight_staff.index": [only("GET", (M, H))],
     "insight_staff.detail": [Rule("GET", {M: 200, H: 404})],
+    "insight_integrity.index": [only("GET", (M,))],
     # notices: ``period`` is a published month, ``revision_id`` its revision; halls read published notices and
     # only their own hall's letter (another hall's letter is a 404, as a missing one); supervisors nothing
     "notices.index": [only("GET", (M, A, H))],

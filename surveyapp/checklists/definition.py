@@ -81,10 +81,20 @@ class Item:
     guidance_en: str | None = None
     #: Text and staff items: an answer must be given before the visit is submitted.
     required: bool = False
+    #: An integrity question (trap item): asked like any other, never scored and never shown to halls; an
+    #: answer other than ``expected`` (canonical, see :mod:`~surveyapp.checklists.scoring`) flags the visit.
+    integrity: bool = False
+    expected: str | int | None = None
 
     @property
     def scored(self) -> bool:
-        return self.kind.scored
+        """Whether the answer counts in the visit's score (integrity questions never do)."""
+        return self.kind.scored and not self.integrity
+
+    @property
+    def must_answer(self) -> bool:
+        """Whether a submitted visit must answer it: scored kinds (integrity questions too) and required ones."""
+        return self.kind.scored or self.required
 
     def applies(self, visit_type: VisitType | str, hall_type: HallType | str) -> bool:
         """Whether this item is asked on a visit of ``visit_type`` to a hall of ``hall_type``."""
@@ -99,7 +109,7 @@ class Item:
             "visit_types": None if self.visit_types is None else [t.value for t in self.visit_types],
             "hall_types": None if self.hall_types is None else [t.value for t in self.hall_types],
             "guidance": self.guidance, "guidance_en": self.guidance_en, "required": self.required,
-        }
+        } | ({"integrity": True, "expected": self.expected} if self.integrity else {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +187,7 @@ class Definition:
                     visit_types=None if i["visit_types"] is None else tuple(VisitType(t) for t in i["visit_types"]),
                     hall_types=None if i["hall_types"] is None else tuple(HallType(t) for t in i["hall_types"]),
                     guidance=i["guidance"], guidance_en=i["guidance_en"], required=i["required"],
+                    integrity=i.get("integrity", False), expected=i.get("expected"),
                 ))
             sections.append(Section(id=s["id"], title=s["title"], title_en=s["title_en"], items=tuple(items)))
         return cls(

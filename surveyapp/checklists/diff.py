@@ -11,7 +11,7 @@ from surveyapp.org.models import HallType
 FORM_FIELDS = ("title", "title_en", "description", "description_en", "visit_types")
 SECTION_FIELDS = ("title", "title_en", "position")
 ITEM_FIELDS = ("text", "text_en", "kind", "points", "per", "redline", "evidence", "visit_types", "hall_types",
-               "guidance", "guidance_en", "required", "position")
+               "guidance", "guidance_en", "required", "integrity", "expected", "position")
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 

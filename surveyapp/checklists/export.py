@@ -21,7 +21,7 @@ from surveyapp.labels import (
 HEADER_FILL = PatternFill("solid", start_color="E8F0FA")
 RED = Font(color="B42318", bold=True)
 #: Column widths in characters (CJK characters count double in Excel).
-WIDTHS = (6, 16, 26, 46, 46, 10, 7, 9, 8, 16, 24, 18, 8, 46, 46)
+WIDTHS = (6, 16, 26, 46, 46, 10, 7, 9, 8, 16, 24, 18, 8, 46, 46, 14)
 
 
 def version_xlsx(version: ChecklistVersion) -> bytes:
@@ -44,7 +44,7 @@ def version_xlsx(version: ChecklistVersion) -> bytes:
     sheet.append([])
     header = [_("No."), _("Section"), _("Key"), _("Item (Chinese)"), _("Item (English)"), _("Kind"), _("Point value"),
               _("Per time"), _("Red line"), _("Photo required"), _("Visit types"), _("Hall types"), _("Required"),
-              _("Guidance (Chinese)"), _("Guidance (English)")]
+              _("Guidance (Chinese)"), _("Guidance (English)"), _("Integrity question: expected answer")]
     sheet.append(header)
     header_row = sheet.max_row
     for cell in sheet[header_row]:
@@ -60,6 +60,7 @@ def version_xlsx(version: ChecklistVersion) -> bytes:
                 "、".join(visit_type_label(v) for v in item.visit_types) if item.visit_types else _("All"),
                 "、".join(hall_type_label(h) for h in item.hall_types) if item.hall_types else _("All"),
                 yes if item.required else "", item.guidance, item.guidance_en,
+                str(item.expected) if item.integrity else "",
             ])
             if item.redline:
                 sheet.cell(row=sheet.max_row, column=9).font = RED

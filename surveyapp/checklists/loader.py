@@ -19,6 +19,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from surveyapp import inputs
+from surveyapp.checklists import scoring
 from surveyapp.checklists.definition import (
     HALL_TYPES,
     VISIT_TYPES,
@@ -34,7 +35,7 @@ from surveyapp.org.models import HallType
 FORM_KEYS = ("id", "version", "title", "title_en", "description", "description_en", "visit_types")
 SECTION_KEYS = ("id", "title", "title_en", "item")
 ITEM_KEYS = ("id", "text", "text_en", "kind", "points", "per", "redline", "evidence", "visit_types", "hall_types",
-             "guidance", "guidance_en", "required")
+             "guidance", "guidance_en", "required", "integrity", "expected")
 TOP_KEYS = ("form", "section")
 
 #: Lower-case letters and digits, words joined by single ``-`` or ``_``: safe in answer keys and field names.
@@ -395,6 +396,8 @@ class _Checker:
             hall_types = self.choice_list(raw, "hall_types", where, HALL_TYPES)
         guidance = self.string(raw, "guidance", where, limit=MAX_LONG_TEXT)
         guidance_en = self.string(raw, "guidance_en", where, limit=MAX_LONG_TEXT)
+        integrity = self.boolean(raw, "integrity", where)
+        expected = self.expected(raw, kind, points, integrity, redline, where)
         if len(self.problems) > before or item_id is None or kind is None or text is None:
             return None
         return Item(
@@ -402,8 +405,32 @@ class _Checker:
             position=position, points=points, per=per, redline=redline, evidence=EvidenceRule(evidence or "none"),
             visit_types=None if visit_types is None else tuple(VisitType(v) for v in visit_types),
             hall_types=None if hall_types is None else tuple(HallType(v) for v in hall_types),
-            guidance=guidance, guidance_en=guidance_en, required=required,
+            guidance=guidance, guidance_en=guidance_en, required=required, integrity=integrity, expected=expected,
         )
+
+    def expected(self, raw: dict[str, Any], kind: ItemKind | None, points: int | None, integrity: bool,
+                 redline: bool, where: str) -> str | int | None:
+        """An integrity question's expected answer: required with ``integrity = true``, legal for the kind."""
+        self.only_for(raw, kind, where, "integrity", (ItemKind.CHECK, ItemKind.COUNT, ItemKind.SCALE))
+        if not integrity:
+            if "expected" in raw:
+                self.add(where, _l("expected is only for integrity questions (integrity = true)"))
+            return None
+        if redline:
+            self.add(where, _l("an integrity question is never scored, so it cannot be a red line"))
+        if "expected" not in raw:
+            self.add(where, _l("expected is missing (the answer a supervisor who was there gives)"))
+            return None
+        value = raw["expected"]
+        if kind is None or (kind is ItemKind.SCALE and points is None):
+            return None
+        probe = Item(key="", id="", section_id="", text="", kind=kind, position=0, points=points)
+        problem = scoring.answer_problem(probe, value)
+        if problem is not None:
+            self.add(where, _l("expected %(value)s is not a possible answer: %(problem)s", value=repr(value),
+                               problem=problem))
+            return None
+        return value  # type: ignore[no-any-return]
 
     def only_for(self, raw: dict[str, Any], kind: ItemKind | None, where: str, key: str,
                  kinds: tuple[ItemKind, ...]) -> None:

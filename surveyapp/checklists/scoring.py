@@ -23,6 +23,10 @@ Typical use by the visits, assessment and notice capabilities::
     result.sections       # per-section earned/possible (see :class:`SectionScore`)
 
 Scores are exact :class:`fractions.Fraction` values; never accumulate floats. Display rounds half-up.
+
+Integrity questions (``integrity = true``, trap items) are validated and must be answered like any check,
+count or scale item, but never scored and never a finding (``Item.scored`` is false for them); the evidence
+checks (:mod:`surveyapp.insight.integrity`) compare their answers with ``Item.expected``.
 """
 from __future__ import annotations
 
@@ -146,7 +150,7 @@ def validate_answers(definition: Definition, visit_type: VisitType | str, hall_t
             if message is not None:
                 problems.append(AnswerProblem(item.key, message))
                 continue
-        if complete and not is_answered(item, value) and (item.scored or item.required):
+        if complete and not is_answered(item, value) and item.must_answer:
             problems.append(AnswerProblem(item.key, _l("this item must be answered")))
     order = {item.key: item.position for item in definition.items}
     return sorted(problems, key=lambda p: order.get(p.key, 0))

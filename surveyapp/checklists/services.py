@@ -144,7 +144,9 @@ def item_rows(definition: Definition) -> list[ChecklistItem]:
         for item in section.items:
             rows.append(ChecklistItem(
                 key=item.key, section_id=section.id, section_title=section.title, section_title_en=section.title_en,
-                item_id=item.id, text=item.text, text_en=item.text_en, kind=item.kind, points=item.points,
+                # An integrity question is never scored: no points in the rows reports count and join.
+                item_id=item.id, text=item.text, text_en=item.text_en, kind=item.kind,
+                points=item.points if item.scored else None,
                 per=item.per, redline=item.redline, evidence=item.evidence,
                 visit_types=None if item.visit_types is None else [t.value for t in item.visit_types],
                 hall_types=None if item.hall_types is None else [t.value for t in item.hall_types],

@@ -1,18 +1,26 @@
-"""``flask calibration YYYY-MM [--months N] [--json]``: the supervisors' severities from the command line."""
+"""``flask calibration YYYY-MM [--months N] [--json]``: the supervisors' severities from the command line;
+``flask integrity YYYY-MM [--recompute] [--json]``: the month's visits with evidence flags."""
 from __future__ import annotations
 
 import json
 import sys
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
+from surveyapp.assessment import services as assessment
 from surveyapp.db import db
 from surveyapp.errors import DomainError
 from surveyapp.insight import calibration_labels as labels
 from surveyapp.insight import calibration_queries as calibration
+from surveyapp.insight import integrity_queries as integrity
+from surveyapp.insight.integrity import Rules
+from surveyapp.labels import localtime as labels_localtime
 from surveyapp.terminal import LANG_HELP, table, use_language
+from surveyapp.visits.flags import flag_label, flag_reason
+from surveyapp.visits.models import Visit
 
 
 @click.command("calibration")
@@ -51,3 +59,38 @@ def calibration_command(ctx: click.Context, period: str, months: str | None, as_
     click.echo("")
     click.echo(_("Severity: points above the consensus of the other supervisors on the same halls and months "
                  "(positive: lenient, negative: severe)."))
+
+
+@click.command("integrity")
+@click.argument("period")
+@click.option("--recompute", is_flag=True, help="Check the month's submitted visits again first (and store the flags).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a list.")
+@click.option("--lang", default=None, help=LANG_HELP)
+@click.pass_context
+@with_appcontext
+def integrity_command(ctx: click.Context, period: str, recompute: bool, as_json: bool, lang: str | None) -> None:
+    """The submitted visits of PERIOD (YYYY-MM) with evidence flags, and why: integrity questions answered wrongly,
+    photo times, reused photos, too-short visits, overlapping or unreachable visits."""
+    use_language(ctx, lang)
+    try:
+        period = assessment.parse_period(period)
+        if recompute:
+            integrity.check(db.session, Visit.period == period, Rules.from_config(current_app.config))
+            db.session.commit()
+        report = integrity.month_report(db.session, period)
+    except DomainError as exc:
+        click.echo(str(exc.message), err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(_("Evidence integrity for %(period)s: %(flagged)s of %(visits)s submitted visits flagged.",
+                 period=report.period, flagged=report.flagged, visits=report.visits))
+    for line in report.lines:
+        click.echo("")
+        when = labels_localtime(line.visited_at) if line.visited_at else "—"
+        click.echo(f"{line.hall_code} {line.hall_name} · {line.supervisor} · {when} · {line.uid}")
+        for flag in line.flags:
+            other = _(" (other visit: %(label)s, %(uid)s)", label=flag.other_label, uid=flag.other_uid) if flag.other_uid else ""
+            item = f" [{flag.item_key}]" if flag.item_key else ""
+            click.echo(f"  - {flag_label(flag.kind)}{item}: {flag_reason(flag.kind, flag.details)}{other}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import FloatField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -40,6 +40,10 @@ class HallForm(FlaskForm):
                                                 SelectChoice(HallType.COOPERATIVE.value, _l("Cooperative"))])
     unit = SelectField(_l("Unit"), validators=[DataRequired()])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)], filters=[strip])
+    latitude = FloatField(_l("Latitude"), validators=[Optional()],
+                          description=_l("Degrees, e.g. 31.230416; optional. With the longitude, visits and photos are "
+                                         "checked against the hall's place."))
+    longitude = FloatField(_l("Longitude"), validators=[Optional()], description=_l("Degrees, e.g. 121.473701; optional."))
 
 
 class StaffForm(FlaskForm):

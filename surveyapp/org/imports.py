@@ -144,7 +144,11 @@ def import_halls(session: Session, actor: User | None, rows: list[Row], report: 
         active = _active(row, errors)
         hall = halls.get(row["code"])
         address = row["address"] if row.has("address") else (hall.address if hall else None)
-        values = {"code": row["code"], "name": row["name"], "type": hall_type, "unit": unit, "address": address}
+        position = _position(row, hall, errors)
+        if position is None:
+            continue
+        values = {"code": row["code"], "name": row["name"], "type": hall_type, "unit": unit, "address": address,
+                  "latitude": position[0], "longitude": position[1]}
         hall = upsert(row, errors, report, hall,
                       create=partial(services.create_hall, session, actor, **values),
                       update=partial(services.update_hall, session, actor, **values),
@@ -154,6 +158,23 @@ def import_halls(session: Session, actor: User | None, rows: list[Row], report: 
     errors.raise_if_any()
 
 
+def _position(row: Row, hall: Hall | None, errors: RowErrors) -> tuple[float | None, float | None] | None:
+    """The row's latitude and longitude (absent columns keep the hall's; empty cells clear it), or ``None``
+    after reporting a cell that is not a number."""
+    out: list[float | None] = []
+    for key, label in (("latitude", _("latitude")), ("longitude", _("longitude"))):
+        if not row.has(key):
+            out.append(getattr(hall, key) if hall else None)
+            continue
+        text = row[key].strip()
+        try:
+            out.append(float(text) if text else None)
+        except ValueError:
+            errors.add(row, _("%(field)s: \"%(value)s\" is not a number of degrees", field=label, value=text))
+            return None
+    return out[0], out[1]
+
+
 def hall_type_cell(value: HallType) -> str:
     return localized("自办", "self-run") if value is HallType.SELF_RUN else localized("合作", "cooperative")
 
@@ -161,7 +182,9 @@ def hall_type_cell(value: HallType) -> str:
 def export_halls(session: Session, filter: HallFilter | None = None) -> Iterator[list[Any]]:
     query = hall_query(session, filter or HallFilter(status="all"))
     for hall in session.scalars(query.execution_options(yield_per=1000)):
-        yield [hall.code, hall.name, hall_type_cell(hall.type), hall.unit.code, hall.address or "", bool_cell(hall.active)]
+        yield [hall.code, hall.name, hall_type_cell(hall.type), hall.unit.code, hall.address or "",
+               "" if hall.latitude is None else hall.latitude, "" if hall.longitude is None else hall.longitude,
+               bool_cell(hall.active)]
 
 
 register(Kind(
@@ -173,6 +196,10 @@ register(Kind(
         Column("unit", "单位", "unit", ("所属单位", "单位编码", "所属单位编码", "unit_code"), required=True,
                help=_l("Code of the unit the hall belongs to.")),
         Column("address", "地址", "address", ("营业厅地址",), help=_l("Street address (optional).")),
+        Column("latitude", "纬度", "latitude", ("lat",),
+               help=_l("Latitude in degrees, e.g. 31.230416 (optional; with the longitude it lets visits and photos be "
+                       "checked against the hall's place).")),
+        Column("longitude", "经度", "longitude", ("lng", "lon"), help=_l("Longitude in degrees, e.g. 121.473701 (optional).")),
         ACTIVE,
     ),
     notes=_l("A row with an existing code updates that hall; importing the same file again changes nothing."),

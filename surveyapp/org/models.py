@@ -46,10 +46,20 @@ class Hall(Model):
     type: Mapped[HallType] = mapped_column(sa.Enum(HallType, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]))
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), index=True)
     address: Mapped[str | None] = mapped_column(sa.String(200))
+    #: Optional position in degrees (WGS 84): travel between visits and photos taken near the hall are checked.
+    latitude: Mapped[float | None] = mapped_column(sa.Numeric(9, 6, asdecimal=False))
+    longitude: Mapped[float | None] = mapped_column(sa.Numeric(9, 6, asdecimal=False))
     active: Mapped[bool] = mapped_column(default=True, index=True)
 
     unit: Mapped[Unit] = relationship(back_populates="halls")
     staff: Mapped[list[Staff]] = relationship(back_populates="hall", order_by="Staff.job_number")
+
+    @property
+    def position(self) -> tuple[float, float] | None:
+        """``(latitude, longitude)``, or ``None`` when the hall has no location."""
+        if self.latitude is None or self.longitude is None:
+            return None
+        return self.latitude, self.longitude
 
     def __repr__(self) -> str:
         return f"<Hall {self.code}>"

@@ -146,7 +146,25 @@ def hall_label(hall: Hall) -> str:
     return f"{hall.code} {hall.name}"
 
 
-def _hall_values(code: str, name: str, type: HallType | str, unit: Unit | None, address: str | None) -> dict[str, Any]:
+def clean_position(latitude: float | None, longitude: float | None) -> dict[str, float | None]:
+    """A hall's optional location: both coordinates in degrees, or neither.
+
+    :raise ValidationError: only one given, or out of range, naming the field.
+    """
+    if latitude is None and longitude is None:
+        return {"latitude": None, "longitude": None}
+    if latitude is None or longitude is None:
+        raise ValidationError(_("Give both the latitude and the longitude, or neither."),
+                              field="latitude" if latitude is None else "longitude")
+    if not -90 <= latitude <= 90:
+        raise ValidationError(_("The latitude must be from -90 to 90 degrees."), field="latitude")
+    if not -180 <= longitude <= 180:
+        raise ValidationError(_("The longitude must be from -180 to 180 degrees."), field="longitude")
+    return {"latitude": round(float(latitude), 6), "longitude": round(float(longitude), 6)}
+
+
+def _hall_values(code: str, name: str, type: HallType | str, unit: Unit | None, address: str | None,
+                 latitude: float | None = None, longitude: float | None = None) -> dict[str, Any]:
     code = clean_code(code, _("hall code"))
     name = clean_name(name)
     try:
@@ -156,14 +174,15 @@ def _hall_values(code: str, name: str, type: HallType | str, unit: Unit | None, 
     if unit is None:
         raise ValidationError(_("Choose the unit the hall belongs to."), field="unit")
     return {"code": code, "name": name, "type": hall_type, "unit": unit,
-            "address": clean_name(address, "address", MAX_ADDRESS, required=False) or None}
+            "address": clean_name(address, "address", MAX_ADDRESS, required=False) or None,
+            **clean_position(latitude, longitude)}
 
 
 def create_hall(session: Session, actor: User | None, *, code: str, name: str, type: HallType | str, unit: Unit | None,
-                address: str | None = None) -> Hall:
-    """Open a hall in an active unit."""
+                address: str | None = None, latitude: float | None = None, longitude: float | None = None) -> Hall:
+    """Open a hall in an active unit (optionally with its location, for the evidence checks)."""
     require_org_manager(actor)
-    values = _hall_values(code, name, type, unit, address)
+    values = _hall_values(code, name, type, unit, address, latitude, longitude)
     _unique(session, Hall.code, values["code"], None, _("The hall code %(code)s is already used.", code=values["code"]), "code")
     if not values["unit"].active:
         raise ValidationError(_("The unit %(code)s is deactivated.", code=values["unit"].code), field="unit")
@@ -171,15 +190,17 @@ def create_hall(session: Session, actor: User | None, *, code: str, name: str, t
     session.add(hall)
     session.flush()
     record(session, actor, "hall.create", "hall", hall.id, hall_label(hall),
-           {"type": hall.type, "unit": hall.unit.code, "address": hall.address})
+           {"type": hall.type, "unit": hall.unit.code, "address": hall.address, "latitude": hall.latitude,
+            "longitude": hall.longitude})
     return hall
 
 
 def update_hall(session: Session, actor: User | None, hall: Hall, *, code: str, name: str, type: HallType | str,
-                unit: Unit | None, address: str | None) -> dict[str, list[Any]]:
-    """Change a hall's code, name, type, unit or address; returns what changed."""
+                unit: Unit | None, address: str | None, latitude: float | None = None,
+                longitude: float | None = None) -> dict[str, list[Any]]:
+    """Change a hall's code, name, type, unit, address or location; returns what changed."""
     require_org_manager(actor)
-    values = _hall_values(code, name, type, unit, address)
+    values = _hall_values(code, name, type, unit, address, latitude, longitude)
     _unique(session, Hall.code, values["code"], hall, _("The hall code %(code)s is already used.", code=values["code"]), "code")
     new_unit = values.pop("unit")
     if new_unit is not hall.unit and not new_unit.active:

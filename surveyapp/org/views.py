@@ -76,7 +76,8 @@ def _unit_choices(hall: Hall | None) -> list[Any]:
 def _save_hall(form: HallForm, hall: Hall | None) -> Hall | None:
     unit_id = inputs.whole_number(form.unit.data)
     unit = db.session.get(Unit, unit_id) if unit_id is not None else None
-    values = {"code": form.code.data, "name": form.name.data, "type": form.type.data, "unit": unit, "address": form.address.data}
+    values = {"code": form.code.data, "name": form.name.data, "type": form.type.data, "unit": unit, "address": form.address.data,
+              "latitude": form.latitude.data, "longitude": form.longitude.data}
     try:
         if hall is None:
             hall = services.create_hall(db.session, current_user, **values)
@@ -108,7 +109,8 @@ def hall_edit(hall_id: int) -> Any:
     """Change a hall's code, name, type, unit or address."""
     hall = get_or_404(Hall, hall_id)
     form = HallForm(data={"code": hall.code, "name": hall.name, "type": hall.type.value, "unit": str(hall.unit_id),
-                          "address": hall.address or ""}) if request.method == "GET" else HallForm()
+                          "address": hall.address or "", "latitude": hall.latitude,
+                          "longitude": hall.longitude}) if request.method == "GET" else HallForm()
     form.unit.choices = _unit_choices(hall)
     if form.validate_on_submit() and _save_hall(form, hall):
         flash(_("Hall %(code)s saved.", code=hall.code), "success")

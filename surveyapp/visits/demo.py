@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 from flask import current_app
-from PIL import Image, ImageDraw
+from PIL import ExifTags, Image, ImageDraw
 from sqlalchemy.orm import Session
 
 from surveyapp import clock
@@ -52,16 +52,22 @@ def _at(moment: dt.datetime) -> Iterator[None]:
         config["FROZEN_NOW"] = before
 
 
-def _picture(rng: random.Random) -> bytes:
-    """A stand-in photo: a few coloured shapes, as a JPEG."""
+def _picture(rng: random.Random, taken: dt.datetime | None = None) -> bytes:
+    """A stand-in photo: a few coloured shapes, as a JPEG (with the capture time a phone writes, when given)."""
     image = Image.new("RGB", (640, 480), tuple(rng.randrange(120, 220) for _ in range(3)))
     draw = ImageDraw.Draw(image)
     for _ in range(6):
         x, y = rng.randrange(0, 540), rng.randrange(0, 380)
         draw.rectangle((x, y, x + rng.randrange(40, 160), y + rng.randrange(40, 130)),
                        fill=tuple(rng.randrange(0, 255) for _ in range(3)))
+    exif = Image.Exif()
+    if taken is not None:
+        details = exif.get_ifd(ExifTags.IFD.Exif)
+        local = clock.local(taken)
+        details[ExifTags.Base.DateTimeOriginal] = local.strftime("%Y:%m:%d %H:%M:%S")
+        details[ExifTags.Base.OffsetTimeOriginal] = local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:]
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=80)
+    image.save(buffer, "JPEG", quality=80, exif=exif)
     return buffer.getvalue()
 
 
@@ -108,7 +114,7 @@ def _do_visit(session: Session, visit: Visit, status: str, when: dt.datetime, rn
             if scoring.is_failed(item, value):
                 remarks[key] = rng.choice(REMARKS)
             if item.evidence is not EvidenceRule.NONE and scoring.needs_evidence(item, value):
-                evidence.add_photo(session, supervisor, visit, key, None, io.BytesIO(_picture(rng)))
+                evidence.add_photo(session, supervisor, visit, key, None, io.BytesIO(_picture(rng, clock.now())))
     if status == "in_progress":
         fields = [[key, ",".join(v) if isinstance(v, list) else str(v)] for key, v in list(answers.items())[:12]]
         services.save_draft(session, supervisor, visit, fields, when)

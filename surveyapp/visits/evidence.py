@@ -7,16 +7,17 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from surveyapp import clock, photos
+from surveyapp import clock, geo, photos
 from surveyapp.audit.services import record
 from surveyapp.auth.models import User
 from surveyapp.checklists.definition import EvidenceRule
 from surveyapp.errors import Conflict, InvalidTransition, NotFound, ValidationError
-from surveyapp.visits.models import Photo, Visit
+from surveyapp.visits.models import Photo, PhotoHashBand, Visit
 from surveyapp.visits.services import clean_uuid, require_own
 
 #: Most photos one item (or the visit as a whole) may carry.
@@ -60,7 +61,8 @@ def add_photo(session: Session, actor: User | None, visit: Visit, item_key: str 
         raise ValidationError(_("At most %(n)d photos per item.", n=MAX_PER_ITEM))
     stored = photos.save_photo(getattr(upload, "stream", upload))
     photo = Photo(uid=str(uuid.uuid4()), visit=visit, item_key=item_key, client_id=client_id, **stored.columns(),
-                  uploaded_at=clock.now(), uploaded_by_id=actor.id if actor else None)
+                  phash=stored.phash or None, uploaded_at=clock.now(), uploaded_by_id=actor.id if actor else None)
+    _check_place(photo, visit, stored.position)
     session.add(photo)
     try:
         session.flush()
@@ -68,9 +70,21 @@ def add_photo(session: Session, actor: User | None, visit: Visit, item_key: str 
         # The same upload arrived twice at once: the first one is kept; a retry will find it.
         photos.delete_photo(stored.key)
         raise Conflict(_("This photo was being uploaded twice at once. Try again.")) from exc
+    if photo.phash:
+        session.add_all(PhotoHashBand(photo_id=photo.id, band=n, value=v) for n, v in enumerate(photos.phash_bands(photo.phash)))
     record(session, actor, "visit.photo_add", "visit", visit.uid, item_key or "-",
            {"photo": photo.uid, "item": item_key, "size": photo.size})
     return photo, True
+
+
+def _check_place(photo: Photo, visit: Visit, position: tuple[float, float] | None) -> None:
+    """The geofence at upload: keep the distance to the hall and the verdict, never the photo's coordinates."""
+    hall = visit.hall.position
+    if position is None or hall is None:
+        return
+    distance = geo.distance_m(*position, *hall)
+    photo.hall_distance_m = round(distance)
+    photo.near_hall = distance <= current_app.config["EVIDENCE_GEOFENCE_METRES"]
 
 
 def remove_photo(session: Session, actor: User | None, visit: Visit, photo_uid: str) -> None:

@@ -226,13 +226,19 @@ class Photo(Model):
     client_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
     #: The key :mod:`surveyapp.photos` stored the cleaned JPEG under (random; never the client's file name).
     key: Mapped[str] = mapped_column(sa.String(32), unique=True)
-    #: SHA-256 (hex) of the stored JPEG, its size in bytes and pixels.
-    sha256: Mapped[str] = mapped_column(sa.String(64))
+    #: SHA-256 (hex) of the stored JPEG, its size in bytes and pixels (indexed: a reused photo is looked up by it).
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
     size: Mapped[int]
     width: Mapped[int]
     height: Mapped[int]
     #: Capture time from the photo's EXIF data, when it had one.
     taken_at: Mapped[dt.datetime | None]
+    #: Perceptual hash of the pixels (16 hex digits, ``surveyapp.photos``): finds the photo re-encoded or resized.
+    phash: Mapped[str | None] = mapped_column(sa.String(16))
+    #: The check at upload when the photo had a GPS position and the hall a location: the distance in metres
+    #: and whether it is within ``EVIDENCE_GEOFENCE_METRES``. The coordinates themselves are never kept.
+    hall_distance_m: Mapped[int | None]
+    near_hall: Mapped[bool | None]
     uploaded_at: Mapped[dt.datetime]
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     #: Removed by the supervisor from the working copy; kept because an earlier revision may show it.
@@ -240,3 +246,38 @@ class Photo(Model):
 
     visit: Mapped[Visit] = relationship(back_populates="photos")
     uploaded_by: Mapped[User | None] = relationship()
+
+
+class PhotoHashBand(Model):
+    """One of the :data:`PHASH_BANDS` slices of a photo's perceptual hash, indexed: two hashes that differ in
+    fewer bits than there are slices agree on at least one slice, so near-duplicates are found by an index
+    lookup instead of comparing every photo ever stored."""
+
+    __tablename__ = "photo_hash_band"
+    __table_args__ = (sa.Index("ix_photo_hash_band_value", "band", "value"),)
+
+    photo_id: Mapped[int] = mapped_column(sa.ForeignKey("photo.id", ondelete="CASCADE"), primary_key=True)
+    band: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    value: Mapped[int]
+
+
+class VisitFlag(Model):
+    """A reason to doubt a visit's evidence, found by the integrity checks (``surveyapp.insight``) at submission
+    or by ``flask integrity --recompute``; the validator sees them, the hall never does."""
+
+    __tablename__ = "visit_flag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visit.id", ondelete="CASCADE"), index=True)
+    #: What was found: one of ``surveyapp.insight.integrity.FLAGS``.
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    #: The item concerned (``"section.item"``), if any.
+    item_key: Mapped[str | None] = mapped_column(sa.String(129))
+    #: The other visit involved (same photo, overlapping or unreachable visit), if any.
+    other_visit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("visit.id", ondelete="CASCADE"), index=True)
+    #: The numbers behind the reason (hours, seconds, kilometres, answers), shown in the reader's language.
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    found_at: Mapped[dt.datetime]
+
+    visit: Mapped[Visit] = relationship(foreign_keys=[visit_id])
+    other_visit: Mapped[Visit | None] = relationship(foreign_keys=[other_visit_id])

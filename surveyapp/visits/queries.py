@@ -18,7 +18,8 @@ from surveyapp.checklists.definition import VisitType
 from surveyapp.checklists.models import Checklist, ChecklistVersion
 from surveyapp.errors import NotFound
 from surveyapp.org.models import Hall, Unit
-from surveyapp.visits.models import Photo, Visit, VisitRevision, VisitStatus
+from surveyapp.visits.flags import FLAGS
+from surveyapp.visits.models import Photo, Visit, VisitFlag, VisitRevision, VisitStatus
 
 # --- the organisation: which supervisor covers which hall -------------------------------------------
 
@@ -167,6 +168,11 @@ class VisitFilter:
     period: str | None = None
     #: ``YYYY-MM``: this month and the ones after it (a supervisor's calibration window links here).
     since: str | None = None
+    #: Visits with an evidence flag of this kind (:mod:`surveyapp.visits.flags`), or of any kind (``ANY_FLAG``).
+    flag: str | None = None
+
+
+ANY_FLAG = "any"
 
 
 def filtered(query: sa.Select[tuple[Visit]], f: VisitFilter) -> sa.Select[tuple[Visit]]:
@@ -186,7 +192,27 @@ def filtered(query: sa.Select[tuple[Visit]], f: VisitFilter) -> sa.Select[tuple[
         query = query.where(Visit.period <= f.period if f.since is not None else Visit.period == f.period)
     if f.since is not None:
         query = query.where(Visit.period >= f.since)
+    if f.flag is not None:
+        flagged = sa.select(VisitFlag.id).where(VisitFlag.visit_id == Visit.id)
+        query = query.where((flagged if f.flag == ANY_FLAG else flagged.where(VisitFlag.kind == f.flag)).exists())
     return query
+
+
+def flag_counts(session: Session, visit_ids: Iterable[int]) -> dict[int, int]:
+    """Visit id → number of evidence flags, for the visits that have any."""
+    ids = list(visit_ids)
+    if not ids:
+        return {}
+    return dict(session.execute(sa.select(VisitFlag.visit_id, sa.func.count()).where(VisitFlag.visit_id.in_(ids))
+                                .group_by(VisitFlag.visit_id)).all())
+
+
+def visit_flags(session: Session, visit: Visit) -> list[VisitFlag]:
+    """The visit's evidence flags in the order of :data:`surveyapp.visits.flags.FLAGS`, the other visit loaded."""
+    order = {k: n for n, k in enumerate(FLAGS)}
+    rows = session.scalars(sa.select(VisitFlag).where(VisitFlag.visit_id == visit.id)
+                           .options(selectinload(VisitFlag.other_visit).selectinload(Visit.hall))).all()
+    return sorted(rows, key=lambda f: (order.get(f.kind, len(order)), f.item_key or "", f.id))
 
 
 #: What a list row shows of a visit, loaded with the page (not one query per row).

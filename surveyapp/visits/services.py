@@ -42,6 +42,7 @@ from surveyapp.visits.rules import (
     staff_answered,
     visit_time_problem,
 )
+from surveyapp.visits.signals import visit_submitted
 
 log = logging.getLogger("surveyapp.visits")
 
@@ -286,6 +287,7 @@ def submit_visit(session: Session, actor: User | None, visit: Visit, submission_
               details={"revision": number, "submission_id": submission_id,
                        "score": None if visit.score is None else str(scoring.round_half_up(visit.score, 1))})
     log.info("visit %s submitted (revision %s) by %s", visit.uid, number, actor.username if actor else "system")
+    visit_submitted.send(session, actor=actor, visit=visit)
     return Submission(visit, revision, repeated=False)
 
 

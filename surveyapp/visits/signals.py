@@ -13,3 +13,5 @@ _signals = Namespace()
 visits_released = _signals.signal("visits-released")
 #: ``send(session, actor=User | None, visit=Visit, comment=str)``: the visit went back to its supervisor.
 visit_returned = _signals.signal("visit-returned")
+#: ``send(session, actor=User | None, visit=Visit)``: the visit was just submitted (a new revision, not a repeat).
+visit_submitted = _signals.signal("visit-submitted")

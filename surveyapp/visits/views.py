@@ -36,6 +36,7 @@ from surveyapp.i18n import localized
 from surveyapp.org.models import Hall, Unit
 from surveyapp.pagination import paginate
 from surveyapp.visits import evidence, planning, queries, services, validation
+from surveyapp.visits.flags import FLAGS, flag_label, flag_reason
 from surveyapp.visits.forms import CancelForm, DecisionForm, PlanForm, ReleaseForm
 from surveyapp.visits.labels import STATUS_TONE, event_label, status_label
 from surveyapp.visits.models import CANCELLABLE, Visit, VisitStatus
@@ -52,6 +53,7 @@ def _template_helpers(state: Any) -> None:
         status_label=status_label, status_tone=lambda s: STATUS_TONE[VisitStatus(s)],
         score_text=lambda value: str(round_half_up(value, 1)),
         new_submission_id=lambda: str(uuid.uuid4()), event_label=event_label, answer_sections=answer_sections,
+        evidence_flag_label=flag_label, evidence_flag_reason=flag_reason,
     )
 
 
@@ -78,11 +80,13 @@ def _filter_from_args() -> queries.VisitFilter:
     type_ = request.args.get("type", "")
     status = request.args.get("status", "")
     period, since = request.args.get("month", ""), request.args.get("since", "")
+    flag = request.args.get("flag", "")
     return queries.VisitFilter(
         unit_id=_int_arg("unit"), hall_id=_int_arg("hall"), supervisor_id=_int_arg("supervisor"),
         type=VisitType(type_) if type_ in {t.value for t in VisitType} else None,
         status=VisitStatus(status) if status in {s.value for s in VisitStatus} else None,
         period=period if _is_month(period) else None, since=since if _is_month(since) else None,
+        flag=flag if flag in {queries.ANY_FLAG, *FLAGS} else None,
     )
 
 
@@ -95,14 +99,15 @@ def _filter_choices() -> dict[str, Any]:
             "halls": db.session.scalars(sa.select(Hall).order_by(Hall.code)).all(),
             "supervisors": db.session.scalars(sa.select(User).where(User.role == Role.SUPERVISOR)
                                               .order_by(User.display_name, User.id)).all(),
-            "VisitType": VisitType, "VisitStatus": VisitStatus}
+            "VisitType": VisitType, "VisitStatus": VisitStatus, "FLAGS": FLAGS}
 
 
 def _list_page(template: str, query: Any) -> Any:
     """A filtered, paginated list of visits (``query`` takes the filters)."""
     filters = _filter_from_args()
     page = paginate(db.session, query(filters), request.args.get("page", 1, type=inputs.whole), current_app.config["PAGE_SIZE"])
-    return render_template(template, page=page, f=filters, month=request.args.get("month", ""), **_filter_choices())
+    return render_template(template, page=page, f=filters, month=request.args.get("month", ""),
+                           flag_counts=queries.flag_counts(db.session, [v.id for v in page.items]), **_filter_choices())
 
 
 @bp.get("/")
@@ -245,7 +250,7 @@ def detail(uid: str) -> Any:
         "visits/detail.html", visit=visit, answers=answers, photos=photos, may_decide=may_decide,
         definition=visit.checklist_version.definition, decision=DecisionForm(version=visit.version),
         cancel_form=CancelForm(version=visit.version), release_form=ReleaseForm(version=visit.version),
-        next_uid=_next_in_queue(visit),
+        next_uid=_next_in_queue(visit), flags=queries.visit_flags(db.session, visit),
     )
 
 

@@ -112,3 +112,16 @@ def test_the_social_supervisor_form_is_short_and_for_supervisors_only():
     form = shipped("social-supervisor")
     assert form.visit_types == (VisitType.SUPERVISOR,)
     assert 10 <= len(form) <= 15 and any(i.redline for i in form.items)
+
+
+def test_check_rejects_an_integrity_question_whose_expected_answer_is_impossible(runner, tmp_path: Path):
+    trap = ('[[section.item]]\nid = "awning"\ntext = "门头雨棚干净"\nkind = "count"\npoints = 2\n'
+            'integrity = true\nexpected = -1\n')
+    bad = tmp_path / "trap.toml"
+    bad.write_text(MINI + "\n" + trap, encoding="utf-8")
+    result = forms(runner, "--lang", "en", "check", str(bad))
+    assert result.exit_code == 1
+    assert (f"{bad}: conduct.awning: expected -1 is not a possible answer: answer a whole number of times from 0 to "
+            "999 or na") in result.stderr
+    bad.write_text(MINI + "\n" + trap.replace("expected = -1", "expected = 0"), encoding="utf-8")
+    assert forms(runner, "--lang", "en", "check", str(bad)).exit_code == 0

@@ -224,3 +224,34 @@ def test_text_the_database_cannot_store_is_refused_naming_its_key(app):
             "accepted (control characters other than tab and line breaks, and broken emoji, cannot be stored)")]
         [checked] = check_sources([SourceFile("forms/bad\x07.toml", MINI)])
         assert checked.definition is None and "file name: it contains the character U+0007" in checked.messages()[0]
+
+
+SMILE = 'id = "smile"\ntext = "微笑服务"\nkind = "scale"\npoints = 4'
+#: The mini checklist with a check item added after ``appearance.smile``, for integrity keys to be appended.
+TRAP = (SMILE, SMILE + '\n\n[[section.item]]\nid = "awning"\ntext = "门头雨棚干净"\nkind = "check"\npoints = 2\n')
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    ('integrity = true\n', "appearance.awning: expected is missing (the answer a supervisor who was there gives)"),
+    ('integrity = true\nexpected = "absent"\n',
+     "appearance.awning: expected 'absent' is not a possible answer: answer pass, fail or na"),
+    ('expected = "na"\n', "appearance.awning: expected is only for integrity questions (integrity = true)"),
+    ('integrity = "yes"\nexpected = "na"\n', "appearance.awning: integrity must be true or false"),
+    ('integrity = true\nexpected = "na"\nredline = true\n',
+     "appearance.awning: an integrity question is never scored, so it cannot be a red line"),
+])
+def test_an_integrity_question_needs_a_possible_expected_answer(extra, expected):
+    assert f"forms/x.toml: {expected}" in problems(variant(TRAP[0], TRAP[1] + extra))
+
+
+def test_an_integrity_question_is_asked_but_never_scored():
+    definition, found = parse(variant(TRAP[0], TRAP[1] + 'integrity = true\nexpected = "na"\n'))
+    assert found == [] and definition is not None
+    item = definition.item("appearance.awning")
+    assert item.integrity and item.expected == "na" and not item.scored and item.must_answer
+    assert Definition.from_json(definition.to_json()) == definition
+    count, _ = parse(variant(TRAP[0], TRAP[1].replace('"check"', '"count"') + 'integrity = true\nexpected = 0\n'))
+    assert count is not None and count.item("appearance.awning").expected == 0
+    scale = variant(TRAP[0], TRAP[1].replace('"check"', '"scale"') + 'integrity = true\nexpected = 3\n')
+    assert "forms/x.toml: appearance.awning: expected 3 is not a possible answer: answer a whole number from 0 to 2 " \
+           "or na" in problems(scale)

@@ -107,8 +107,8 @@ def test_exported_halls_import_again_unchanged(client, login_as, make_unit, make
     response = client.get("/export/halls.xlsx?status=all")
     assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
     rows = read_xlsx(response.data)
-    assert rows[0] == ["编码", "名称", "类型", "单位", "地址", "启用"]
-    assert rows[2] == ["H2", "南门合作营业厅", "合作", "JZ01", None, "否"]
+    assert rows[0] == ["编码", "名称", "类型", "单位", "地址", "纬度", "经度", "启用"]
+    assert rows[2] == ["H2", "南门合作营业厅", "合作", "JZ01", None, None, None, "否"]
     result = runner.invoke(args=["org", "import-halls", _write(tmp_path, "export.xlsx", response.data)])
     assert result.exit_code == 0 and "未变 2" in result.output, result.output
 
@@ -191,3 +191,21 @@ def test_text_stored_before_the_rule_still_exports(client, login_as, make_unit, 
     response = client.get("/export/halls.xlsx")
     assert response.status_code == 200
     assert ["H1", "城北\ufffd营业厅"] == read_xlsx(response.data)[1][:2]
+
+
+def test_hall_locations_import_and_bad_coordinates_are_named(runner, tmp_path, make_unit):
+    make_unit("JZ01")
+    good = "code,name,type,unit,latitude,longitude\nH1,城关营业厅,自办,JZ01,31.230416,121.473701\nH2,南门营业厅,合作,JZ01,,\n"
+    result = runner.invoke(args=["org", "import-halls", _write(tmp_path, "halls.csv", good)])
+    assert result.exit_code == 0, result.output
+    halls = {h.code: h for h in db.session.scalars(sa.select(Hall))}
+    assert halls["H1"].position == (31.230416, 121.473701) and halls["H2"].position is None
+    bad = ("code,name,type,unit,纬度,经度\nH1,城关营业厅,自办,JZ01,北纬31,121.47\nH2,南门营业厅,合作,JZ01,95,121\n"
+           "H3,东门营业厅,自办,JZ01,31.2,\n")
+    result = runner.invoke(args=["org", "import-halls", "--lang", "en", _write(tmp_path, "bad.csv", bad)])
+    assert result.exit_code == 1
+    assert 'Row 2: latitude: "北纬31" is not a number of degrees' in result.output
+    assert "Row 3: The latitude must be from -90 to 90 degrees." in result.output
+    assert "Row 4: Give both the latitude and the longitude, or neither." in result.output
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Hall).where(Hall.code == "H1")).latitude == 31.230416

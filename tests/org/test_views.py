@@ -43,6 +43,13 @@ def test_creating_a_hall_with_a_taken_code_keeps_the_input_and_explains(client, 
     hall = db.session.scalar(sa.select(Hall).where(Hall.code == "H0102"))
     assert response.headers["Location"] == f"/org/halls/{hall.id}"
     assert hall.address == "中山路 1 号"
+    edit = {"code": "H0102", "name": "新开营业厅", "type": "self-run", "unit": str(unit.id), "latitude": "31.2304"}
+    page = client.post(f"/org/halls/{hall.id}/edit", data=edit).get_data(as_text=True)
+    assert "请同时填写纬度和经度，或都不填" in page
+    response = client.post(f"/org/halls/{hall.id}/edit", data={**edit, "longitude": "121.4737"})
+    db.session.refresh(hall)
+    assert response.status_code == 302 and hall.position == (31.2304, 121.4737)
+    assert "31.230400, 121.473700" in client.get(f"/org/halls/{hall.id}").get_data(as_text=True)
 
 
 def test_hall_detail_lists_staff_and_managers_and_can_deactivate(client, login_as, make_hall, make_staff, make_user):
