@@ -61,8 +61,8 @@ def entries_for(user: Any) -> list[NavEntry]:
     return [e for e in _entries if user.role in e.roles]
 
 
-#: A menu of at most this many entries stays one row of links (a hall manager's five need no drop-downs).
-FLAT_UP_TO = 6
+#: A menu of at most this many entries stays one row of links (a hall manager's seven need no drop-downs).
+FLAT_UP_TO = 7
 
 
 def menu(entries: list[NavEntry]) -> list[NavEntry | NavGroup]:

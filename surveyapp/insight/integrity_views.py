@@ -23,7 +23,7 @@ from surveyapp.visits.models import Visit
 from surveyapp.visits.signals import visit_submitted
 
 bp = Blueprint("insight_integrity", __name__, url_prefix="/insight/integrity")
-nav.register("insight_integrity.index", _l("Evidence integrity"), (Role.MARKET,), order=68)
+nav.register("insight_integrity.index", _l("Evidence integrity"), (Role.MARKET,), order=68, group="visits")
 
 
 @visit_submitted.connect

@@ -24,7 +24,7 @@ from surveyapp.org.models import Staff
 from surveyapp.pagination import paginate
 
 bp = Blueprint("insight_staff", __name__, url_prefix="/insight/staff")
-nav.register("insight_staff.index", _l("Staff stars"), (Role.MARKET, Role.HALL_MANAGER), order=70)
+nav.register("insight_staff.index", _l("Staff stars"), (Role.MARKET, Role.HALL_MANAGER), order=70, group="results")
 
 
 def stars_text(level: int | None) -> str:

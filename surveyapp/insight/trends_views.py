@@ -28,9 +28,9 @@ from surveyapp.org.queries import flatten, unit_tree
 from surveyapp.tabular import Sheet, write_xlsx
 
 bp = Blueprint("insight_trends", __name__, url_prefix="/insight/trends")
-nav.register("insight_trends.index", _l("Trends"), (Role.MARKET,), order=68)
-nav.register("insight_trends.heatmap", _l("Where to act"), (Role.MARKET,), order=69)
-nav.register("insight_trends.mine", _l("My hall's trend"), (Role.HALL_MANAGER,), order=40)
+nav.register("insight_trends.index", _l("Trends"), (Role.MARKET,), order=68, group="results")
+nav.register("insight_trends.heatmap", _l("Where to act"), (Role.MARKET,), order=69, group="results")
+nav.register("insight_trends.mine", _l("My hall's trend"), (Role.HALL_MANAGER,), order=40, group="results")
 
 
 def score_text(value: Fraction | None) -> str:
