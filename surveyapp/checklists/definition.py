@@ -81,6 +81,8 @@ class Item:
     guidance_en: str | None = None
     #: Text and staff items: an answer must be given before the visit is submitted.
     required: bool = False
+    #: Scale items: an answer below this is a finding (from the item, else the form; ``None``: only 0 is).
+    finding_below: int | None = None
 
     @property
     def scored(self) -> bool:
@@ -99,6 +101,8 @@ class Item:
             "visit_types": None if self.visit_types is None else [t.value for t in self.visit_types],
             "hall_types": None if self.hall_types is None else [t.value for t in self.hall_types],
             "guidance": self.guidance, "guidance_en": self.guidance_en, "required": self.required,
+            # Written only when the file sets it, so versions loaded before the key existed stay identical.
+            **({"finding_below": self.finding_below} if self.finding_below is not None else {}),
         }
 
 
@@ -177,6 +181,7 @@ class Definition:
                     visit_types=None if i["visit_types"] is None else tuple(VisitType(t) for t in i["visit_types"]),
                     hall_types=None if i["hall_types"] is None else tuple(HallType(t) for t in i["hall_types"]),
                     guidance=i["guidance"], guidance_en=i["guidance_en"], required=i["required"],
+                    finding_below=i.get("finding_below"),
                 ))
             sections.append(Section(id=s["id"], title=s["title"], title_en=s["title_en"], items=tuple(items)))
         return cls(
