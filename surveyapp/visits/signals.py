@@ -13,3 +13,5 @@ _signals = Namespace()
 visits_released = _signals.signal("visits-released")
 #: ``send(session, actor=User | None, visit=Visit, comment=str)``: the visit went back to its supervisor.
 visit_returned = _signals.signal("visit-returned")
+#: ``send(session, actor=User | None, visit=Visit, comment=str)``: the market department approved the visit.
+visit_approved = _signals.signal("visit-approved")
