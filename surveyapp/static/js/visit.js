@@ -514,7 +514,8 @@
   function restore() {
     var serverAt = Date.parse(form.dataset.draftClientAt || "") || 0;
     return get("drafts", uid).then(function (draft) {
-      if (draft && !draft.synced && Date.parse(draft.client_at) > serverAt) {
+      // Newer than the page (a page kept for offline use may be older than what was typed since, even if sent).
+      if (draft && Date.parse(draft.client_at) > serverAt) {
         applyFields(draft.fields);
         say(text.restored.replace("{time}", clock(draft.client_at)));
       }
