@@ -7,11 +7,10 @@ import pytest
 import sqlalchemy as sa
 
 from surveyapp.auth.models import Role
-from surveyapp.checklists import scoring
-from surveyapp.checklists.definition import ItemKind
 from surveyapp.db import db
 from surveyapp.visits.models import Photo, Visit, VisitRevision, VisitStatus
 from tests.browser import log_in
+from tests.conftest import full_marks
 from tests.visits.test_browser import fill_section, photo
 
 pytestmark = pytest.mark.browser
@@ -25,10 +24,8 @@ def test_a_visit_reloaded_filled_and_submitted_offline_arrives_once(new_page, ma
     visit = make_visit(hall, "unannounced", supervisor, status="in_progress")
     later = make_visit(hall, "announced", supervisor, status="planned")
     definition = visit.checklist_version.definition
-    given = {item.key: ("pass" if item.kind is ItemKind.CHECK else 0 if item.kind is ItemKind.COUNT
-                        else item.points if item.kind is ItemKind.SCALE else ["1001"])
-             for item in scoring.applicable_items(definition, "unannounced", "self-run") if item.scored or item.required}
-    given["appearance.uniform"] = "fail"
+    given = {**full_marks(visit.checklist_version, "unannounced", "self-run", ["1001"], photos=True),
+             "appearance.uniform": "fail"}
 
     page = new_page(phone=True)
     log_in(page, supervisor.username)
