@@ -12,7 +12,7 @@ from wtforms.widgets import HiddenInput
 from surveyapp.feedback.services import MAX_TEXT
 from surveyapp.webforms import strip
 
-PHOTO_ACCEPT = {"accept": "image/jpeg,image/png,image/heic,image/heif,.jpg,.jpeg,.png,.heic"}
+PHOTO_ACCEPT = {"accept": "image/jpeg,image/png,image/heic,image/heif,.jpg,.jpeg,.png,.heic", "data-pick": _l("Choose photos")}
 
 
 class _Versioned(FlaskForm):
