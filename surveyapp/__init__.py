@@ -97,6 +97,7 @@ BLUEPRINT_MODULES = (
     "checklists.views",
     "visits.views",
     "visits.supervisor_views",
+    "visits.offline_views",
     "visits.hall_views",
     "visits.plan_views",
     "visits.calendar_views",

@@ -45,6 +45,7 @@ def public(method: str, status: int = 200, anonymous: int | None = None, **kw: A
 EXPECT: dict[str, list[Rule]] = {
     "home.index": [public("GET", 302)],
     "home.health": [public("GET", 200)],
+    "offline.service_worker": [public("GET", 200)],
     "home.admin": [only("GET", (A,))],
     "worklist.market": [only("GET", (M,))],
     "home.supervisor": [only("GET", (S,))],

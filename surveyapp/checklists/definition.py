@@ -85,6 +85,8 @@ class Item:
     #: answer other than ``expected`` (canonical, see :mod:`~surveyapp.checklists.scoring`) flags the visit.
     integrity: bool = False
     expected: str | int | None = None
+    #: Scale items: an answer below this is a finding (from the item, else the form; ``None``: only 0 is).
+    finding_below: int | None = None
 
     @property
     def scored(self) -> bool:
@@ -109,6 +111,8 @@ class Item:
             "visit_types": None if self.visit_types is None else [t.value for t in self.visit_types],
             "hall_types": None if self.hall_types is None else [t.value for t in self.hall_types],
             "guidance": self.guidance, "guidance_en": self.guidance_en, "required": self.required,
+            # Written only when the file sets it, so versions loaded before the key existed stay identical.
+            **({"finding_below": self.finding_below} if self.finding_below is not None else {}),
         } | ({"integrity": True, "expected": self.expected} if self.integrity else {})
 
 
@@ -188,6 +192,7 @@ class Definition:
                     hall_types=None if i["hall_types"] is None else tuple(HallType(t) for t in i["hall_types"]),
                     guidance=i["guidance"], guidance_en=i["guidance_en"], required=i["required"],
                     integrity=i.get("integrity", False), expected=i.get("expected"),
+                    finding_below=i.get("finding_below"),
                 ))
             sections.append(Section(id=s["id"], title=s["title"], title_en=s["title_en"], items=tuple(items)))
         return cls(

@@ -32,10 +32,10 @@ from surveyapp.checklists.definition import (
 )
 from surveyapp.org.models import HallType
 
-FORM_KEYS = ("id", "version", "title", "title_en", "description", "description_en", "visit_types")
+FORM_KEYS = ("id", "version", "title", "title_en", "description", "description_en", "visit_types", "finding_below")
 SECTION_KEYS = ("id", "title", "title_en", "item")
 ITEM_KEYS = ("id", "text", "text_en", "kind", "points", "per", "redline", "evidence", "visit_types", "hall_types",
-             "guidance", "guidance_en", "required", "integrity", "expected")
+             "guidance", "guidance_en", "required", "integrity", "expected", "finding_below")
 TOP_KEYS = ("form", "section")
 
 #: Lower-case letters and digits, words joined by single ``-`` or ``_``: safe in answer keys and field names.
@@ -179,6 +179,8 @@ class _Checker:
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        #: The form's ``finding_below``: what a scale item without its own counts as a finding.
+        self.finding_below: int | None = None
 
     def add(self, where: object, message: object) -> None:
         self.problems.append(Problem(where, message))
@@ -305,6 +307,8 @@ class _Checker:
             title_en = self.string(form, "title_en", "form")
             description = self.string(form, "description", "form", limit=MAX_LONG_TEXT)
             description_en = self.string(form, "description_en", "form", limit=MAX_LONG_TEXT)
+            if "finding_below" in form:
+                self.finding_below = self.positive_int(form, "finding_below", "form", MAX_POINTS)
             if "visit_types" in form:
                 chosen = self.choice_list(form, "visit_types", "form", VISIT_TYPES)
                 form_visits = tuple(VisitType(v) for v in chosen) if chosen else form_visits
@@ -382,6 +386,10 @@ class _Checker:
         self.only_for(raw, kind, where, "per", (ItemKind.COUNT,))
         self.only_for(raw, kind, where, "redline", (ItemKind.CHECK, ItemKind.COUNT))
         self.only_for(raw, kind, where, "required", (ItemKind.TEXT, ItemKind.STAFF))
+        self.only_for(raw, kind, where, "finding_below", (ItemKind.SCALE,))
+        finding_below = self.finding_below if kind is ItemKind.SCALE else None
+        if "finding_below" in raw and kind is ItemKind.SCALE:
+            finding_below = self.positive_int(raw, "finding_below", where, points or MAX_POINTS)
         redline = self.boolean(raw, "redline", where)
         required = self.boolean(raw, "required", where)
         evidence = self.choice(raw, "evidence", where, [e.value for e in EvidenceRule], default=EvidenceRule.NONE.value)
@@ -406,6 +414,7 @@ class _Checker:
             visit_types=None if visit_types is None else tuple(VisitType(v) for v in visit_types),
             hall_types=None if hall_types is None else tuple(HallType(v) for v in hall_types),
             guidance=guidance, guidance_en=guidance_en, required=required, integrity=integrity, expected=expected,
+            finding_below=finding_below,
         )
 
     def expected(self, raw: dict[str, Any], kind: ItemKind | None, points: int | None, integrity: bool,

@@ -160,13 +160,15 @@ def validate_answers(definition: Definition, visit_type: VisitType | str, hall_t
 
 
 def is_failed(item: Item, value: object) -> bool:
-    """Whether the answer is a finding against the hall: check ``fail``, count n > 0, scale below full points."""
+    """Whether the answer is a finding against the hall: check ``fail``, count n > 0, scale below the item's
+    ``finding_below`` (default 1: only the lowest answer, 0; never full points)."""
     if item.kind is ItemKind.CHECK:
         return value == FAIL
     if item.kind is ItemKind.COUNT:
         return _is_int(value) and value > 0  # type: ignore[operator]
     if item.kind is ItemKind.SCALE:
-        return _is_int(value) and value < (item.points or 0)  # type: ignore[operator]
+        below = min(item.finding_below or 1, item.points or 0)
+        return _is_int(value) and value < below  # type: ignore[operator]
     return False
 
 

@@ -12,7 +12,7 @@ from wtforms.widgets import HiddenInput
 from surveyapp.feedback.services import MAX_TEXT
 from surveyapp.webforms import strip
 
-PHOTO_ACCEPT = {"accept": "image/jpeg,image/png,image/heic,image/heif,.jpg,.jpeg,.png,.heic"}
+PHOTO_ACCEPT = {"accept": "image/jpeg,image/png,image/heic,image/heif,.jpg,.jpeg,.png,.heic", "data-pick": _l("Choose photos")}
 
 
 class _Versioned(FlaskForm):
@@ -23,13 +23,13 @@ class _Versioned(FlaskForm):
 class RectifyForm(_Versioned):
     text = TextAreaField(_l("What was done"), filters=[strip], render_kw={"rows": 4},
                          validators=[InputRequired(_l("Describe what was done to rectify the finding.")), Length(max=MAX_TEXT)])
-    photos = MultipleFileField(_l("Photos (optional)"), render_kw=PHOTO_ACCEPT)
+    photos = MultipleFileField(_l("Photos (optional)"), id="rectify-photos", render_kw=PHOTO_ACCEPT)
 
 
 class AppealForm(_Versioned):
     reason = TextAreaField(_l("Reason for the appeal"), filters=[strip], render_kw={"rows": 4},
                            validators=[InputRequired(_l("Give the reason for the appeal.")), Length(max=MAX_TEXT)])
-    photos = MultipleFileField(_l("Evidence photos (optional)"), render_kw=PHOTO_ACCEPT)
+    photos = MultipleFileField(_l("Evidence photos (optional)"), id="appeal-photos", render_kw=PHOTO_ACCEPT)
 
 
 class CheckForm(_Versioned):

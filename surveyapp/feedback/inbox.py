@@ -34,6 +34,8 @@ MESSAGES = {
     "rectification_verified": _l("Your rectification was verified: %(item)s (%(hall)s)"),
     "rectification_reopened": _l("Your rectification was reopened: %(item)s (%(hall)s). Reason: %(reason)s"),
     "visit_returned": _l("Your visit to %(hall)s was returned for correction: %(comment)s"),
+    "visit_approved": _l("Your visit to %(hall)s of %(date)s was approved."),
+    "visit_approved_comment": _l("Your visit to %(hall)s of %(date)s was approved: %(comment)s"),
     "notice_published": _l("The notice for %(period)s has been published: see the line of %(hall)s."),
     "notice_revised": _l("Revision %(number)s of the notice for %(period)s has been published (%(hall)s). "
                          "Reason: %(reason)s"),
@@ -53,6 +55,8 @@ SUBJECTS = {
     "rectification_verified": _l("Your rectification was verified"),
     "rectification_reopened": _l("Your rectification was reopened"),
     "visit_returned": _l("Your visit was returned for correction"),
+    "visit_approved": _l("Your visit was approved"),
+    "visit_approved_comment": _l("Your visit was approved"),
     "notice_published": _l("A notice has been published"),
     "notice_revised": _l("A notice has been revised"),
 }

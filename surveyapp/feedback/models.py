@@ -12,7 +12,7 @@ from surveyapp.auth.models import User
 from surveyapp.checklists.models import ChecklistItem
 from surveyapp.db import Model
 from surveyapp.org.models import Hall
-from surveyapp.visits.models import Visit
+from surveyapp.visits.models import Answer, Visit
 
 
 def _enum(cls: type) -> sa.Enum:
@@ -83,6 +83,11 @@ class Finding(Model):
     @property
     def latest_rectification(self) -> Rectification | None:
         return self.rectifications[-1] if self.rectifications else None
+
+    @property
+    def answer(self) -> Answer | None:
+        """The visit's answer this finding came from."""
+        return next((a for a in self.visit.answers if a.item_id == self.item_id), None)
 
     @property
     def appeal_pending(self) -> bool:

@@ -96,7 +96,7 @@ def findings(user: User, f: FindingFilter, today: dt.date) -> sa.Select[tuple[Fi
         query = query.where(Visit.period == f.period)
     order = (Finding.closed_at.desc(), Finding.id.desc()) if f.show == "closed" else (Finding.rectify_due, Finding.id)
     return query.options(selectinload(Finding.hall), selectinload(Finding.item), selectinload(Finding.appeal),
-                         selectinload(Finding.visit)).order_by(*order)
+                         selectinload(Finding.visit).selectinload(Visit.answers)).order_by(*order)
 
 
 def overdue(today: dt.date) -> sa.ColumnElement[bool]:
@@ -115,7 +115,8 @@ def open_for_hall(session: Session, hall_id: int) -> list[Finding]:
     return list(session.scalars(
         sa.select(Finding).where(Finding.hall_id == hall_id,
                                  Finding.status.in_([FindingStatus.OPEN, FindingStatus.RECTIFIED]))
-        .options(selectinload(Finding.item), selectinload(Finding.appeal), selectinload(Finding.visit))
+        .options(selectinload(Finding.item), selectinload(Finding.appeal),
+                 selectinload(Finding.visit).selectinload(Visit.answers))
         .order_by(Finding.rectify_due, Finding.id)))
 
 

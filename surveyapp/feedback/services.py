@@ -48,7 +48,7 @@ from surveyapp.notices.models import NoticeRevision
 from surveyapp.notices.signals import notice_published
 from surveyapp.visits.models import Answer, Visit, VisitStatus
 from surveyapp.visits.services import apply_answers, log_event
-from surveyapp.visits.signals import visit_returned, visits_released
+from surveyapp.visits.signals import visit_approved, visit_returned, visits_released
 from surveyapp.visits.validation import submitters
 
 log = logging.getLogger("surveyapp.feedback")
@@ -119,6 +119,13 @@ def on_release(session: Session, actor: User | None, visits: Sequence[Visit]) ->
 def on_return(session: Session, actor: User | None, visit: Visit, comment: str) -> None:
     """A visit went back to its supervisor for correction."""
     inbox.notify(session, [visit.supervisor], "visit_returned", {"hall": visit.hall.name, "comment": comment or "—"},
+                 "my_visits.visit", {"uid": visit.uid})
+
+
+def on_approve(session: Session, visit: Visit, comment: str) -> None:
+    """The market department approved a visit: its supervisor hears of it, with the comment if there is one."""
+    inbox.notify(session, [visit.supervisor], "visit_approved_comment" if comment else "visit_approved",
+                 {"hall": visit.hall.name, "date": _day(visit.visited_at), "comment": comment},
                  "my_visits.visit", {"uid": visit.uid})
 
 
@@ -458,6 +465,12 @@ def _visits_released(session: Session, actor: User | None = None, visits: Sequen
 def _notice_published(session: Session, actor: User | None = None, revision: NoticeRevision | None = None) -> None:
     if revision is not None:
         on_notice(session, revision)
+
+
+@visit_approved.connect
+def _visit_approved(session: Session, actor: User | None = None, visit: Visit | None = None, comment: str = "") -> None:
+    if visit is not None and visit.supervisor is not None:
+        on_approve(session, visit, comment)
 
 
 @visit_returned.connect

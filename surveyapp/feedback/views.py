@@ -43,7 +43,7 @@ nav.register("feedback.findings", _l("Rectification & appeals"), (Role.HALL_MANA
 @bp.record_once
 def _template_helpers(state: Any) -> None:
     state.app.jinja_env.globals.update(finding_status=labels.finding_status, appeal_status=labels.appeal_status,
-                                       show_label=labels.show_label,
+                                       show_label=labels.show_label, due_words=labels.due_words,
                                        local_date=lambda moment: clock.local(moment).date(),
                                        findings_of=lambda visit: queries.for_visit(db.session, visit.id))
 
@@ -104,7 +104,7 @@ def finding(finding: str) -> Any:
 
 def _finding_page(found: Finding, status: int = 200, **forms: Any) -> Any:
     visit = found.visit
-    answer = next((a for a in visit.answers if a.item_id == found.item_id), None)
+    answer = found.answer
     evidence = [p for p in visit.photos if p.item_key == found.item_key and p.removed_at is None]
     today = clock.today()
     is_hall = current_user.role is Role.HALL_MANAGER

@@ -151,7 +151,7 @@ class Answer(Model):
     value: Mapped[str | None] = mapped_column(sa.Text)
     earned: Mapped[int | None]
     possible: Mapped[int | None]
-    #: A finding against the hall (check ``fail``, count > 0, scale below full points).
+    #: A finding against the hall (check ``fail``, count > 0, scale below the item's ``finding_below``).
     failed: Mapped[bool] = mapped_column(default=False)
     #: A failed red-line item: the visit scores 0.
     redline: Mapped[bool] = mapped_column(default=False)

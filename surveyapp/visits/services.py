@@ -334,4 +334,9 @@ def latest_revision(visit: Visit) -> VisitRevision | None:
 
 def latest_return(visit: Visit) -> VisitEvent | None:
     """The market department's most recent "return for correction" (comments for the supervisor)."""
-    return next((e for e in reversed(visit.events) if e.action == "return"), None)
+    return latest_event(visit, "return")
+
+
+def latest_event(visit: Visit, action: str) -> VisitEvent | None:
+    """The visit's most recent event of ``action`` (``approve``, ``return`` ...)."""
+    return next((e for e in reversed(visit.events) if e.action == action), None)

@@ -15,3 +15,5 @@ visits_released = _signals.signal("visits-released")
 visit_returned = _signals.signal("visit-returned")
 #: ``send(session, actor=User | None, visit=Visit)``: the visit was just submitted (a new revision, not a repeat).
 visit_submitted = _signals.signal("visit-submitted")
+#: ``send(session, actor=User | None, visit=Visit, comment=str)``: the market department approved the visit.
+visit_approved = _signals.signal("visit-approved")

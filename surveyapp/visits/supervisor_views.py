@@ -49,18 +49,28 @@ def _visit(uid: str) -> Visit:
 @bp.get("/visits")
 @roles_required(Role.SUPERVISOR)
 def home() -> Any:
-    """My visits: returned ones with the comments, drafts, today's and upcoming assignments, recent submissions."""
+    """My visits: what needs me now (returned with the comments, started, due this week), then the later
+    assignments by week and the recent submissions, collapsed."""
     today = clock.today()
+    week_end = today + dt.timedelta(days=6 - today.weekday())
     open_ = db.session.scalars(queries.own_visits(
         current_user, [VisitStatus.RETURNED, VisitStatus.IN_PROGRESS, VisitStatus.PLANNED])).all()
     planned = [v for v in open_ if v.status is VisitStatus.PLANNED]
     return render_template(
         "visits/my_visits.html", today=today, returned=[v for v in open_ if v.status is VisitStatus.RETURNED],
         drafts=[v for v in open_ if v.status is VisitStatus.IN_PROGRESS],
-        due_now=[v for v in planned if v.due_from is None or v.due_from <= today],
-        upcoming=[v for v in planned if v.due_from is not None and v.due_from > today],
+        due_now=[v for v in planned if v.due_from is None or v.due_from <= week_end],
+        later=_by_week((v.due_from, v) for v in planned if v.due_from is not None and v.due_from > week_end),
         recent=db.session.scalars(queries.recent_submissions(current_user)).all(), latest_return=services.latest_return,
     )
+
+
+def _by_week(dated: Iterable[tuple[dt.date, Visit]]) -> list[tuple[dt.date, list[Visit]]]:
+    """Visits grouped by the Monday of the week they are due from, earliest week first."""
+    weeks: dict[dt.date, list[Visit]] = {}
+    for day, visit in dated:
+        weeks.setdefault(day - dt.timedelta(days=day.weekday()), []).append(visit)
+    return sorted(weeks.items(), key=lambda week: week[0])
 
 
 def _page_form(visit: Visit, formdata: MultiDict | None = None, draft: bool = True) -> Any:
@@ -82,6 +92,7 @@ def _render(visit: Visit, form: Any, status: int = 200) -> Any:
             photos.setdefault(photo.item_key or "", []).append(photo)
     template = "visits/fill.html" if visit.editable else "visits/my_visit.html"
     return render_template(template, visit=visit, form=form, photos=photos, returned=services.latest_return(visit),
+                           approval=services.latest_event(visit, "approve"),
                            revision=services.latest_revision(visit), item_comments=_item_comments(visit)), status
 
 

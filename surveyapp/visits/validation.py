@@ -19,7 +19,7 @@ from surveyapp.visits.content import MAX_REMARK
 from surveyapp.visits.models import Visit, VisitStatus
 from surveyapp.visits.planning import require_market
 from surveyapp.visits.services import check_version, flush_or_conflict, log_event
-from surveyapp.visits.signals import visit_returned, visits_released
+from surveyapp.visits.signals import visit_approved, visit_returned, visits_released
 
 MAX_COMMENT = 2000
 
@@ -42,9 +42,13 @@ def _label(visit: Visit) -> str:
     return f"{visit.hall.code} {visit.type.value} {visit.period}"
 
 
-def approve(session: Session, actor: User | None, visit: Visit, expected_version: int | None) -> None:
-    """Validate the visit: it now counts in the month's results; an announced one is released to the hall."""
+def approve(session: Session, actor: User | None, visit: Visit, expected_version: int | None, comment: str = "") -> None:
+    """Validate the visit: it now counts in the month's results; an announced one is released to the hall.
+    The comment (optional) is shown to the supervisor on the visit and in the inbox."""
     _prepare(actor, visit, expected_version)
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise ValidationError(_("At most %(n)d characters.", n=MAX_COMMENT))
     now = clock.now()
     visit.status, visit.validated_at, visit.validated_by = VisitStatus.VALIDATED, now, actor
     if not visit.confidential:
@@ -52,7 +56,9 @@ def approve(session: Session, actor: User | None, visit: Visit, expected_version
     flush_or_conflict(session, visit)
     score = None if visit.score is None else str(round_half_up(visit.score, 1))
     log_event(session, actor, visit, "approve", VisitStatus.SUBMITTED, VisitStatus.VALIDATED, label=_label(visit),
+              comment=comment or None,
               details={"score": score, "redline": visit.redline, "released": visit.released_at is not None})
+    visit_approved.send(session, actor=actor, visit=visit, comment=comment)
     if visit.released_at is not None:
         visits_released.send(session, actor=actor, visits=[visit])
 

@@ -270,7 +270,7 @@ def decide(uid: str) -> Any:
         raise ValidationError(_("The request could not be understood."), errors=[str(e) for m in form.errors.values() for e in m])
     action, comment = request.form.get("action"), form.comment.data or ""
     if action == "approve":
-        validation.approve(db.session, current_user, visit, form.version.data)
+        validation.approve(db.session, current_user, visit, form.version.data, comment)
         done = _("The visit has been validated.")
     elif action == "return":
         items = {k[5:]: v for k, v in request.form.items() if k.startswith("item:")}

@@ -47,6 +47,17 @@ def test_count_items_deduct_one_point_per_occurrence_by_default():
     assert definition.item("conduct.taboo").per == 1
 
 
+def test_a_scale_item_is_a_finding_below_its_own_or_the_form_s_threshold():
+    assert parse(MINI)[0].item("appearance.smile").finding_below is None  # only the lowest answer, 0
+    form_wide, _ = parse(variant('visit_types = ["announced", "unannounced"]\n',
+                                 'visit_types = ["announced", "unannounced"]\nfinding_below = 2\n'))
+    assert form_wide.item("appearance.smile").finding_below == 2 and form_wide.item("conduct.taboo").finding_below is None
+    own, _ = parse(variant('kind = "scale"\npoints = 4', 'kind = "scale"\npoints = 4\nfinding_below = 3'))
+    assert own.item("appearance.smile").finding_below == 3
+    assert Definition.from_json(own.to_json()) == own
+    assert "finding_below" not in parse(MINI)[0].to_json()["sections"][0]["items"][1]
+
+
 def test_the_stored_json_gives_back_the_same_definition():
     definition, _ = parse(MINI)
     assert Definition.from_json(definition.to_json()) == definition
@@ -111,7 +122,7 @@ id = "appearance"
 title = "空"
 '''
     assert problems(text) == [
-        "forms/x.toml: form: unknown key colour (allowed: id, version, title, title_en, description, description_en, visit_types)",
+        "forms/x.toml: form: unknown key colour (allowed: id, version, title, title_en, description, description_en, visit_types, finding_below)",
         "forms/x.toml: form: id Hall Etiquette may only use lower-case letters, digits and single - or _ between them",
         "forms/x.toml: form: version must be a positive integer",
         "forms/x.toml: form: title must not be empty",
@@ -159,6 +170,9 @@ title = "空"
      "appearance.smile: required is only for text, staff items (this one is scale)"),
     ('title = "仪容仪表"', 'title = "仪容仪表"\nguidance = "x"', "appearance: unknown key guidance (allowed: id, title, title_en, item)"),
     ('[form]', '[forms]\nid = "x"\n[form]', "unknown key forms (did you mean form?)"),
+    ('kind = "scale"\npoints = 4', 'kind = "scale"\npoints = 4\nfinding_below = 5', "appearance.smile: finding_below must be at most 4"),
+    ('per = 2', 'per = 2\nfinding_below = 1',
+     "conduct.taboo: finding_below is only for scale items (this one is count)"),
 ])
 def test_each_rule_names_its_place(old, new, expected):
     assert f"forms/x.toml: {expected}" in problems(variant(old, new))

@@ -58,7 +58,10 @@ def test_failures_and_evidence_follow_the_answer():
     assert is_failed(check, "fail") and not is_failed(check, "pass") and not is_failed(check, "na")
     assert needs_evidence(check, "fail") and not needs_evidence(check, "pass")
     assert is_failed(item("count"), 1) and not is_failed(item("count"), 0)
-    assert is_failed(item("scale", 4), 3) and not is_failed(item("scale", 4), 4)
+    # A scale answer is a finding below the item's threshold; by default only the lowest answer (0) is.
+    assert is_failed(item("scale", 4), 0) and not is_failed(item("scale", 4), 1) and not is_failed(item("scale", 4), 3)
+    assert is_failed(item("scale", 4, finding_below=3), 2) and not is_failed(item("scale", 4, finding_below=3), 3)
+    assert not is_failed(item("scale", 4, finding_below=9), 4)
     assert needs_evidence(item("check", evidence=EvidenceRule.REQUIRED), "pass")
     assert not needs_evidence(item("check", evidence=EvidenceRule.REQUIRED), "na")
     assert not needs_evidence(item("check", evidence=EvidenceRule.OPTIONAL), "fail")
@@ -75,7 +78,7 @@ def test_a_visit_is_scored_over_its_applicable_items_with_exact_precision():
     result = score_visit(DEFINITION, A, SELF, full_marks(**{"appearance.uniform": "fail", "appearance.smile": 3}))
     # possible 2 + 4 + 4 + 2 = 12; earned 0 + 3 + 4 + 2 = 9
     assert (result.earned, result.possible, result.score) == (9, 12, Fraction(75))
-    assert result.failed == ("appearance.uniform", "appearance.smile")
+    assert result.failed == ("appearance.uniform",)  # 3 of 4 on the scale is not a finding (only 0 is)
     assert [i.key for i in result.items] == ["appearance.uniform", "appearance.smile", "conduct.taboo", "conduct.roster"]
     result = score_visit(DEFINITION, A, SELF, full_marks(**{"appearance.smile": 0}))
     assert result.score == Fraction(200, 3) and round_half_up(result.score) == Decimal("66.7")
@@ -113,9 +116,10 @@ def test_a_visit_with_nothing_possible_has_no_score():
 
 
 def test_sections_get_their_own_raw_scores():
-    result = score_visit(DEFINITION, A, SELF, full_marks(**{"appearance.smile": 1, "conduct.taboo": 2}))
+    result = score_visit(DEFINITION, A, SELF, full_marks(**{"appearance.smile": 0, "conduct.taboo": 2}))
     appearance, conduct = result.sections
-    assert (appearance.section_id, appearance.earned, appearance.possible, appearance.score) == ("appearance", 3, 6, 50)
+    assert (appearance.section_id, appearance.earned, appearance.possible, appearance.score) == (
+        "appearance", 2, 6, Fraction(100, 3))
     assert appearance.failed == ("appearance.smile",) and not appearance.redline
     assert (conduct.earned, conduct.possible, conduct.redline) == (2, 6, True)
     assert result.score == 0

@@ -163,4 +163,14 @@ def test_session_end_and_refusals_on_the_phone_lose_nothing(new_page, make_hall,
     assert "请拍照记录不符合的情况" in page.inner_text('[id="item-appearance.uniform"]')
     assert "必须" in page.inner_text('[id="item-exterior.signage"]')
     assert page.locator(".cl-item.invalid").count() > 30
+    # The page is at the first problem in the form's order; the section bar counts the problems per section.
+    first = page.locator(".cl-item.invalid, .field.invalid").first.bounding_box()
+    assert 0 <= first["y"] < 844
+    marks = page.locator("#section-index a.has-problems .section-problems").all_inner_texts()
+    assert len(marks) > 3 and all(m.startswith("!") for m in marks)
+    # Dealing with one item clears its mark; the refusal stays while problems are left, beside the autosave.
+    page.locator('label.opt:has(> input[name="exterior.signage"][value="pass"])').click()
+    page.wait_for_selector("#fill-status:has-text('已于')")
+    assert "检查未提交" in page.inner_text("#fill-errors") and page.is_visible("#fill-errors")
+    assert "invalid" not in page.get_attribute('[id="item-exterior.signage"]', "class")
     assert db.session.get(Visit, visit.id).status is VisitStatus.IN_PROGRESS

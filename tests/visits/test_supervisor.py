@@ -47,16 +47,21 @@ def test_my_visits_home(client, mine, make_visit, make_hall):
     s, hall = mine["supervisor"], mine["hall"]
     today = clock.today()
     make_visit(hall, "unannounced", s, status="planned", due=(today, today + dt.timedelta(days=3)))
-    make_visit(hall, "announced", s, status="planned", due=(today + dt.timedelta(days=5), today + dt.timedelta(days=9)))
+    make_visit(hall, "announced", s, status="planned", due=(today + dt.timedelta(days=8), today + dt.timedelta(days=12)))
     make_visit(hall, "unannounced", s, status="in_progress")
     make_visit(hall, "unannounced", s, status="returned")
     make_visit(hall, "unannounced", status="planned")  # someone else's
     response = client.get("/")
     assert response.headers["Location"] == "/my/visits"  # the supervisor lands on their visits
     page = client.get("/my/visits").get_data(as_text=True)
-    for heading in ("Returned for correction", "Started, not submitted", "To do now", "Coming up"):
+    for heading in ("Returned for correction", "Started, not submitted", "To do this week", "Later"):
         assert heading in page
     assert page.count('class="visit-card"') == 4 and "请补充备注" in page
+    # What needs the supervisor now comes first; next week's visit waits, collapsed under its week, with a count.
+    due = today + dt.timedelta(days=8)
+    later = page[page.index("Later"):]
+    assert f"Week of {(due - dt.timedelta(days=due.weekday())).isoformat()}" in later
+    assert '<details class="week">' in later and "1 visit" in later
 
 
 def test_start_then_fill_without_javascript(client, mine, make_visit):

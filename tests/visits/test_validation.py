@@ -41,6 +41,26 @@ def test_approve_then_next_in_queue(client, login_en, make_visit, make_hall):
     assert first.status is VisitStatus.VALIDATED and first.released_at is not None
 
 
+def test_the_approval_comment_reaches_the_supervisor_on_the_visit_and_in_the_inbox(client, login_en, login, make_visit,
+                                                                                   make_hall):
+    visit = make_visit(make_hall(), "announced", status="submitted", answers={"conduct.farewell": "fail"},
+                       remarks={"conduct.farewell": "未道别"})
+    login_en(Role.MARKET)
+    response = client.post(f"/visits/{visit.uid}/decide", data={
+        "action": "approve", "version": visit.version, "comment": "照片清晰，记录完整，辛苦了"})
+    assert response.status_code == 302
+    login(visit.supervisor)
+    english(client)
+    inbox = client.get("/inbox/").get_data(as_text=True)
+    assert "was approved: 照片清晰，记录完整，辛苦了" in inbox
+    page = client.get(f"/my/visits/{visit.uid}").get_data(as_text=True)
+    assert "Approved by the market department:" in page and "照片清晰，记录完整，辛苦了" in page
+    # The submitted visit opens with its failed items, linked to them, and offers no photo picker any more.
+    summary = page[page.index("failed-summary"):page.index('class="checklist')]
+    assert "1 failed item" in summary and 'href="#item-conduct.farewell"' in summary and "未道别" in summary
+    assert 'type="file"' not in page
+
+
 def test_return_with_comments_resubmit_and_compare_versions(client, login_en, login, make_visit, make_hall):
     hall = make_hall()
     visit = make_visit(hall, "unannounced", status="submitted", answers={"conduct.farewell": "fail"},

@@ -10,6 +10,33 @@
     }
   }, true);
 
+  // File pickers: a button with the app's own words (not the browser's "Choose Files / No file chosen")
+  // and thumbnails of what was chosen (<input type=file data-pick="label">; data-no-preview: the page shows them).
+  Array.prototype.forEach.call(document.querySelectorAll("input[type=file][data-pick]:not([disabled])"), function (input) {
+    var button = document.createElement("label");
+    button.htmlFor = input.id;
+    button.className = "button file-pick";
+    button.textContent = input.getAttribute("data-pick");
+    input.classList.add("file-hidden");
+    input.parentNode.insertBefore(button, input.nextSibling);
+    if (input.hasAttribute("data-no-preview") || !window.URL) { return; }
+    var list = document.createElement("ul");
+    list.className = "photo-strip picked";
+    button.parentNode.insertBefore(list, button.nextSibling);
+    input.addEventListener("change", function () {
+      list.textContent = "";
+      Array.prototype.forEach.call(input.files, function (file) {
+        var li = document.createElement("li");
+        var img = document.createElement("img");
+        img.src = URL.createObjectURL(file);
+        img.alt = file.name;
+        img.width = img.height = 96;
+        li.appendChild(img);
+        list.appendChild(li);
+      });
+    });
+  });
+
   // The menu is a <details> that folds on phones; on wide screens keep it open (for browsers
   // without ::details-content, which otherwise hide a closed <details>' content).
   var menu = document.querySelector("details.menu");

@@ -10,6 +10,7 @@
   var uid = form.dataset.visit;
   var text = document.getElementById("fill-messages").dataset;
   var statusBox = document.getElementById("fill-status");
+  var errorBox = document.getElementById("fill-errors");
   var token = document.querySelector('meta[name="csrf-token"]').content;
   var CONTROL = { csrf_token: 1, action: 1, submission_id: 1, remove_photo: 1 };
   var state = { closed: false, busy: false, timer: null };
@@ -171,7 +172,8 @@
     var done = 0;
     var total = 0;
     sections.forEach(function (section) {
-      var items = section.querySelectorAll("fieldset.cl-item[id^='item-']");
+      // Only what must be answered counts: an optional text left empty is not "missing".
+      var items = section.querySelectorAll("fieldset.cl-item[data-required]");
       if (!items.length) { return; }
       var n = Array.prototype.filter.call(items, function (item) { return answered(item.id.slice(5)); }).length;
       done += n;
@@ -365,14 +367,45 @@
     form.setAttribute("aria-busy", on ? "true" : "false");
   }
 
+  // The refusal stays above the form (the autosave's line is separate) until every marked item is dealt with;
+  // the section bar shows how many problems each section has.
+  function markSections() {
+    var left = 0;
+    Array.prototype.forEach.call(index.querySelectorAll("a[data-section]"), function (a) {
+      var section = document.getElementById("section-" + a.dataset.section);
+      var n = section ? section.querySelectorAll(".cl-item.invalid, .field.invalid").length : 0;
+      left += n;
+      var badge = a.querySelector(".section-problems");
+      a.classList.toggle("has-problems", n > 0);
+      if (!n) { if (badge) { badge.remove(); } return; }
+      if (!badge) { badge = document.createElement("span"); badge.className = "section-problems"; a.appendChild(badge); }
+      badge.textContent = "!" + n;
+    });
+    errorBox.hidden = left === 0;
+  }
+
+  function resolve(event) {
+    var holder = event.target.closest && event.target.closest(".cl-item.invalid, .field.invalid");
+    if (!holder) { return; }
+    var done = holder.id ? answered(holder.id.slice(5)) : event.target.value.trim() !== "";
+    if (holder.querySelector(".cl-photos .errors")) { done = done && !!holder.querySelector(".photo-strip li"); }
+    if (!done) { return; }
+    holder.classList.remove("invalid");
+    Array.prototype.forEach.call(holder.querySelectorAll(".js-error"), function (el) { el.remove(); });
+    markSections();
+  }
+  form.addEventListener("change", resolve);
+  form.addEventListener("input", resolve);
+
   function clearErrors() {
     Array.prototype.forEach.call(form.querySelectorAll(".js-error"), function (el) { el.remove(); });
     Array.prototype.forEach.call(form.querySelectorAll(".cl-item.invalid, .field.invalid"), function (el) { el.classList.remove("invalid"); });
+    markSections();
   }
 
   function showErrors(problems) {
     clearErrors();
-    var first = null;
+    var marked = [];
     Object.keys(problems).forEach(function (name) {
       var key = name.replace(/\.(photos|remark)$/, "");
       var holder = document.getElementById("item-" + key);
@@ -391,8 +424,13 @@
       var anchor = name.slice(-7) === ".photos" ? holder.querySelector(".cl-photos") : null;
       (anchor || holder).appendChild(list);
       holder.classList.add("invalid");
-      first = first || holder;
+      marked.push(holder);
     });
+    // The server's answer is keyed by name; go to the first problem in the order of the form.
+    marked.sort(function (a, b) { return a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1; });
+    var first = marked[0];
+    errorBox.textContent = text.invalid;
+    markSections();
     if (first) {
       var section = first.closest(".cl-section");
       if (section) { show(section.id.slice(8), false); }
@@ -432,7 +470,7 @@
             return response.json().then(function (data) {
               return del("submissions", uid).then(function () {
                 lock(false);
-                if (data.fields) { showErrors(data.fields); say(text.invalid, "bad"); }
+                if (data.fields) { statusBox.hidden = true; showErrors(data.fields); }
                 else { say(text.closed + " " + (data.error || ""), "bad"); }
               });
             });
@@ -476,7 +514,8 @@
   function restore() {
     var serverAt = Date.parse(form.dataset.draftClientAt || "") || 0;
     return get("drafts", uid).then(function (draft) {
-      if (draft && !draft.synced && Date.parse(draft.client_at) > serverAt) {
+      // Newer than the page (a page kept for offline use may be older than what was typed since, even if sent).
+      if (draft && Date.parse(draft.client_at) > serverAt) {
         applyFields(draft.fields);
         say(text.restored.replace("{time}", clock(draft.client_at)));
       }
