@@ -36,7 +36,7 @@ $(VENV_MADE):
 
 # Reinstall when the dependencies change.
 $(VENV)/.installed: $(VENV_MADE) setup.cfg pyproject.toml .ci/constraints.txt
-	$(BIN)/pip install --quiet -c .ci/constraints.txt -e '.[postgres,server,test]' \
+	$(BIN)/pip install --quiet -c .ci/constraints.txt -e '.[postgres,server,s3,test]' \
 	  || { echo "make: pip could not install the Python packages (is PyPI reachable?)"; exit 1; }
 	touch $@
 
