@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from surveyapp import migrate
 from surveyapp.bulk_cli import _locale, lang_option
+from surveyapp.locks import command_lock
 
 
 @click.group("db")
@@ -80,6 +81,10 @@ COMMAND_GROUPS = (
 #: Commands that do not touch the database (they run before it exists).
 NO_SCHEMA = frozenset({"forms check"})
 
+#: Commands cron may start on every app server at the same time: each runs under a lock of its own name
+#: (:func:`surveyapp.locks.command_lock`), so a second start waits for the first and then finds the work done.
+ONE_AT_A_TIME = frozenset({"feedback remind", "feedback sync", "users prune", "photos sweep"})
+
 
 def needs_schema(command: click.Command, path: str = "") -> click.Command:
     """Make ``command`` (for a group: each of its commands but those in :data:`NO_SCHEMA`) refuse to run,
@@ -102,7 +107,10 @@ def needs_schema(command: click.Command, path: str = "") -> click.Command:
             problem = migrate.schema_problem(app)
         if problem:
             raise click.ClickException(problem)
-        return invoke(ctx)
+        if path not in ONE_AT_A_TIME:
+            return invoke(ctx)
+        with app.app_context(), command_lock(path):
+            return invoke(ctx)
 
     command.invoke = checked  # type: ignore[method-assign]
     return command

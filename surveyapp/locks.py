@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,13 +39,24 @@ def command_lock(name: str) -> Iterator[None]:
                 conn.commit()
         return
     database = engine.url.database
-    path = Path(f"{database}.{name.replace(' ', '-')}.lock") if database and database != ":memory:" else None
-    if path is None:
+    if not database or database == ":memory:":
         yield
         return
-    with path.open("a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    with file_lock(Path(f"{database}.{name.replace(' ', '-')}.lock")):
+        yield
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on ``path`` for the block: one holder per host at a time (processes, and threads
+    that each call this). ``path`` is a file (created if missing) or an existing directory."""
+    if path.is_dir():
+        fd = os.open(path, os.O_RDONLY)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock

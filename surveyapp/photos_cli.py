@@ -10,7 +10,6 @@ from flask.cli import with_appcontext
 from surveyapp import photos
 from surveyapp.db import db
 from surveyapp.errors import Unavailable
-from surveyapp.locks import command_lock
 from surveyapp.photo_store import StoreUnavailable
 
 
@@ -45,8 +44,7 @@ def migrate_command() -> None:
 def sweep_command(dry_run: bool) -> None:
     """Remove stored photo files that no row references and that are more than a day old."""
     try:
-        with command_lock("photos sweep"):
-            removed = photos.sweep(db.session, dt.datetime.now(dt.UTC), dry_run=dry_run)
+        removed = photos.sweep(db.session, dt.datetime.now(dt.UTC), dry_run=dry_run)
     except Unavailable as exc:
         raise click.ClickException(str(exc.message)) from exc
     for name in removed:

@@ -4,8 +4,8 @@ bucket, verifying every SHA-256, and can be run again."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import hashlib
+import io
 import uuid
 from urllib.parse import urlsplit
 
