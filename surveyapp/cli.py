@@ -95,8 +95,9 @@ def needs_schema(command: click.Command, path: str = "") -> click.Command:
         for sub in command.commands.values():
             needs_schema(sub, path)
         return command
-    if path in NO_SCHEMA:
-        return command
+    if path in NO_SCHEMA or getattr(command, "_surveyapp_checked", False):
+        return command  # every app made in a process registers the same command objects: wrap them once
+    command._surveyapp_checked = True  # type: ignore[attr-defined]
     invoke = command.invoke
 
     def checked(ctx: click.Context) -> object:
