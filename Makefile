@@ -18,12 +18,13 @@ JOBS ?= 2
 export SURVEYAPP_INSTANCE_PATH ?= $(CURDIR)/instance
 INSTANCE := $(SURVEYAPP_INSTANCE_PATH)
 
-.PHONY: run test bench lint i18n i18n-check wheel system-deps clean help
+.PHONY: run test bench loadtest lint i18n i18n-check wheel system-deps clean help
 
 help:
 	@echo "make run    start the app on SQLite with demo data at http://$(HOST):$(PORT)"
 	@echo "make test   run the whole test suite (SQLite, then PostgreSQL)"
 	@echo "make bench  print speed and memory figures"
+	@echo "make loadtest [SHORT=1]  two app hosts under load and faults (PostgreSQL: SURVEYAPP_TEST_DATABASE_URL)"
 	@echo "make i18n   extract, update and compile the translation catalogs"
 
 $(VENV_MADE):
@@ -36,7 +37,7 @@ $(VENV_MADE):
 
 # Reinstall when the dependencies change.
 $(VENV)/.installed: $(VENV_MADE) setup.cfg pyproject.toml .ci/constraints.txt
-	$(BIN)/pip install --quiet -c .ci/constraints.txt -e '.[postgres,server,test]' \
+	$(BIN)/pip install --quiet -c .ci/constraints.txt -e '.[postgres,server,s3,test]' \
 	  || { echo "make: pip could not install the Python packages (is PyPI reachable?)"; exit 1; }
 	touch $@
 
@@ -64,6 +65,11 @@ test: $(VENV)/.installed system-deps
 
 bench: $(VENV)/.installed system-deps
 	$(BIN)/python -m tests.bench
+
+# Two app hosts under load and faults (not part of `make test`): needs SURVEYAPP_TEST_DATABASE_URL (PostgreSQL).
+# SHORT=1: the CI version, under two minutes.
+loadtest: $(VENV)/.installed system-deps
+	$(BIN)/python -m tests.load $(if $(SHORT),--short)
 
 lint:
 	$(BIN)/python -m ruff check surveyapp tests

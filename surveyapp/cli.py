@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from surveyapp import migrate
 from surveyapp.bulk_cli import lang_option
+from surveyapp.locks import command_lock
 from surveyapp.terminal import language
 
 
@@ -75,11 +76,16 @@ COMMAND_GROUPS = (
     "surveyapp.feedback.cli:feedback_group",
     "surveyapp.insight.cli:calibration_command",
     "surveyapp.insight.cli:integrity_command",
+    "surveyapp.photos_cli:photos_group",
 )
 
 
 #: Commands that do not touch the database (they run before it exists).
 NO_SCHEMA = frozenset({"forms check"})
+
+#: Commands cron may start on every app server at the same time: each runs under a lock of its own name
+#: (:func:`surveyapp.locks.command_lock`), so a second start waits for the first and then finds the work done.
+ONE_AT_A_TIME = frozenset({"feedback remind", "feedback sync", "users prune", "photos sweep"})
 
 
 def needs_schema(command: click.Command, path: str = "") -> click.Command:
@@ -91,8 +97,9 @@ def needs_schema(command: click.Command, path: str = "") -> click.Command:
         for sub in command.commands.values():
             needs_schema(sub, path)
         return command
-    if path in NO_SCHEMA:
-        return command
+    if path in NO_SCHEMA or getattr(command, "_surveyapp_checked", False):
+        return command  # every app made in a process registers the same command objects: wrap them once
+    command._surveyapp_checked = True  # type: ignore[attr-defined]
     invoke = command.invoke
 
     def checked(ctx: click.Context) -> object:
@@ -103,7 +110,10 @@ def needs_schema(command: click.Command, path: str = "") -> click.Command:
             problem = migrate.schema_problem(app)
         if problem:
             raise click.ClickException(problem)
-        return invoke(ctx)
+        if path not in ONE_AT_A_TIME:
+            return invoke(ctx)
+        with app.app_context(), command_lock(path):
+            return invoke(ctx)
 
     command.invoke = checked  # type: ignore[method-assign]
     return command

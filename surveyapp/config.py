@@ -32,6 +32,10 @@ LANGUAGES = ("zh_CN", "en")
 #: Where uploaded photos are kept (``None``: inside the instance folder). Published PDFs live in the database.
 UPLOAD_FOLDER = None
 
+#: Photos in an S3-compatible bucket instead of ``UPLOAD_FOLDER``: ``s3://bucket/prefix?endpoint=...&region=...``
+#: (README, "Photo storage"; credentials from boto3's standard sources). ``None``: the upload folder.
+PHOTO_STORAGE_URL = None
+
 #: Where ``flask pdf fonts`` puts the print font, the cut-down CJK font PDFs embed (``None``: ``<instance>/fonts``).
 PDF_FONT_FOLDER = None
 

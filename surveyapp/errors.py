@@ -45,3 +45,9 @@ class Conflict(DomainError):
     """Someone else changed the object first, or a repeated request carries other content."""
 
     status = 409
+
+
+class Unavailable(DomainError):
+    """Something the request needs (the photo store) cannot be reached; the same request may work later."""
+
+    status = 503

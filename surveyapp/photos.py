@@ -7,8 +7,10 @@ re-encoded as a fresh JPEG, so nothing of the original file survives but its pix
 metadata, no trailing payload, no second image. The capture time (EXIF ``DateTimeOriginal`` with
 ``OffsetTimeOriginal``) and the GPS position are returned to the caller as data (the position only for a check
 at upload: callers keep a verdict, never the coordinates), with a perceptual hash of the pixels (``imagehash``
-pHash, 64 bits as 16 hex digits) that survives re-encoding and resizing, so reused photos can be found. Files are stored under random names in
-``UPLOAD_FOLDER/photos/ab/cd/<key>.jpg`` with a 480 px thumbnail beside them.
+pHash, 64 bits as 16 hex digits) that survives re-encoding and resizing, so reused photos can be found. Files are
+stored under random names ``ab/cd/<key>.jpg`` with a 480 px thumbnail beside them, in the store
+``PHOTO_STORAGE_URL`` names (:mod:`surveyapp.photo_store`: ``UPLOAD_FOLDER/photos`` by default, or an
+S3-compatible bucket).
 
 This module knows nothing of visits or halls: the calling view checks who may see a photo, stores the
 key on its own model, and serves it with :func:`send_photo`.
@@ -19,26 +21,29 @@ import base64
 import datetime as dt
 import hashlib
 import io
-import os
+import logging
 import re
 import secrets
 import struct
-import tempfile
 import threading
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import imagehash
-from flask import Response, current_app, send_file
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, request, send_file
 from flask_babel import gettext as _
 from PIL import ExifTags, Image, ImageCms, ImageFile, UnidentifiedImageError
 
 from surveyapp import clock
-from surveyapp.errors import NotFound, ValidationError
+from surveyapp.errors import NotFound, Unavailable, ValidationError
+from surveyapp.photo_store import Store, StoreUnavailable, make_store
+
+log = logging.getLogger("surveyapp")
 
 #: Longest side of a stored photo and of its thumbnail, in pixels.
 MAX_SIDE = 2048
@@ -86,7 +91,7 @@ class ProcessedPhoto:
 
 @dataclass(frozen=True)
 class StoredPhoto:
-    """A photo written to the upload folder; ``key`` is what a model stores."""
+    """A photo written to the photo store; ``key`` is what a model stores."""
 
     key: str
     sha256: str
@@ -316,42 +321,62 @@ def process_photo(upload: bytes | IO[bytes], *, max_bytes: int, max_pixels: int)
 # --- storage ---------------------------------------------------------------------------------------
 
 
-def _folder() -> Path:
-    return Path(current_app.config["UPLOAD_FOLDER"]) / "photos"
+def store(app: Flask | None = None) -> Store:
+    """This app's photo store (``PHOTO_STORAGE_URL``, else the upload folder), made once per process."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    made = app.extensions.get("surveyapp.photo_store")
+    if made is None:
+        made = app.extensions["surveyapp.photo_store"] = make_store(app.config.get("PHOTO_STORAGE_URL"), folder(app))
+    return made
 
 
-def _path(key: str, thumbnail: bool = False) -> Path:
+def folder(app: Flask) -> Path:
+    """The upload folder's photo directory (the store when no ``PHOTO_STORAGE_URL`` is set)."""
+    return Path(app.config["UPLOAD_FOLDER"]) / "photos"
+
+
+def _name(key: str, thumbnail: bool = False) -> str:
     if not isinstance(key, str) or not _KEY.match(key):
         raise NotFound(_("This photo does not exist."))
-    return _folder() / key[:2] / key[2:4] / (f"{key}.thumb.jpg" if thumbnail else f"{key}.jpg")
+    return f"{key[:2]}/{key[2:4]}/{key}.thumb.jpg" if thumbnail else f"{key[:2]}/{key[2:4]}/{key}.jpg"
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Write all or nothing: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+def _key_of(name: str) -> str | None:
+    """The key a stored file belongs to (its photo or its thumbnail), ``None`` for anything else."""
+    stem = name.rsplit("/", 1)[-1].removesuffix(".jpg").removesuffix(".thumb")
+    return stem if _KEY.match(stem) and name == _name(stem, name.endswith(".thumb.jpg")) else None
+
+
+def _unavailable(exc: StoreUnavailable) -> Unavailable:
+    log.warning("photo store unavailable: %s", exc)
+    return Unavailable(_("Photos cannot be stored or read at the moment. Nothing was saved with this photo; "
+                         "try again in a minute (the checklist page sends it again by itself)."))
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+        yield
+    except StoreUnavailable as exc:
+        raise _unavailable(exc) from exc
 
 
 def save_photo(upload: bytes | IO[bytes]) -> StoredPhoto:
     """Check, clean and store an upload (limits from the settings) under a new random key.
 
     :raise ValidationError: when the upload is not one plain photo within the limits.
+    :raise Unavailable: when the photo store cannot be reached (nothing is stored; try again later).
     """
     config = current_app.config
     photo = process_photo(upload, max_bytes=config["PHOTO_MAX_BYTES"], max_pixels=config["PHOTO_MAX_PIXELS"])
     key = secrets.token_hex(16)
     try:
-        _write(_path(key, thumbnail=True), photo.thumbnail)
-        _write(_path(key), photo.jpeg)
+        with _reachable():
+            store().put(_name(key, thumbnail=True), photo.thumbnail)
+            store().put(_name(key), photo.jpeg)
     except BaseException:
-        delete_photo(key)
+        with suppress(Unavailable):
+            delete_photo(key)
         raise
     return StoredPhoto(
         key=key, sha256=photo.sha256, width=photo.width, height=photo.height, size=len(photo.jpeg),
@@ -365,34 +390,35 @@ def open_photo(key: str, thumbnail: bool = False) -> IO[bytes]:
     """The stored JPEG (or its thumbnail), open for reading; the caller closes it.
 
     :raise NotFound: for a malformed key or a photo that is not there.
+    :raise Unavailable: when the photo store cannot be reached.
     """
+    name = _name(key, thumbnail)
     try:
-        return _path(key, thumbnail).open("rb")
+        with _reachable():
+            return store().open(name)
     except FileNotFoundError as exc:
         raise NotFound(_("This photo does not exist.")) from exc
 
 
 def delete_photo(key: str) -> bool:
     """Remove a photo and its thumbnail; ``False`` if there was nothing to remove."""
-    removed = False
-    for thumbnail in (False, True):
-        path = _path(key, thumbnail)
-        if path.exists():
-            path.unlink(missing_ok=True)
-            removed = True
-    return removed
+    with _reachable():
+        removed = [store().delete(_name(key, thumbnail)) for thumbnail in (False, True)]
+    return any(removed)
 
 
 @contextmanager
 def deleted_on_error() -> Iterator[list[str]]:
     """Delete the photos whose keys the block appends to the yielded list if the block raises (for
-    example when the database commit that records them fails), so no file outlives a failed save."""
+    example when the database commit that records them fails), so no file outlives a failed save.
+    (With the store unreachable a file may stay behind: ``flask photos sweep`` removes it later.)"""
     keys: list[str] = []
     try:
         yield keys
     except BaseException:
         for key in keys:
-            delete_photo(key)
+            with suppress(Unavailable):
+                delete_photo(key)
         raise
 
 
@@ -409,7 +435,8 @@ def safe_download_name(name: str | None, key: str) -> str:
 
 
 def send_photo(key: str, *, download_name: str | None = None, thumbnail: bool = False) -> Response:
-    """Serve a stored photo to a user the calling view has already checked.
+    """Serve a stored photo to a user the calling view has already checked (from the folder or through
+    the app from the bucket: a bucket's objects are never public).
 
     Always an attachment: ``<img src>`` still shows it, while opening the URL downloads the file instead
     of rendering anything in the app's origin. ``nosniff`` and a sandboxing CSP make sure a browser
@@ -417,14 +444,17 @@ def send_photo(key: str, *, download_name: str | None = None, thumbnail: bool = 
 
     :raise NotFound: for a malformed key or a photo that is not there.
     """
-    path = _path(key, thumbnail)
-    if not path.is_file():
-        raise NotFound(_("This photo does not exist."))
-    response = send_file(
-        path, mimetype="image/jpeg", as_attachment=True,
-        download_name=f"thumbnail-{key[:8]}.jpg" if thumbnail else safe_download_name(download_name, key),
-        etag=f"{key}-t" if thumbnail else key, conditional=True,
-    )
+    etag = f"{key}-t" if thumbnail else key
+    if request.if_none_match.contains(etag) and _KEY.match(key):
+        # The browser has it: no need to fetch it from the store (the caller has checked access).
+        response = Response(status=304)
+        response.set_etag(etag)
+    else:
+        response = send_file(
+            open_photo(key, thumbnail), mimetype="image/jpeg", as_attachment=True,
+            download_name=f"thumbnail-{key[:8]}.jpg" if thumbnail else safe_download_name(download_name, key),
+            etag=etag, conditional=True,
+        )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox; frame-ancestors 'none'"
     response.headers["Cache-Control"] = "private, max-age=604800, immutable"
@@ -432,7 +462,81 @@ def send_photo(key: str, *, download_name: str | None = None, thumbnail: bool = 
 
 
 def stored_keys() -> Iterator[str]:
-    """Every key in the upload folder (for a clean-up of photos no record points to)."""
-    for path in _folder().glob("*/*/*.jpg"):
-        if not path.name.endswith(".thumb.jpg") and _KEY.match(path.stem):
-            yield path.stem
+    """Every photo key in the store (for a clean-up of photos no record points to)."""
+    with _reachable():
+        for found in store().files():
+            if not found.name.endswith(".thumb.jpg") and _key_of(found.name):
+                yield _key_of(found.name)  # type: ignore[misc]
+
+
+# --- keeping the store tidy and moving it -----------------------------------------------------------
+
+
+#: ``flask photos sweep`` leaves files younger than this: an upload's row may not be committed yet.
+SWEEP_MIN_AGE = dt.timedelta(days=1)
+
+
+def referenced_keys(session: Any) -> set[str]:
+    """Every photo key a row points to: the columns marked ``info={"photo_key": True}`` in any model."""
+    from surveyapp.db import Model
+
+    keys: set[str] = set()
+    for table in Model.metadata.sorted_tables:
+        for column in table.columns:
+            if column.info.get("photo_key"):
+                keys.update(session.scalars(sa.select(column)))
+    return keys
+
+
+def sweep(session: Any, now: dt.datetime, *, dry_run: bool = False) -> list[str]:
+    """Remove stored files (photos and thumbnails) that no row references and that are older than
+    :data:`SWEEP_MIN_AGE`; return their names (with ``dry_run``, only list them)."""
+    with _reachable():
+        files = list(store().files())
+        referenced = referenced_keys(session)
+        orphans = sorted(f.name for f in files
+                         if _key_of(f.name) not in referenced and f.modified <= now - SWEEP_MIN_AGE)
+        if not dry_run:
+            for name in orphans:
+                store().delete(name)
+    return orphans
+
+
+@dataclass
+class Migration:
+    copied: int = 0
+    already: int = 0
+    #: Names whose copy did not read back with the source's SHA-256.
+    mismatched: list[str] = field(default_factory=list)
+
+
+def migrate_folder(app: Flask) -> Migration:
+    """Copy every photo file of the upload folder into the configured store, verifying each copy's SHA-256
+    by reading it back. Files already there with the same SHA-256 are skipped, so an interrupted run can be
+    started again; the folder is left as it was."""
+    source = make_store(None, folder(app))
+    target = store(app)
+    if target.describe() == source.describe():
+        raise ValueError("PHOTO_STORAGE_URL names no other store than the upload folder")
+    result = Migration()
+    for found in sorted(source.files(), key=lambda f: f.name):
+        with source.open(found.name) as f:
+            data = f.read()
+        digest = hashlib.sha256(data).hexdigest()
+        if _stored_sha256(target, found.name) == digest:
+            result.already += 1
+            continue
+        target.put(found.name, data)
+        if _stored_sha256(target, found.name) == digest:
+            result.copied += 1
+        else:
+            result.mismatched.append(found.name)
+    return result
+
+
+def _stored_sha256(target: Store, name: str) -> str | None:
+    try:
+        with target.open(name) as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    except FileNotFoundError:
+        return None

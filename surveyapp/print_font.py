@@ -93,11 +93,20 @@ def source_face(weight: int) -> tuple[Path, int]:
 def build(app: Flask, *, force: bool = False) -> list[Built]:
     """Build each weight of the print font that is missing (every weight with ``force``).
 
-    Each file is written under a temporary name and renamed, so a render never sees half a font."""
-    from fontTools import subset
+    Each file is written under a temporary name and renamed, so a render never sees half a font. Builders
+    take turns (a lock on the folder): when several start at once on one host (each app server runs
+    ``flask pdf fonts`` before starting, maybe several at a time), one builds and the others find it built."""
+    from surveyapp.locks import file_lock
 
     base = folder(app)
     base.mkdir(parents=True, exist_ok=True)
+    with file_lock(base):
+        return _build(base, force)
+
+
+def _build(base: Path, force: bool) -> list[Built]:
+    from fontTools import subset
+
     text = characters()
     out = []
     for weight, name in FILES.items():

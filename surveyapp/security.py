@@ -146,7 +146,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Any:
         db.rollback_quietly()
-        return error_response(exc.status, exc.message, getattr(exc, "errors", None))
+        response = make_response(error_response(exc.status, exc.message, getattr(exc, "errors", None)))
+        if exc.status == 503:
+            response.headers["Retry-After"] = str(RETRY_AFTER)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

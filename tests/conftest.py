@@ -136,6 +136,37 @@ def app_config(database_url: str, tmp_path: Any) -> dict[str, Any]:
     }
 
 
+# --- photo storage: the upload folder, or an S3 bucket on a local moto server ------------------------
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's S3 server in a process of its own, once per test session, with the test bucket."""
+    from tests import s3
+
+    with s3.moto_server() as endpoint:
+        s3.make_bucket(endpoint)
+        yield endpoint
+
+
+@pytest.fixture
+def s3_storage_url(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A ``PHOTO_STORAGE_URL`` of an empty prefix in the moto bucket, with credentials in the environment."""
+    from tests import s3
+
+    for name, value in s3.ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    return s3.storage_url(moto_endpoint)
+
+
+@pytest.fixture(params=["folder", "s3"])
+def photo_storage(request: pytest.FixtureRequest, app_config: dict[str, Any]) -> str:
+    """Run the test once with photos in the upload folder and once in a bucket (ask for it before ``app``)."""
+    if request.param == "s3":
+        app_config["PHOTO_STORAGE_URL"] = request.getfixturevalue("s3_storage_url")
+    return request.param
+
+
 @pytest.fixture
 def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     """The app on an empty database (every table emptied before the test)."""

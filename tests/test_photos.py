@@ -1,4 +1,7 @@
-"""Photo evidence: only real photos get in, come out upright, small and clean, and are served safely."""
+"""Photo evidence: only real photos get in, come out upright, small and clean, and are served safely.
+
+Every test runs twice: with photos in the upload folder and in an S3 bucket (moto's server, a process of the
+test session's own)."""
 from __future__ import annotations
 
 import base64
@@ -25,7 +28,7 @@ SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 
 @pytest.fixture(autouse=True)
-def in_a_request(app):
+def in_a_request(photo_storage, app):
     """Photos arrive in requests, whose language the messages follow."""
     with app.test_request_context():
         yield
@@ -71,8 +74,13 @@ def refused(data: bytes, app: Flask) -> str:
     return str(caught.value.message)
 
 
-def stored_files(app: Flask) -> list[Path]:
-    return sorted(p for p in Path(app.config["UPLOAD_FOLDER"]).rglob("*") if p.is_file())
+def stored_files(app: Flask) -> list[str]:
+    """Every file in the photo store (and, for the folder, nothing else in the upload folder)."""
+    names = sorted(f.name for f in photos.store(app).files())
+    if not app.config.get("PHOTO_STORAGE_URL"):
+        assert sorted(p.relative_to(photos.folder(app)).as_posix()
+                      for p in Path(app.config["UPLOAD_FOLDER"]).rglob("*") if p.is_file()) == names
+    return names
 
 
 def test_a_phone_jpeg_comes_out_upright_resized_with_its_capture_time_and_without_gps(app):
@@ -129,7 +137,7 @@ def test_the_content_decides_not_the_name_or_declared_type(app):
                  encode(picture(50, 50), "GIF"), encode(picture(50, 50), "BMP"), encode(picture(50, 50), "WEBP"),
                  b"%PDF-1.4\n" + encode(picture(50, 50), "JPEG")):
         assert refused(data, app) == "该文件不是 JPEG、PNG 或 HEIC 格式的照片。"
-    assert stored_files(app) == sorted(photos._path(stored.key, t) for t in (False, True))
+    assert stored_files(app) == sorted(photos._name(stored.key, t) for t in (False, True))
 
 
 def test_a_polyglot_loses_everything_but_its_pixels(app):
@@ -212,8 +220,7 @@ def test_stored_names_are_random_and_sharded_and_keys_cannot_walk_out(app):
     first = photos.save_photo(encode(picture(100, 100), "JPEG"))
     second = photos.save_photo(encode(picture(100, 100), "JPEG"))
     assert first.key != second.key and re.fullmatch(r"[0-9a-f]{32}", first.key)
-    path = photos._path(first.key)
-    assert path.relative_to(app.config["UPLOAD_FOLDER"]).parts == ("photos", first.key[:2], first.key[2:4], f"{first.key}.jpg")
+    assert f"{first.key[:2]}/{first.key[2:4]}/{first.key}.jpg" in stored_files(app)
     assert sorted(photos.stored_keys()) == sorted([first.key, second.key])
     for bad in ("../../../etc/passwd", first.key.upper(), first.key + "/", "", "0" * 32):
         with pytest.raises(NotFound):

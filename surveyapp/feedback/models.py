@@ -170,7 +170,7 @@ class FeedbackPhoto(Model):
     finding_id: Mapped[int] = mapped_column(sa.ForeignKey("finding.id", ondelete="CASCADE"), index=True)
     rectification_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rectification.id", ondelete="CASCADE"))
     appeal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("appeal.id", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    key: Mapped[str] = mapped_column(sa.String(32), unique=True, info={"photo_key": True})
     sha256: Mapped[str] = mapped_column(sa.String(64))
     size: Mapped[int]
     width: Mapped[int]

@@ -225,7 +225,7 @@ class Photo(Model):
     #: The client-generated id of the upload (UUID): a retried upload finds this row instead of adding one.
     client_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
     #: The key :mod:`surveyapp.photos` stored the cleaned JPEG under (random; never the client's file name).
-    key: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    key: Mapped[str] = mapped_column(sa.String(32), unique=True, info={"photo_key": True})
     #: SHA-256 (hex) of the stored JPEG, its size in bytes and pixels (indexed: a reused photo is looked up by it).
     sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
     size: Mapped[int]

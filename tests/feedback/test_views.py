@@ -53,7 +53,7 @@ def test_a_hall_walking_another_halls_ids_gets_the_404_of_a_missing_object(app, 
     assert finding.status is FindingStatus.RECTIFIED and finding.appeal is None
 
 
-def test_the_hall_rectifies_with_a_photo_and_the_market_verifies(app, client, login, released, make_user):
+def test_the_hall_rectifies_with_a_photo_and_the_market_verifies(photo_storage, app, client, login, released, make_user):
     s = released()
     finding = s.finding("appearance.uniform")
     login(s.manager)

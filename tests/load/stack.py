@@ -1,0 +1,168 @@
+"""What the load suite runs against: its own PostgreSQL database with a small company in it, moto's S3
+server, two gunicorn "hosts" (two workers each, instance folders of their own: nothing shared but the
+database and the bucket) and the network process (balancer, cuttable proxies)."""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tests import s3
+from tests.load import net
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "load test password"
+IMPRESSION = "营业员态度热情，办理迅速，环境整洁有序，值得表扬。"
+
+
+@dataclass
+class Job:
+    """One visit a supervisor fills and submits."""
+
+    username: str
+    uid: str
+    fields: list[list[str]]
+
+
+@dataclass
+class Stack:
+    database_url: str
+    storage_url: str
+    base_url: str
+    control_port: int
+    hosts: list[subprocess.Popen] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
+    market: list[str] = field(default_factory=list)
+
+    def cut(self, name: str) -> None:
+        net.command(self.control_port, "cut", name)
+
+    def restore(self, name: str) -> None:
+        net.command(self.control_port, "restore", name)
+
+    def workers(self, host: int) -> list[int]:
+        """The worker process ids of a host (children of its gunicorn master)."""
+        children = Path(f"/proc/{self.hosts[host].pid}/task/{self.hosts[host].pid}/children")
+        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+    def kill_worker(self, host: int) -> None:
+        os.kill(self.workers(host)[0], signal.SIGKILL)
+
+    def kill_host(self, host: int) -> None:
+        os.killpg(self.hosts[host].pid, signal.SIGKILL)
+
+
+def own_database(base_url: str) -> str:
+    """A fresh database ``<name>_load`` on the server of ``base_url``."""
+    url = sa.make_url(base_url)
+    name = f"{url.database}_load"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def populate(database_url: str, supervisors: int, visits_each: int, market: int) -> tuple[list[Job], list[str]]:
+    """Schema, checklists, one unit with a hall per supervisor, accounts and planned visits; the answers each
+    visit will be submitted with (full marks, about 45 items)."""
+    from surveyapp import clock, create_app
+    from surveyapp.auth import services as auth
+    from surveyapp.auth.models import Role
+    from surveyapp.checklists import services as checklists
+    from surveyapp.checklists.loader import SourceFile
+    from surveyapp.db import db
+    from surveyapp.migrate import upgrade
+    from surveyapp.org.models import Hall, HallType, Staff, Unit
+    from surveyapp.resources import resource_dir
+    from surveyapp.visits.models import VisitType
+    from surveyapp.visits.planning import Plan, plan_visit
+    from tests.conftest import full_marks
+
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "load", "TESTING": True})
+    upgrade(app)
+    jobs, market_users = [], []
+    with app.app_context():
+        text = (resource_dir("forms") / "hall-etiquette.toml").read_text(encoding="utf-8")
+        [loaded] = checklists.load_sources(db.session, None, [SourceFile("forms/hall-etiquette.toml", text)])
+        version = loaded.version
+        unit = Unit(code="L001", name="负载测试分公司")
+        db.session.add(unit)
+        today = clock.local(clock.now()).date()
+        visited = clock.local(clock.now() - dt.timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
+        for n in range(supervisors):
+            hall = Hall(code=f"L{n:04d}", name=f"负载营业厅{n}", unit=unit, type=HallType.SELF_RUN, active=True)
+            db.session.add_all([hall, Staff(job_number=f"{10000 + n}", name=f"营业员{n}", hall=hall)])
+            db.session.flush()
+            user = auth.create_user(db.session, None, username=f"sup{n}", display_name=f"监督员{n}",
+                                    role=Role.SUPERVISOR, password=PASSWORD, hall_codes=[], unit_codes=["L001"])
+            answers = full_marks(version, "announced", "self-run", [f"{10000 + n}"])
+            fields = [[k, ", ".join(v) if isinstance(v, list) else str(v)] for k, v in answers.items()]
+            fields += [["visited_at", visited], ["scenario", "缴费"], ["impression", IMPRESSION]]
+            for _ in range(visits_each):
+                visit = plan_visit(db.session, None, Plan(hall, version, VisitType.ANNOUNCED, user, today, today))
+                jobs.append(Job(user.username, visit.uid, fields))
+        for n in range(market):
+            auth.create_user(db.session, None, username=f"market{n}", display_name=f"市场部{n}", role=Role.MARKET,
+                             password=PASSWORD, hall_codes=[], unit_codes=[])
+            market_users.append(f"market{n}")
+        db.session.commit()
+    app.extensions["surveyapp.db"][0].dispose()
+    return jobs, market_users
+
+
+@contextlib.contextmanager
+def running(base_database_url: str, supervisors: int, visits_each: int, market: int) -> Iterator[Stack]:
+    """Everything up; torn down when the block ends."""
+    database_url = own_database(base_database_url)
+    jobs, market_users = populate(database_url, supervisors, visits_each, market)
+    tmp = tempfile.mkdtemp(prefix="surveyapp-load-")  # kept: the hosts' logs are read after a run
+    print(f"hosts' instance folders and logs: {tmp}", flush=True)
+    with s3.moto_server() as endpoint, contextlib.ExitStack() as logs:
+        s3.make_bucket(endpoint)
+        db_url = sa.make_url(database_url)
+        ports = {name: s3.free_port() for name in ("front", "pg", "s3", "control", "host0", "host1")}
+        network = subprocess.Popen([
+            sys.executable, "-m", "tests.load.net", str(ports["control"]),
+            f"front={ports['front']}:127.0.0.1:{ports['host0']},127.0.0.1:{ports['host1']}",
+            f"pg={ports['pg']}:{db_url.host or '127.0.0.1'}:{db_url.port or 5432}",
+            f"s3={ports['s3']}:127.0.0.1:{endpoint.rsplit(':', 1)[1]}"], cwd=ROOT)
+        environment = {
+            **os.environ, **s3.ENVIRONMENT, "PYTHONPATH": str(ROOT), "SURVEYAPP_SECRET_KEY": "load-test-secret",
+            "SURVEYAPP_DATABASE_URL": db_url.set(host="127.0.0.1", port=ports["pg"]).render_as_string(hide_password=False),
+            "SURVEYAPP_PHOTO_STORAGE_URL": s3.storage_url(f"http://127.0.0.1:{ports['s3']}"),
+            "SURVEYAPP_DATABASE_CONNECT_TIMEOUT": "3",
+        }
+        stack = Stack(database_url, environment["SURVEYAPP_PHOTO_STORAGE_URL"].replace(
+            f"127.0.0.1:{ports['s3']}", endpoint.split("//")[1]), f"http://127.0.0.1:{ports['front']}",
+            ports["control"], jobs=jobs, market=market_users)
+        try:
+            for host in (0, 1):
+                folder = Path(tmp) / f"host{host}"
+                folder.mkdir()
+                stack.hosts.append(subprocess.Popen(
+                    [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{ports[f'host{host}']}",
+                     "--timeout", "30", "--graceful-timeout", "5", "surveyapp:create_app()"],
+                    cwd=ROOT, env={**environment, "SURVEYAPP_INSTANCE_PATH": str(folder)},
+                    stdout=subprocess.DEVNULL, stderr=logs.enter_context((folder / "gunicorn.log").open("w")),
+                    start_new_session=True))
+            for port in (ports["front"], ports["host0"], ports["host1"], ports["control"]):
+                s3.wait_for_port(port)
+            yield stack
+        finally:
+            for host in stack.hosts:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(host.pid, signal.SIGTERM)
+                host.wait(15)
+            network.terminate()
+            network.wait(10)
