@@ -621,6 +621,7 @@ text = "综合得分"
 text_en = "Overall score"
 kind = "scale"
 points = 100
+finding_below = 100  # any point lost is a finding the hall rectifies
 
 [[section.item]]
 id = "safety"

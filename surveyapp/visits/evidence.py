@@ -59,10 +59,11 @@ def add_photo(session: Session, actor: User | None, visit: Visit, item_key: str 
     count = sum(1 for p in visit.photos if p.item_key == item_key and p.removed_at is None)
     if count >= MAX_PER_ITEM:
         raise ValidationError(_("At most %(n)d photos per item.", n=MAX_PER_ITEM))
+    hall_position = visit.hall.position  # loaded before the new photo joins visit.photos (no autoflush of it)
     stored = photos.save_photo(getattr(upload, "stream", upload))
     photo = Photo(uid=str(uuid.uuid4()), visit=visit, item_key=item_key, client_id=client_id, **stored.columns(),
                   phash=stored.phash or None, uploaded_at=clock.now(), uploaded_by_id=actor.id if actor else None)
-    _check_place(photo, visit, stored.position)
+    _check_place(photo, hall_position, stored.position)
     session.add(photo)
     try:
         session.flush()
@@ -77,9 +78,8 @@ def add_photo(session: Session, actor: User | None, visit: Visit, item_key: str 
     return photo, True
 
 
-def _check_place(photo: Photo, visit: Visit, position: tuple[float, float] | None) -> None:
+def _check_place(photo: Photo, hall: tuple[float, float] | None, position: tuple[float, float] | None) -> None:
     """The geofence at upload: keep the distance to the hall and the verdict, never the photo's coordinates."""
-    hall = visit.hall.position
     if position is None or hall is None:
         return
     distance = geo.distance_m(*position, *hall)

@@ -237,7 +237,7 @@ def test_an_integrity_question_never_reaches_the_hall(visit_by, make_user, login
     assert [p.status_code for p in pages[:2]] == [200, 200] and pages[3].status_code in (403, 404)
     for text in texts:
         assert "门头雨棚" not in text and "awning" not in text.lower() and "诚信" not in text
-    assert "60" in texts[1]  # the visit itself is shown, with its score
+    assert f'<span class="score">{visit.score:.1f}</span>' in texts[1]  # the visit itself, with its score
 
 
 def test_the_month_report_and_the_command_list_the_flagged_visits(visit_by, login_as, client, runner):
