@@ -27,8 +27,8 @@ from typing import Any
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from flask.wrappers import Request, Response
-from werkzeug.routing import IntegerConverter
 from flask_babel import gettext as _
+from werkzeug.routing import IntegerConverter
 
 from surveyapp.errors import ValidationError
 
