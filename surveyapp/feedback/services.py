@@ -16,12 +16,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from surveyapp import clock, photos
 from surveyapp.assessment.services import current_policy
+from surveyapp.audit import display
 from surveyapp.audit.services import record
 from surveyapp.auth.models import Role, User
 from surveyapp.checklists import scoring
@@ -464,3 +466,13 @@ def _notice_published(session: Session, actor: User | None = None, revision: Not
 def _visit_returned(session: Session, actor: User | None = None, visit: Visit | None = None, comment: str = "") -> None:
     if visit is not None:
         on_return(session, actor, visit, comment)
+
+
+display.register_actions({
+    "finding.rectify": _l("Rectification sent"), "finding.appeal": _l("Appeal lodged"),
+    "finding.verify": _l("Rectification accepted"), "finding.reopen": _l("Rectification sent back"),
+    "appeal.uphold": _l("Appeal upheld"), "appeal.reject": _l("Appeal rejected"),
+})
+display.register_object("finding", _l("Finding"))
+for _field, _label in {"item": _l("Item"), "value": _l("Answer"), "deadline": _l("Deadline")}.items():
+    display.register_field(_field, _label, change=_field == "value")
