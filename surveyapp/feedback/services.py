@@ -476,3 +476,5 @@ display.register_actions({
 display.register_object("finding", _l("Finding"))
 for _field, _label in {"item": _l("Item"), "value": _l("Answer"), "deadline": _l("Deadline")}.items():
     display.register_field(_field, _label, change=_field == "value")
+for _name, _text in {"photos": _l("Photos"), "late": _l("Late"), "finding": _l("Finding"), "corrected_to": _l("Corrected to"), "committed": _l("Committed"), "due": _l("Deadline")}.items():
+    display.register_field(_name, _text)

@@ -72,4 +72,5 @@ def _visit_text(recorded: str) -> str:
 
 display.register_value("type", _type_text)
 display.register_object_text("visit", _visit_text)
-
+for _name, _text in {"size": _l("Size (bytes)")}.items():
+    display.register_field(_name, _text)
