@@ -47,6 +47,11 @@ def register_field(name: str, label: Any, change: bool = False) -> None:
         _change_fields.add(name)
 
 
+def register_fields(labels: dict[str, Any], change: set[str] | frozenset[str] = frozenset()) -> None:
+    for name, label in labels.items():
+        register_field(name, label, change=name in change)
+
+
 def register_object_text(object_type: str, text: Callable[[str], str]) -> None:
     """Show the recorded text of ``object_type`` objects through ``text``, in the reader's language
     (the text is recorded once, in no particular language: "H0513 unannounced 2026-11")."""

@@ -248,5 +248,4 @@ display.register_actions({
     "checklist.freeze": _l("Checklist version frozen (first used)"),
 })
 display.register_object("checklist_version", _l("Checklist version"))
-for _name, _text in {"file": _l("File"), "sha256": _l("SHA-256 of the file")}.items():
-    display.register_field(_name, _text)
+display.register_fields({"file": _l("File"), "sha256": _l("SHA-256 of the file")})

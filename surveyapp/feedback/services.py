@@ -474,7 +474,6 @@ display.register_actions({
     "appeal.uphold": _l("Appeal upheld"), "appeal.reject": _l("Appeal rejected"),
 })
 display.register_object("finding", _l("Finding"))
-for _field, _label in {"item": _l("Item"), "value": _l("Answer"), "deadline": _l("Deadline")}.items():
-    display.register_field(_field, _label, change=_field == "value")
-for _name, _text in {"photos": _l("Photos"), "late": _l("Late"), "finding": _l("Finding"), "corrected_to": _l("Corrected to"), "committed": _l("Committed"), "due": _l("Deadline")}.items():
-    display.register_field(_name, _text)
+display.register_fields({"item": _l("Item"), "value": _l("Answer"), "deadline": _l("Deadline"), "photos": _l("Photos"),
+                         "late": _l("Late"), "finding": _l("Finding"), "corrected_to": _l("Corrected to"),
+                         "committed": _l("Committed"), "due": _l("Deadline")}, change={"value"})

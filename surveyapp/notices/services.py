@@ -248,5 +248,4 @@ display.register_actions({
 })
 display.register_object("notice", _l("Notice"))
 display.register_field("reason", _l("Reason"))
-for _name, _text in {"policy_version": _l("Policy version"), "released_visits": _l("Visits released"), "changed_halls": _l("Halls whose result changed"), "text": _l("Text")}.items():
-    display.register_field(_name, _text)
+display.register_fields({"policy_version": _l("Policy version"), "released_visits": _l("Visits released"), "changed_halls": _l("Halls whose result changed"), "text": _l("Text")})

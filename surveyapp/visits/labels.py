@@ -49,13 +49,12 @@ display.register_actions({
     "visit.photo_remove": _l("Photo removed from a visit"),
 })
 display.register_object("visit", _l("Visit"))
-for _field, _label in {
+display.register_fields({
     "status": _l("Status"), "comment": _l("Comment"), "revision": _l("Revision"), "score": _l("Score"),
     "redline": _l("Red line"), "released": _l("Released to the hall"), "items": _l("Items"), "supervisor": _l("Supervisor"),
     "photo": _l("Photo"), "submission_id": _l("Submission id"), "visits": _l("Visits"), "due_from": _l("Due from"),
     "due_to": _l("Due by"), "checklist": _l("Checklist"), "records": _l("Records"), "imported": _l("Imported"),
-}.items():
-    display.register_field(_field, _label, change=_field == "status")
+}, change={"status"})
 display.register_value("status", status_label)
 
 
@@ -72,5 +71,4 @@ def _visit_text(recorded: str) -> str:
 
 display.register_value("type", _type_text)
 display.register_object_text("visit", _visit_text)
-for _name, _text in {"size": _l("Size (bytes)")}.items():
-    display.register_field(_name, _text)
+display.register_fields({"size": _l("Size (bytes)")})

@@ -499,5 +499,4 @@ display.register_actions({
     "visit_plan.save": _l("Month plan saved"), "visit_plan.discard": _l("Month plan discarded"),
 })
 display.register_object("plan_proposal", _l("Month plan"))
-for _name, _text in {"counts": _l("Visits per kind"), "windows": _l("Time windows"), "seed": _l("Random seed"), "checklists": _l("Checklists"), "spread": _l("Spread"), "repeats": _l("Repeated halls"), "doubles": _l("Two visits in a week"), "shortfalls": _l("Shortfalls"), "replaced": _l("Replaced by a new proposal")}.items():
-    display.register_field(_name, _text)
+display.register_fields({"counts": _l("Visits per kind"), "windows": _l("Time windows"), "seed": _l("Random seed"), "checklists": _l("Checklists"), "spread": _l("Spread"), "repeats": _l("Repeated halls"), "doubles": _l("Two visits in a week"), "shortfalls": _l("Shortfalls"), "replaced": _l("Replaced by a new proposal")})
