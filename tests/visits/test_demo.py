@@ -48,7 +48,7 @@ def test_demo_data_on_the_first_of_a_month_is_plausible(app, make_checklist):
     make_checklist("hall-etiquette")
     make_checklist("social-supervisor")
     loaders = {loader.name: loader for loader in discover()}
-    for name in ("org", "users", "visits", "notices", "feedback"):
+    for name in ("org", "users", "visits", "notice", "feedback"):
         loaders[name].load(db.session)
         db.session.commit()
     now = clock.now()
