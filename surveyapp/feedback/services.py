@@ -476,4 +476,4 @@ display.register_actions({
 display.register_object("finding", _l("Finding"))
 display.register_fields({"item": _l("Item"), "value": _l("Answer"), "deadline": _l("Deadline"), "photos": _l("Photos"),
                          "late": _l("Late"), "finding": _l("Finding"), "corrected_to": _l("Corrected to"),
-                         "committed": _l("Committed"), "due": _l("Deadline")}, change={"value"})
+                         "committed": _l("Committed")}, change={"value"})

@@ -52,7 +52,7 @@ display.register_object("visit", _l("Visit"))
 display.register_fields({
     "status": _l("Status"), "comment": _l("Comment"), "revision": _l("Revision"), "score": _l("Score"),
     "redline": _l("Red line"), "released": _l("Released to the hall"), "items": _l("Items"), "supervisor": _l("Supervisor"),
-    "photo": _l("Photo"), "submission_id": _l("Submission id"), "visits": _l("Visits"), "due_from": _l("Due from"),
+    "photo": _l("Photo"), "submission_id": _l("Submission id"), "visits": _l("Visits"), "due_from": _l("Due from"), "due": _l("Due"),
     "due_to": _l("Due by"), "checklist": _l("Checklist"), "records": _l("Records"), "imported": _l("Imported"),
 }, change={"status"})
 display.register_value("status", status_label)
