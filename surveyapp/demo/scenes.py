@@ -31,8 +31,13 @@ REMARKS = {
 }
 
 
-def remark(item_id: str, item_text: str, rng: random.Random) -> str:
-    """A remark that matches the failed item: its own bank when it has one, else one quoting its wording."""
+def remark(item_id: str, item_text: str, seed: str) -> str:
+    """A remark that matches the failed item: its own bank when it has one, else one quoting its wording.
+
+    :param seed: e.g. the visit and item: the same remark on every load (and the caller's random sequence,
+        which decides the rest of the demo, is left alone).
+    """
+    rng = random.Random(seed)
     if item_id in REMARKS:
         return rng.choice(REMARKS[item_id])
     return rng.choice(REMARK_TEMPLATES).format(text=item_text.rstrip("。；;"))
@@ -47,8 +52,9 @@ def _font(size: int) -> Any:
         return ImageFont.load_default(size)
 
 
-def photo(hall_name: str, caption: str, rng: random.Random) -> bytes:
+def photo(hall_name: str, caption: str, seed: str) -> bytes:
     """A JPEG of a hall's counter under its sign, with the item as the caption (as a supervisor's photo with a note)."""
+    rng = random.Random(seed)
     width, height = 640, 480
     wall = tuple(rng.randrange(200, 240) for _ in range(3))
     image = Image.new("RGB", (width, height), wall)

@@ -69,7 +69,7 @@ def load(session: Session) -> str:
 def _rectify(session: Session, manager: User, market: User, finding: Finding, when: dt.datetime,
              rng: random.Random, reopen: bool) -> None:
     with _at(when):
-        picture = scenes.photo(finding.hall.name, "整改后：" + _item_text(finding), rng)
+        picture = scenes.photo(finding.hall.name, "整改后：" + _item_text(finding), finding.uid)
         services.rectify(session, manager, finding, None, rng.choice(RECTIFICATIONS), [io.BytesIO(picture)])
     checked = when + dt.timedelta(days=1)
     if checked < clock.now():
@@ -83,7 +83,7 @@ def _appeal(session: Session, manager: User, market: User, finding: Finding, whe
     """The ``k``-th appeal of the demo: every third one still waits, the others are upheld or rejected in turn."""
     with _at(when):
         text = _item_text(finding).rstrip("。；;")
-        picture = scenes.photo(finding.hall.name, "申诉材料：" + text, rng)
+        picture = scenes.photo(finding.hall.name, "申诉材料：" + text, finding.uid)
         services.appeal(session, manager, finding, None, rng.choice(APPEALS).format(text=text), [io.BytesIO(picture)])
     decided = when + dt.timedelta(days=2)
     if k % 3 == 2 or decided >= clock.now():

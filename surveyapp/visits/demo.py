@@ -92,9 +92,9 @@ def _do_visit(session: Session, visit: Visit, status: str, when: dt.datetime, rn
         for key, value in answers.items():
             item = definition.item(key)
             if scoring.is_failed(item, value):
-                remarks[key] = scenes.remark(item.id, item.text, rng)
+                remarks[key] = scenes.remark(item.id, item.text, f"{visit.uid}:{key}")
             if item.evidence is not EvidenceRule.NONE and scoring.needs_evidence(item, value):
-                picture = scenes.photo(visit.hall.name, item.text, rng)
+                picture = scenes.photo(visit.hall.name, item.text, f"{visit.uid}:{key}")
                 evidence.add_photo(session, supervisor, visit, key, None, io.BytesIO(picture))
     if status == "in_progress":
         fields = [[key, ",".join(v) if isinstance(v, list) else str(v)] for key, v in list(answers.items())[:12]]
