@@ -18,11 +18,12 @@ JOBS ?= 2
 export SURVEYAPP_INSTANCE_PATH ?= $(CURDIR)/instance
 INSTANCE := $(SURVEYAPP_INSTANCE_PATH)
 
-.PHONY: run test bench loadtest lint i18n i18n-check wheel system-deps clean help
+.PHONY: run test fuzz bench loadtest lint i18n i18n-check wheel system-deps clean help
 
 help:
 	@echo "make run    start the app on SQLite with demo data at http://$(HOST):$(PORT)"
 	@echo "make test   run the whole test suite (SQLite, then PostgreSQL)"
+	@echo "make fuzz   the fuzz suite with many more examples (SQLite, then PostgreSQL)"
 	@echo "make bench  print speed and memory figures"
 	@echo "make loadtest [SHORT=1]  two app hosts under load and faults (PostgreSQL: SURVEYAPP_TEST_DATABASE_URL)"
 	@echo "make i18n   extract, update and compile the translation catalogs"
@@ -62,6 +63,11 @@ run: $(VENV)/.installed system-deps $(INSTANCE)/config.py
 
 test: $(VENV)/.installed system-deps
 	@.ci/test-both $(BIN) $(JOBS)
+
+# SURVEYAPP_FUZZ_EXAMPLES: generated examples per endpoint and import format (make test: 6)
+FUZZ_EXAMPLES ?= 200
+fuzz: $(VENV)/.installed system-deps
+	@SURVEYAPP_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) .ci/test-both $(BIN) $(JOBS) tests/fuzz
 
 bench: $(VENV)/.installed system-deps
 	$(BIN)/python -m tests.bench

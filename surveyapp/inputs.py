@@ -28,6 +28,7 @@ from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from flask.wrappers import Request, Response
 from flask_babel import gettext as _
+from werkzeug.routing import IntegerConverter
 
 from surveyapp.errors import ValidationError
 
@@ -190,7 +191,18 @@ def _check_request() -> None:
         check_tree(request.get_json())
 
 
+class WholeConverter(IntegerConverter):
+    """``<int:...>`` in every route: an id no INTEGER column can hold (2147483648, a 30-digit number) matches
+    no object, so it is a 404 like any missing one, never an overflow in the database driver."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(map, *args, **kwargs)
+        self.max = MAX_WHOLE if self.max is None else min(self.max, MAX_WHOLE)
+
+
 def init_app(app: Flask) -> None:
+    # Before any blueprint is registered: the rules take their converter when they are added.
+    app.url_map.converters["int"] = WholeConverter
     app.json = JSONProvider(app)
     app.request_class = AppRequest
     app.response_class = AppResponse

@@ -9,10 +9,25 @@ from flask import abort, flash, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from flask_wtf.form import _Auto
 
 from surveyapp.errors import ValidationError
 
 T = TypeVar("T")
+
+
+class Form(FlaskForm):
+    """The base of every form of the app: it reads posted form fields and files, never a JSON body.
+
+    (Flask-WTF would turn a JSON body into form data, and a list, a number or a nested object there fails
+    inside WTForms: JSON sent to a page's form is a post with no fields, refused with the form's own messages.)
+    """
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            if formdata is _Auto and request.is_json:
+                return request.form
+            return super().wrap_formdata(form, formdata)
 
 
 def show_error(form: FlaskForm, exc: ValidationError) -> None:
@@ -31,7 +46,7 @@ def strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     """One spreadsheet to import."""
 
     file = FileField(_l("File (CSV or Excel .xlsx)"), validators=[FileRequired(_l("Choose a file to import."))],

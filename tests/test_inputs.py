@@ -162,3 +162,40 @@ def test_every_endpoint_refuses_an_unreadable_json_body(app, client, login_as):
         assert "error" in response.get_json(), url
         posted += 1
     assert posted > 20
+
+
+@pytest.mark.parametrize("body", [["a"], 3, {"username": {"nested": [1]}, "role": ["x", 1]}, None])
+def test_json_posted_to_a_page_form_is_a_post_without_fields(client, login_as, make_user, body):
+    """Flask-WTF would read a JSON body as the form's fields and fail inside WTForms on a list or a number:
+    the app's forms read form fields only, so JSON is refused with the form's own messages and nothing changes."""
+    login_as(Role.ADMIN)
+    user = make_user(Role.MARKET, username="lin")
+    response = client.post(f"/users/{user.id}/edit", json=body)
+    assert response.status_code == 200
+    assert "This field is required." in english(client).post(f"/users/{user.id}/edit", json=body).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(user), user.id).username == "lin"
+
+
+def test_every_form_of_the_app_reads_form_fields_only():
+    """One base for every form (surveyapp.webforms.Form), so the rule above holds for forms added later."""
+    from flask_wtf import FlaskForm
+
+    from surveyapp import create_app
+    from surveyapp.webforms import Form
+
+    create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite://"})  # imports every capability
+    forms, stack = [], [FlaskForm]
+    while stack:
+        stack.extend(sub for sub in stack.pop().__subclasses__() if sub.__module__.startswith("surveyapp."))
+        forms.extend(stack)
+    others = {f"{form.__module__}.{form.__qualname__}" for form in forms if not issubclass(form, Form)}
+    assert not others, f"derive these from surveyapp.webforms.Form: {sorted(others)}"
+
+
+@pytest.mark.parametrize("user_id", ["2147483648", "9223372036854775808", "9" * 40])
+def test_an_id_no_column_can_hold_is_a_404(client, login_as, user_id):
+    """``<int:...>`` takes ids up to the INTEGER columns' largest: PostgreSQL's driver overflowed on more (500)."""
+    login_as(Role.ADMIN)
+    assert client.get(f"/users/{user_id}/edit").status_code == 404
+    assert client.post(f"/users/{user_id}/active", data={"active": "0"}).status_code == 404

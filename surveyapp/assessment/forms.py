@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
@@ -19,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
-from surveyapp import inputs
+from surveyapp import inputs, webforms
 from surveyapp.assessment.labels import ranks_text
 from surveyapp.assessment.policy import (
     CHANNELS,
@@ -51,7 +50,7 @@ class RectifyRow(Form):
     days = StringField(_l("Days"), render_kw=WHOLE)
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(webforms.Form):
     """Every setting of the policy; ``based_on`` is the version the page was drawn from."""
 
     based_on = HiddenField()

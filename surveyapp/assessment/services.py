@@ -49,6 +49,7 @@ from fractions import Fraction
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -59,6 +60,7 @@ from surveyapp.assessment.models import PolicyVersion
 from surveyapp.assessment.policy import Policy
 from surveyapp.assessment.queries import Finding, ItemFailure
 from surveyapp.assessment.results import MonthResults, display
+from surveyapp.audit import display as audit_display
 from surveyapp.audit.services import record
 from surveyapp.auth.models import Role, User
 from surveyapp.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -297,3 +299,7 @@ def load_policy_file(session: Session, actor: User | None, name: str, text: str)
                               errors=[p.format(name) for p in problems])
     version = save_policy(session, actor, policy, source=FILE, source_name=name)
     return (version or current_policy(session)), version is not None
+
+
+audit_display.register_actions({"policy.change": _l("Assessment policy changed")})
+audit_display.register_object("policy", _l("Assessment policy"))

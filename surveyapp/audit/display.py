@@ -2,7 +2,9 @@
 
 Capabilities register their own: ``register_action("visit.validate", _l("Visit validated"))``,
 ``register_field("score", _l("Score"))``, ``register_link("visit", "visits.detail", "visit_id")``.
-An action or field without a registered label is shown as recorded.
+Every action must be registered before it is recorded (:func:`surveyapp.audit.services.record` refuses
+others), so each one has a translated label and is in the log's action filter; a field without a
+registered label is shown as recorded.
 """
 from __future__ import annotations
 
@@ -20,14 +22,46 @@ _fields: dict[str, Any] = {}
 _objects: dict[str, Any] = {}
 _links: dict[str, tuple[str, str]] = {}
 _values: dict[str, Callable[[Any], str]] = {}
+_object_texts: dict[str, Callable[[str], str]] = {}
+#: Fields whose recorded value is ``[old, new]`` whatever the action (a visit's status).
+_change_fields: set[str] = set()
 
 
 def register_action(action: str, label: Any) -> None:
     _actions[action] = label
 
 
-def register_field(name: str, label: Any) -> None:
+def register_actions(labels: dict[str, Any]) -> None:
+    for action, label in labels.items():
+        register_action(action, label)
+
+
+def is_registered(action: str) -> bool:
+    return action in _actions
+
+
+def register_field(name: str, label: Any, change: bool = False) -> None:
+    """``change``: the field is recorded as ``[old, new]`` and shown as "old → new" after any action."""
     _fields[name] = label
+    if change:
+        _change_fields.add(name)
+
+
+def register_fields(labels: dict[str, Any], change: set[str] | frozenset[str] = frozenset()) -> None:
+    for name, label in labels.items():
+        register_field(name, label, change=name in change)
+
+
+def register_object_text(object_type: str, text: Callable[[str], str]) -> None:
+    """Show the recorded text of ``object_type`` objects through ``text``, in the reader's language
+    (the text is recorded once, in no particular language: "H0513 unannounced 2026-11")."""
+    _object_texts[object_type] = text
+
+
+def object_text(object_type: str, recorded: str | None) -> str:
+    if not recorded or object_type not in _object_texts:
+        return recorded or ""
+    return _object_texts[object_type](recorded)
 
 
 def register_value(name: str, label: Callable[[Any], str]) -> None:
@@ -100,7 +134,7 @@ def readable_details(action: str, details: dict[str, Any] | None) -> list[tuple[
     is_change = action.rsplit(".", 1)[-1] in CHANGE_VERBS
     rows: list[tuple[str, str, str | None]] = []
     for key, value in (details or {}).items():
-        if is_change and isinstance(value, list) and len(value) == 2:
+        if (is_change or key in _change_fields) and isinstance(value, list) and len(value) == 2:
             rows.append((field_label(key), _text(value[0], key), _text(value[1], key)))
         else:
             rows.append((field_label(key), _text(value, key), None))

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from surveyapp import clock
+from surveyapp.audit import display
 from surveyapp.audit.models import AuditEntry
 from surveyapp.auth.models import User
 
@@ -33,7 +34,13 @@ def record(
     label: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Add an audit entry for ``actor`` doing ``action`` to an object (flushed with the caller's change)."""
+    """Add an audit entry for ``actor`` doing ``action`` to an object (flushed with the caller's change).
+
+    :raise LookupError: ``action`` has no label (:func:`surveyapp.audit.display.register_action`): a
+        programming error, so that every action the log can show is readable and can be filtered on.
+    """
+    if not display.is_registered(action):
+        raise LookupError(f"audit action {action!r} has no label: register it in surveyapp.audit.display")
     entry = AuditEntry(
         at=clock.now(),
         actor_id=actor.id if actor is not None else None,

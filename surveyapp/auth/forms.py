@@ -1,6 +1,5 @@
 """Login, password and account administration forms."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -13,10 +12,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from surveyapp.labels import ROLE
-from surveyapp.webforms import strip
+from surveyapp.webforms import Form, strip
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)],
                            render_kw={"autocomplete": "username", "autocapitalize": "none", "autofocus": True})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)],
@@ -24,14 +23,14 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current = PasswordField(_l("Current password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
     new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=256)], render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("Repeat the new password"), validators=[DataRequired(), EqualTo("new", message=_l("The two passwords differ."))],
                             render_kw={"autocomplete": "new-password"})
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """An account as the administrator edits it: one role, and the scope that role needs."""
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)], filters=[strip],
@@ -51,7 +50,7 @@ class UserForm(FlaskForm):
                              description=_l("Optional: without one the account cannot log in until you set a password."))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=256)], render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("Repeat the new password"), validators=[DataRequired(), EqualTo("new", message=_l("The two passwords differ."))],
                             render_kw={"autocomplete": "new-password"})

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from markupsafe import Markup, escape
 from wtforms import Field, RadioField, StringField, TextAreaField
@@ -46,6 +45,7 @@ from surveyapp.checklists.definition import (
 )
 from surveyapp.i18n import localized
 from surveyapp.org.models import HallType
+from surveyapp.webforms import Form
 
 MAX_REMARK = 1000
 _JOB_NUMBER = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]*$")
@@ -219,7 +219,7 @@ class SectionFields:
     items: tuple[ItemFields, ...]
 
 
-class VisitForm(FlaskForm):
+class VisitForm(Form):
     """Base of the classes :func:`build_visit_form` makes; the class carries its checklist and visit."""
 
     definition: ClassVar[Definition]

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from surveyapp import clock
+from surveyapp.audit import display
 from surveyapp.audit.services import record
 from surveyapp.auth.models import User
 from surveyapp.checklists import loader
@@ -241,3 +243,11 @@ def item_counts(session: Session, version_ids: Sequence[int]) -> dict[int, tuple
         .where(ChecklistItem.version_id.in_(version_ids)).group_by(ChecklistItem.version_id)
     )
     return {version_id: (total, n_scored) for version_id, total, n_scored in rows}
+
+
+display.register_actions({
+    "checklist.load": _l("Checklist version loaded"), "checklist.reload": _l("Checklist version replaced (not used yet)"),
+    "checklist.freeze": _l("Checklist version frozen (first used)"),
+})
+display.register_object("checklist_version", _l("Checklist version"))
+display.register_fields({"file": _l("File"), "sha256": _l("SHA-256 of the file")})

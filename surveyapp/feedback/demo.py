@@ -13,17 +13,19 @@ from sqlalchemy.orm import Session
 
 from surveyapp import clock
 from surveyapp.auth.models import Role, User, user_hall
+from surveyapp.demo import scenes
 from surveyapp.demo.loader import register
 from surveyapp.feedback import services
 from surveyapp.feedback.models import Appeal, Finding, FindingStatus, Rectification
-from surveyapp.visits.demo import _at, _picture
+from surveyapp.visits.demo import _at
 
 RECTIFICATIONS = ("已组织全员学习服务规范，当班营业员已整改到位，附整改后照片。",
                   "已更换损坏设施并安排专人每日巡检。", "已补齐公示材料并张贴在醒目位置。",
                   "已对相关营业员进行谈话提醒，纳入本月绩效考核。")
-APPEALS = ("检查当日该设施正在维修，已提前报备（附报修单照片）。",
-           "当时营业员正在为老年客户办理业务，并非怠慢，现场监控可证明。",
-           "该项当日已整改完毕，检查人员到厅时恰逢更换宣传资料。")
+#: Appeals, ``{text}`` being the item's wording.
+APPEALS = ("关于“{text}”：检查当时的情况已提前向市场部报备，附报备记录照片。",
+           "关于“{text}”：现场监控显示该时段已按要求执行，附监控截图。",
+           "关于“{text}”：检查前一天已发现并整改，检查人员到厅时正在收尾，附整改记录。")
 
 
 @register("feedback", order=50)
@@ -54,7 +56,10 @@ def load(session: Session) -> str:
             if fate in (0, 3, 4):
                 when = start + dt.timedelta(days=finding.rectify_days + 2 if fate == 4 else 1)
                 if when < now:
-                    _rectify(session, manager, market, finding, when, rng, reopen=(fate == 3 and n % 12 == 3))
+                    # every third hall's first rectification still waits for the market department's check
+                    waiting = fate == 0 and len(seen) % 3 == 0
+                    _rectify(session, manager, market, finding, when, rng, reopen=(fate == 3 and n % 12 == 3),
+                             check=not waiting)
                     counts["rectified"] += 1
             elif fate == 1 and start < now:
                 _appeal(session, manager, market, finding, start, rng, counts["appealed"])
@@ -65,21 +70,24 @@ def load(session: Session) -> str:
 
 
 def _rectify(session: Session, manager: User, market: User, finding: Finding, when: dt.datetime,
-             rng: random.Random, reopen: bool) -> None:
+             rng: random.Random, reopen: bool, check: bool = True) -> None:
     with _at(when):
-        services.rectify(session, manager, finding, None, rng.choice(RECTIFICATIONS), [io.BytesIO(_picture(rng))])
+        picture = scenes.photo(finding.hall.name, "整改后：" + _item_text(finding), finding.uid)
+        services.rectify(session, manager, finding, None, rng.choice(RECTIFICATIONS), [io.BytesIO(picture)])
     checked = when + dt.timedelta(days=1)
-    if checked < clock.now():
+    if check and checked < clock.now():
         with _at(checked):
             services.check_rectification(session, market, finding, None, not reopen,
-                                         "整改照片未体现工牌佩戴，请补充。" if reopen else None)
+                                         "整改照片看不出该项已整改到位，请补充整改后的现场照片。" if reopen else None)
 
 
 def _appeal(session: Session, manager: User, market: User, finding: Finding, when: dt.datetime,
             rng: random.Random, k: int) -> None:
     """The ``k``-th appeal of the demo: every third one still waits, the others are upheld or rejected in turn."""
     with _at(when):
-        services.appeal(session, manager, finding, None, rng.choice(APPEALS), [io.BytesIO(_picture(rng))])
+        text = _item_text(finding).rstrip("。；;")
+        picture = scenes.photo(finding.hall.name, "申诉材料：" + text, finding.uid)
+        services.appeal(session, manager, finding, None, rng.choice(APPEALS).format(text=text), [io.BytesIO(picture)])
     decided = when + dt.timedelta(days=2)
     if k % 3 == 2 or decided >= clock.now():
         return  # still waiting for the market department
@@ -88,3 +96,7 @@ def _appeal(session: Session, manager: User, market: User, finding: Finding, whe
             services.decide_appeal(session, market, finding, None, True, "na", "报备材料属实，该项不计分。")
         else:
             services.decide_appeal(session, market, finding, None, False, reason="未提供有效证明材料，维持原结论。")
+
+
+def _item_text(finding: Finding) -> str:
+    return finding.visit.checklist_version.definition.item(finding.item_key).text

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import IntegerField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -10,12 +9,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from surveyapp.feedback.services import MAX_TEXT
-from surveyapp.webforms import strip
+from surveyapp.webforms import Form, strip
 
 PHOTO_ACCEPT = {"accept": "image/jpeg,image/png,image/heic,image/heif,.jpg,.jpeg,.png,.heic", "data-pick": _l("Choose photos")}
 
 
-class _Versioned(FlaskForm):
+class _Versioned(Form):
     #: The finding's version the page was drawn with (optimistic locking).
     version = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
 

@@ -16,12 +16,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from surveyapp import clock, photos
 from surveyapp.assessment.services import current_policy
+from surveyapp.audit import display
 from surveyapp.audit.services import record
 from surveyapp.auth.models import Role, User
 from surveyapp.checklists import scoring
@@ -477,3 +479,14 @@ def _visit_approved(session: Session, actor: User | None = None, visit: Visit | 
 def _visit_returned(session: Session, actor: User | None = None, visit: Visit | None = None, comment: str = "") -> None:
     if visit is not None:
         on_return(session, actor, visit, comment)
+
+
+display.register_actions({
+    "finding.rectify": _l("Rectification sent"), "finding.appeal": _l("Appeal lodged"),
+    "finding.verify": _l("Rectification accepted"), "finding.reopen": _l("Rectification sent back"),
+    "appeal.uphold": _l("Appeal upheld"), "appeal.reject": _l("Appeal rejected"),
+})
+display.register_object("finding", _l("Finding"))
+display.register_fields({"item": _l("Item"), "value": _l("Answer"), "deadline": _l("Deadline"), "photos": _l("Photos"),
+                         "late": _l("Late"), "finding": _l("Finding"), "corrected_to": _l("Corrected to"),
+                         "committed": _l("Committed")}, change={"value"})

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -17,10 +16,10 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from surveyapp.notices import narrative
 from surveyapp.notices.services import MAX_DOC_NUMBER, MAX_REASON
-from surveyapp.webforms import strip
+from surveyapp.webforms import Form, strip
 
 
-class NewNoticeForm(FlaskForm):
+class NewNoticeForm(Form):
     period = StringField(_l("Month"), validators=[DataRequired(_l("Choose the month."))], filters=[strip],
                          render_kw={"type": "month"})
 
@@ -30,7 +29,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class NoticeTextForm(FlaskForm):
+class NoticeTextForm(Form):
     """The text of the next publication: a document number, the narrative of each section, the typical cases."""
 
     version = HiddenField(validators=[DataRequired(_l("The page is out of date: reload it."))])
@@ -52,6 +51,6 @@ class NoticeTextForm(FlaskForm):
         return {key: getattr(self, key).data or "" for key in narrative.SECTIONS}
 
 
-class PublishForm(FlaskForm):
+class PublishForm(Form):
     reason = TextAreaField(_l("Reason for the revision"), validators=[Optional(), Length(max=MAX_REASON)],
                            description=_l("Required for a revision: what is corrected and why (e.g. an upheld appeal)."))

@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -29,6 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from surveyapp import clock
 from surveyapp.assessment import cache
 from surveyapp.assessment import services as assessment
+from surveyapp.audit import display
 from surveyapp.audit.services import record
 from surveyapp.auth.models import Role, User
 from surveyapp.errors import (
@@ -243,3 +245,12 @@ def mark_revision_pending(session: Session, actor: User | None, period: str, rea
     _flush(session)
     record(session, actor, "notice.revision_pending", "notice", notice.id, period, {"reason": reason})
     return notice
+
+
+display.register_actions({
+    "notice.create": _l("Notice drafted"), "notice.edit": _l("Notice text edited"), "notice.publish": _l("Notice published"),
+    "notice.revision_pending": _l("Notice needs a new revision"),
+})
+display.register_object("notice", _l("Notice"))
+display.register_field("reason", _l("Reason"))
+display.register_fields({"policy_version": _l("Policy version"), "released_visits": _l("Visits released"), "changed_halls": _l("Halls whose result changed"), "text": _l("Text")})

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import FloatField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from surveyapp.org.models import HallType
 from surveyapp.org.queries import TreeNode
-from surveyapp.webforms import strip
+from surveyapp.webforms import Form, strip
 
 
 def unit_choices(nodes: list[TreeNode], empty_label: object | None = None, exclude: set[int] = frozenset(),
@@ -25,14 +24,14 @@ def unit_choices(nodes: list[TreeNode], empty_label: object | None = None, exclu
     return choices
 
 
-class UnitForm(FlaskForm):
+class UnitForm(Form):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)], filters=[strip],
                        description=_l("Unique, e.g. JZ02; used in import files."))
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)], filters=[strip])
     parent = SelectField(_l("Parent unit"), validate_choice=True)
 
 
-class HallForm(FlaskForm):
+class HallForm(Form):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)], filters=[strip],
                        description=_l("Unique, e.g. H0101; used in import files and by hall managers."))
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)], filters=[strip])
@@ -46,7 +45,7 @@ class HallForm(FlaskForm):
     longitude = FloatField(_l("Longitude"), validators=[Optional()], description=_l("Degrees, e.g. 121.473701; optional."))
 
 
-class StaffForm(FlaskForm):
+class StaffForm(Form):
     job_number = StringField(_l("Job number"), validators=[DataRequired(), Length(max=32)], filters=[strip],
                              description=_l("Unique job number (工号)."))
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)], filters=[strip])

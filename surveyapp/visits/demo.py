@@ -14,13 +14,13 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 from flask import current_app
-from PIL import ExifTags, Image, ImageDraw
 from sqlalchemy.orm import Session
 
 from surveyapp import clock
 from surveyapp.auth.models import Role, User
 from surveyapp.checklists import scoring
 from surveyapp.checklists.definition import EvidenceRule, Item, ItemKind, VisitType
+from surveyapp.demo import scenes
 from surveyapp.demo.loader import register
 from surveyapp.org.models import Hall
 from surveyapp.visits import evidence, planning, queries, services, validation
@@ -36,39 +36,19 @@ IMPRESSIONS = (
     "服务规范，用语文明，办理完毕主动道别，值得表扬。",
     "环境尚可，但部分设施有故障未及时处理，营业员对业务解释不够清楚。",
 )
-REMARKS = ("现场核实不符合要求，已拍照记录。", "营业员当时正在处理其他事务，未按规范执行。",
-           "检查时发现该问题，已当场提醒值班经理。", "多名客户反映同样问题。")
 
 
 @contextmanager
 def _at(moment: dt.datetime) -> Iterator[None]:
-    """Let the services see ``moment`` as now (each step of a demo visit happens at its own time)."""
+    """Let the services see ``moment`` as now (each step of a demo visit happens at its own time), never later
+    than the app's clock: demo data has no time in the future (on the 1st, last month's release is "now")."""
     config = current_app.config
     before = config.get("FROZEN_NOW")
-    config["FROZEN_NOW"] = moment
+    config["FROZEN_NOW"] = min(moment, clock.now())
     try:
         yield
     finally:
         config["FROZEN_NOW"] = before
-
-
-def _picture(rng: random.Random, taken: dt.datetime | None = None) -> bytes:
-    """A stand-in photo: a few coloured shapes, as a JPEG (with the capture time a phone writes, when given)."""
-    image = Image.new("RGB", (640, 480), tuple(rng.randrange(120, 220) for _ in range(3)))
-    draw = ImageDraw.Draw(image)
-    for _ in range(6):
-        x, y = rng.randrange(0, 540), rng.randrange(0, 380)
-        draw.rectangle((x, y, x + rng.randrange(40, 160), y + rng.randrange(40, 130)),
-                       fill=tuple(rng.randrange(0, 255) for _ in range(3)))
-    exif = Image.Exif()
-    if taken is not None:
-        details = exif.get_ifd(ExifTags.IFD.Exif)
-        local = clock.local(taken)
-        details[ExifTags.Base.DateTimeOriginal] = local.strftime("%Y:%m:%d %H:%M:%S")
-        details[ExifTags.Base.OffsetTimeOriginal] = local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:]
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=80, exif=exif)
-    return buffer.getvalue()
 
 
 def _answer(item: Item, rng: random.Random, strict: float) -> object:
@@ -112,9 +92,10 @@ def _do_visit(session: Session, visit: Visit, status: str, when: dt.datetime, rn
         for key, value in answers.items():
             item = definition.item(key)
             if scoring.is_failed(item, value):
-                remarks[key] = rng.choice(REMARKS)
+                remarks[key] = scenes.remark(item.id, item.text, f"{visit.uid}:{key}")
             if item.evidence is not EvidenceRule.NONE and scoring.needs_evidence(item, value):
-                evidence.add_photo(session, supervisor, visit, key, None, io.BytesIO(_picture(rng, clock.now())))
+                picture = scenes.photo(visit.hall.name, item.text, f"{visit.uid}:{key}", clock.now())
+                evidence.add_photo(session, supervisor, visit, key, None, io.BytesIO(picture))
     if status == "in_progress":
         fields = [[key, ",".join(v) if isinstance(v, list) else str(v)] for key, v in list(answers.items())[:12]]
         services.save_draft(session, supervisor, visit, fields, when)

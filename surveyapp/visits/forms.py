@@ -28,13 +28,14 @@ from surveyapp.visits import rules
 from surveyapp.visits.content import MAX_IMPRESSION, Content
 from surveyapp.visits.models import Visit
 from surveyapp.visits.validation import MAX_COMMENT
+from surveyapp.webforms import Form
 
 
 def _blank_to_none(value: Any) -> Any:
     return value or None
 
 
-class PlanForm(FlaskForm):
+class PlanForm(Form):
     """Plan or change a visit; the choices are set by the view."""
 
     hall = SelectField(_l("Hall"), coerce=int, validators=[InputRequired(_l("Choose a hall."))])
@@ -51,13 +52,13 @@ class PlanForm(FlaskForm):
         self.type.choices = [(t.value, visit_type_label(t)) for t in VisitType]
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = TextAreaField(_l("Reason (shown in the visit's history)"), validators=[Optional(), Length(max=MAX_COMMENT)],
                            render_kw={"rows": 2})
     version = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     """Approve, return with comments, or reject with a reason (which one: the ``action`` button)."""
 
     action = HiddenField()
@@ -66,7 +67,7 @@ class DecisionForm(FlaskForm):
     version = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
 
 
-class ReleaseForm(FlaskForm):
+class ReleaseForm(Form):
     version = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
 
 

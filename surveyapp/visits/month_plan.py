@@ -18,9 +18,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from surveyapp import clock
+from surveyapp.audit import display
 from surveyapp.audit.services import record
 from surveyapp.auth.models import Role, User, user_unit
 from surveyapp.checklists.definition import VisitType
@@ -490,3 +492,11 @@ def candidates(session: Session, item: PlanProposalItem) -> list[User]:
 def open_proposals(session: Session) -> list[PlanProposal]:
     return list(session.scalars(sa.select(PlanProposal).where(PlanProposal.status == ProposalStatus.OPEN)
                                 .order_by(PlanProposal.period, PlanProposal.created_at.desc(), PlanProposal.id.desc())))
+
+
+display.register_actions({
+    "visit_plan.propose": _l("Month plan proposed"), "visit_plan.adjust": _l("Month plan adjusted"),
+    "visit_plan.save": _l("Month plan saved"), "visit_plan.discard": _l("Month plan discarded"),
+})
+display.register_object("plan_proposal", _l("Month plan"))
+display.register_fields({"counts": _l("Visits per kind"), "windows": _l("Time windows"), "seed": _l("Random seed"), "checklists": _l("Checklists"), "spread": _l("Spread"), "repeats": _l("Repeated halls"), "doubles": _l("Two visits in a week"), "shortfalls": _l("Shortfalls"), "replaced": _l("Replaced by a new proposal")})

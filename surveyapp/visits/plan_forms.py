@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, NumberRange, Regexp
@@ -13,6 +12,7 @@ from wtforms.widgets import HiddenInput
 from surveyapp import inputs
 from surveyapp.checklists.definition import VisitType
 from surveyapp.visits.month_plan import MAX_PER_HALL, MAX_WINDOWS
+from surveyapp.webforms import Form
 
 #: The form's count and checklist fields of each kind of visit.
 COUNT_FIELDS = {VisitType.ANNOUNCED: "announced", VisitType.UNANNOUNCED: "unannounced", VisitType.SUPERVISOR: "supervisor"}
@@ -29,7 +29,7 @@ def _count(label: Any) -> IntegerField:
                         render_kw={"inputmode": "numeric", "min": 0, "max": MAX_PER_HALL})
 
 
-class MonthPlanForm(FlaskForm):
+class MonthPlanForm(Form):
     """What the automatic planner is asked for; the unit and checklist choices are set by the view."""
 
     month = StringField(_l("Month"), validators=[InputRequired(_l("Choose a month.")),
@@ -53,13 +53,13 @@ class MonthPlanForm(FlaskForm):
         return getattr(self, f"checklist_{COUNT_FIELDS[visit_type]}")
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(Form):
     """A state change of a proposal (adjust, save, discard, propose again), with the version the page showed."""
 
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     """A JSON file of visits done on paper or offline."""
 
     file = FileField(_l("File (JSON)"), validators=[FileRequired(_l("Choose a file to import."))],

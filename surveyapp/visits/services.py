@@ -25,6 +25,7 @@ from surveyapp.checklists import scoring
 from surveyapp.checklists import services as checklist_services
 from surveyapp.checklists.models import ChecklistItem, ChecklistVersion
 from surveyapp.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from surveyapp.visits import labels as _labels  # noqa: F401  (the audit labels of the actions recorded here)
 from surveyapp.visits.content import Content, answer_text, period_of
 from surveyapp.visits.models import (
     Answer,

@@ -63,3 +63,48 @@ def test_object_search_matches_percent_and_underscore_literally(client, login_as
     db.session.commit()
     page = client.get("/audit/?object=50%25").get_data(as_text=True).split("<tbody>")[1]
     assert "折扣50%分公司" in page and "第500号分公司" not in page
+
+
+def test_every_action_the_code_can_record_has_a_label_in_both_languages_and_is_in_the_filter(app, client, login_as):
+    """The registry is the list of actions: recording one that is not in it is refused (next test), so every
+    action the log can hold is checked here."""
+    import re
+
+    from flask_babel import force_locale
+
+    from surveyapp.audit import display
+
+    login_as(Role.ADMIN)
+    actions = dict(display.known_actions())
+    assert len(actions) > 40
+    with app.test_request_context(), force_locale("zh"):
+        chinese = {action: display.action_label(action) for action in actions}
+    with app.test_request_context(), force_locale("en"):
+        english = {action: display.action_label(action) for action in actions}
+    cjk = re.compile("[\u4e00-\u9fff]")
+    assert not [a for a, label in chinese.items() if not cjk.search(label)], "untranslated (zh)"
+    assert not [a for a, label in english.items() if cjk.search(label) or label == a], "no English label"
+    assert len(set(chinese.values())) == len(chinese), "two actions read the same"
+    page = client.get("/audit/").get_data(as_text=True)
+    for action, label in chinese.items():
+        assert f'<option value="{action}">{label}</option>' in page
+
+
+def test_an_action_without_a_label_cannot_be_recorded(app):
+    import pytest
+
+    from surveyapp.audit.services import record
+
+    with pytest.raises(LookupError, match="visit.teleport"):
+        record(db.session, None, "visit.teleport", "visit", "x")
+
+
+def test_a_visits_history_reads_in_the_readers_language(client, login_as, make_visit):
+    """Not "visit.start" twice and "H0001 unannounced": the action's label, the visit type and the status change
+    in words ("状态: 计划中 → 进行中")."""
+    login_as(Role.ADMIN)
+    visit = make_visit(type="unannounced", status="in_progress")
+    page = client.get("/audit/?action=visit.start").get_data(as_text=True).split("<tbody>")[1]
+    assert "检查已开始" in page and "visit.start</" not in page and "unannounced" not in page
+    assert f"{visit.hall.code} 暗访" in page
+    assert "<b>状态</b>: <del>已计划</del> → <ins>进行中</ins>" in page
