@@ -5,7 +5,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
-from flask import abort, flash, request
+from flask import abort, flash, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -25,7 +25,7 @@ class Form(FlaskForm):
 
     class Meta(FlaskForm.Meta):
         def wrap_formdata(self, form: Any, formdata: Any) -> Any:
-            if formdata is _Auto and request.is_json:
+            if formdata is _Auto and has_request_context() and request.is_json:
                 return request.form
             return super().wrap_formdata(form, formdata)
 

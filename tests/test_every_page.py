@@ -68,6 +68,11 @@ def _values(user: User) -> dict[str, Any]:
     if user.role is Role.HALL_MANAGER:
         findings = findings.where(Finding.hall_id.in_([h.id for h in user.halls]))
     revision = _first(sa.select(NoticeRevision).order_by(NoticeRevision.id.desc()))
+    halls = sa.select(Hall).order_by(Hall.id)
+    if user.role is Role.HALL_MANAGER:
+        halls = halls.where(Hall.id.in_([h.id for h in user.halls]))
+    hall = _first(halls)
+    staff = _first(sa.select(Staff.job_number).where(Staff.hall_id == hall.id).order_by(Staff.id)) if hall else None
     version = _first(sa.select(ChecklistVersion).join(Checklist).order_by(ChecklistVersion.id))
     return {
         "uid": _first(visits), "finding": _first(findings),
@@ -77,7 +82,7 @@ def _values(user: User) -> dict[str, Any]:
         "hall_id": _first(sa.select(Hall.id).order_by(Hall.id)), "unit_id": _first(sa.select(Unit.id).order_by(Unit.id)),
         "staff_id": _first(sa.select(Staff.id).order_by(Staff.id)), "user_id": user.id,
         "proposal": _first(sa.select(PlanProposal.uid).order_by(PlanProposal.id)),
-        "kind_name": "halls",
+        "kind_name": "halls", "code": hall.code if hall else None, "job_number": staff,
     }
 
 

@@ -24,6 +24,7 @@ def test_market_follows_a_branch_over_the_year_and_finds_where_it_fails(trend_mo
     page = new_page()
     page.set_viewport_size({"width": 1366, "height": 900})
     log_in(page, "wang.market")
+    page.click("nav.nav summary:text('考核')")  # the menu's 考核 group holds it
     page.get_by_role("navigation").get_by_role("link", name="趋势分析").click()
     page.fill("input[name=period]", "2026-11")
     page.select_option("select[name=unit]", "N")
@@ -34,6 +35,7 @@ def test_market_follows_a_branch_over_the_year_and_finds_where_it_fails(trend_mo
     assert fits_width(page)
     shot(page, "trends-desk")
 
+    page.click("nav.nav summary:text('考核')")  # the menu's 考核 group holds it
     page.get_by_role("navigation").get_by_role("link", name="问题热力图").click()
     page.fill("input[name=span]", "2026-Q4")
     page.click("form.filters button[type=submit]")
@@ -63,6 +65,7 @@ def test_staff_pages_fit_a_desk_and_a_phone(make_hall, make_staff, make_visit, m
     page = new_page()
     page.set_viewport_size({"width": 1366, "height": 900})
     log_in(page, "wang.market")
+    page.click("nav.nav summary:text('考核')")  # the menu's 考核 group holds it
     page.get_by_role("navigation").get_by_role("link", name="星级营业员").click()
     page.get_by_role("link", name="1001").click()
     expect(page.locator("table.staff-months tbody tr").first).to_contain_text("2026-11")
