@@ -73,6 +73,7 @@ COMMAND_GROUPS = (
     "surveyapp.visits.cli:visits_group",
     "surveyapp.feedback.cli:feedback_group",
     "surveyapp.insight.cli:calibration_command",
+    "surveyapp.jobs.cli:jobs_group",
 )
 
 

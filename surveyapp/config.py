@@ -72,6 +72,22 @@ FROZEN_NOW = None
 #: Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are trusted.
 TRUSTED_PROXIES = 0
 
+# --- background jobs ------------------------------------------------------------------------------------
+
+#: The task queue: ``sqlite:///path`` (``None``: ``<instance>/jobs.sqlite``, durable, no server needed),
+#: ``redis://host:6379/0`` for workers on several hosts, or ``immediate`` (run at once, in the same process).
+JOBS_URL = None
+
+#: A running job tells the queue it is alive this often; one silent for ``JOBS_STALE_SECONDS`` is taken to
+#: have lost its worker and is queued again.
+JOBS_HEARTBEAT_SECONDS = 5
+JOBS_STALE_SECONDS = 60
+
+#: Mail that could not be delivered is tried again after 1, 2, 4 ... times this many seconds, at most
+#: ``OUTBOX_MAX_ATTEMPTS`` times; then it is listed as undeliverable for the administrator.
+OUTBOX_RETRY_SECONDS = 60
+OUTBOX_MAX_ATTEMPTS = 8
+
 # --- visits -------------------------------------------------------------------------------------------
 
 #: How many years back a visit time may lie (never before 2000): older times are refused as mistakes.

@@ -74,7 +74,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> st
         url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
     from surveyapp.migrate import upgrade
 
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "x"})
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "x", "JOBS_URL": "immediate"})
     upgrade(app)
     dispose_engine(app)
     return url
@@ -133,6 +133,8 @@ def app_config(database_url: str, tmp_path: Any) -> dict[str, Any]:
         # No print font: PDFs embed the installed Noto Sans CJK SC (tests/test_print_font.py builds one).
         "PDF_FONT_FOLDER": str(tmp_path / "fonts"),
         "DEMO": False,
+        # Jobs run at once, in the request that starts them (tests/jobs runs them on real queues).
+        "JOBS_URL": "immediate",
     }
 
 

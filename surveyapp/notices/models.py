@@ -94,3 +94,20 @@ class NoticeRevision(Model):
 
     def __repr__(self) -> str:
         return f"<NoticeRevision {self.notice_id} #{self.number}>"
+
+
+class NoticeLetter(Model):
+    """A hall's feedback letter of a revision, rendered once from the frozen snapshot and kept: the letter a
+    hall downloads today is byte for byte the one it downloads next year."""
+
+    __tablename__ = "notice_letter"
+    __table_args__ = (sa.UniqueConstraint("revision_id", "hall_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision_id: Mapped[int] = mapped_column(sa.ForeignKey("notice_revision.id"))
+    #: The hall's id as the snapshot lists it (a hall line; no foreign key: the letter outlives hall records).
+    hall_id: Mapped[int]
+    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    #: SHA-256 (hex) of ``pdf``.
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime]

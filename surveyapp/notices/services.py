@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -177,12 +177,8 @@ def preview_document(session: Session, notice: Notice) -> document.Document:
 # --- publishing ---------------------------------------------------------------------------------------
 
 
-def publish(session: Session, actor: User | None, notice: Notice, reason: str | None) -> NoticeRevision:
-    """Publish the notice: freeze results, policy and text into a new revision, render its PDF once and store
-    it with its SHA-256, and release the month's validated visits to their halls.
-
-    The first publication uses the policy in force; a revision (a correction) keeps the policy of the first
-    publication, states its reason and records which hall lines changed since the previous revision.
+def check_publishable(actor: User | None, notice: Notice, reason: str | None) -> str | None:
+    """The reason, cleaned, if ``actor`` may publish the notice's next revision with it.
 
     :raise ValidationError: a revision without a reason, or a reason too long.
     """
@@ -193,8 +189,36 @@ def publish(session: Session, actor: User | None, notice: Notice, reason: str | 
         raise ValidationError(frozen_message(latest.number, notice.period), field="reason")
     if reason and len(reason) > MAX_REASON:
         raise ValidationError(_("Reason: at most %(n)d characters.", n=MAX_REASON), field="reason")
+    return reason
+
+
+def _no_progress(stage: str, done: int = 0, total: int = 0) -> None:
+    """Publishing outside a job reports its progress to no one."""
+
+
+#: Visits released (findings and messages made) per step of the release.
+RELEASE_BATCH = 200
+
+
+def publish(session: Session, actor: User | None, notice: Notice, reason: str | None, *,
+            progress: Callable[..., None] = _no_progress) -> NoticeRevision:
+    """Publish the notice: freeze results, policy and text into a new revision, render its PDF once and store
+    it with its SHA-256, and release the month's validated visits to their halls.
+
+    The first publication uses the policy in force; a revision (a correction) keeps the policy of the first
+    publication, states its reason and records which hall lines changed since the previous revision.
+
+    ``progress(stage, done, total)`` hears of each step (``assess``, ``snapshot``, ``pdf``, ``release``,
+    ``notify``): the publish job shows them.
+
+    :raise ValidationError: a revision without a reason, or a reason too long.
+    """
+    reason = check_publishable(actor, notice, reason)
+    latest = notice.latest
+    progress("assess")
     version = latest.policy_version if latest else assessment.current_policy(session, store=True)
     now = clock.now()
+    progress("snapshot")
     with force_locale(rendering.document_language()):  # the text written from the figures, as printed
         company, issuer = company_texts(session)
         snapshot = document.build_snapshot(session, notice, version, issued_on=clock.local(now).date(),
@@ -202,6 +226,7 @@ def publish(session: Session, actor: User | None, notice: Notice, reason: str | 
                                            previous=latest.snapshot if latest else None)
     number = latest.number + 1 if latest else 1
     snapshot["revision"], snapshot["reason"] = number, reason
+    progress("pdf")
     pdf = rendering.notice_pdf(snapshot)
     revision = NoticeRevision(notice=notice, number=number, reason=reason, snapshot=snapshot,
                               policy_version_id=version.id, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(),
@@ -210,9 +235,14 @@ def publish(session: Session, actor: User | None, notice: Notice, reason: str | 
     notice.status, notice.revision_pending, notice.pending_reason = PUBLISHED, False, None
     notice.updated_at, notice.updated_by = now, actor
     _flush(session)
-    released = release_visits(session, actor, session.scalars(
+    visits = list(session.scalars(
         sa.select(Visit).where(Visit.period == notice.period, Visit.status == VisitStatus.VALIDATED,
                                Visit.released_at.is_(None)).order_by(Visit.id)))
+    released = 0
+    for start in range(0, len(visits), RELEASE_BATCH):  # each step makes its visits' findings and messages
+        progress("release", start, len(visits))
+        released += release_visits(session, actor, visits[start:start + RELEASE_BATCH])
+    progress("notify")
     record(session, actor, "notice.publish", "notice", notice.id, f"{notice.period} #{number}",
            {"revision": number, "reason": reason, "sha256": revision.sha256, "policy_version": version.number,
             "released_visits": released, "changed_halls": [c["code"] for c in snapshot["changes"]]})

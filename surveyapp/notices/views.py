@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from surveyapp import inputs, nav, photos
+from surveyapp import inputs, jobs, nav, photos
 from surveyapp.assessment import services as assessment
 from surveyapp.assessment.results import HallResult
 from surveyapp.auth.access import roles_required
@@ -26,7 +26,7 @@ from surveyapp.auth.models import Role, User
 from surveyapp.db import db
 from surveyapp.errors import Conflict, NotFound, ValidationError
 from surveyapp.i18n import localized
-from surveyapp.notices import document, labels, narrative, queries, rendering, services
+from surveyapp.notices import document, labels, narrative, publishing, queries, rendering, services
 from surveyapp.notices.forms import NewNoticeForm, NoticeTextForm, PublishForm
 from surveyapp.notices.models import Notice, NoticeRevision
 from surveyapp.webforms import show_error
@@ -181,19 +181,20 @@ def _case_choices(doc: document.Document) -> list[tuple[str, str]]:
 @bp.post("/<period>/publish")
 @roles_required(Role.MARKET)
 def publish(period: str) -> Any:
-    """Publish the month's notice (first publication, or a revision with its reason)."""
+    """Publish the month's notice (first publication, or a revision with its reason): a background job, whose
+    progress page this answers with at once."""
     notice = _notice(period)
     form = PublishForm()
     if form.validate_on_submit():
         try:
-            revision = services.publish(db.session, current_user, notice, form.reason.data)
+            job = publishing.start(db.session, current_user, notice, form.reason.data)
         except ValidationError as exc:
             db.session.rollback()
             show_error(form, exc)
         else:
             db.session.commit()
-            flash(_("Revision %(n)s is published; halls can now read it.", n=revision.number), "success")
-            return redirect(url_for("notices.revision", revision_id=revision.id))
+            jobs.enqueue(job)
+            return redirect(url_for("jobs.progress", job_id=job.id))
     doc = services.preview_document(db.session, notice)
     context = _document_context(doc, lambda uid: url_for("notices.photo", period=period, photo=uid))
     return render_template("notices/month.html", notice=notice, publish_form=form, can_edit=True, **context), 400
@@ -260,12 +261,14 @@ def download(revision_id: int) -> Any:
 @bp.get("/revisions/<int:revision_id>/halls/<int:hall_id>.pdf")
 @roles_required(*READERS)
 def hall_letter(revision_id: int, hall_id: int) -> Any:
-    """A hall's feedback letter from a revision; hall managers only for their own halls (others: 404, as missing)."""
+    """A hall's feedback letter from a revision, byte for byte as stored (rendered and stored now if its job has not
+    come to it yet); hall managers only for their own halls (others: 404, as missing)."""
     found = db.session.get(NoticeRevision, revision_id)
     line = queries.hall_line(found, hall_id) if found is not None else None
     if line is None or (not _is_staff(current_user) and hall_id not in _own_halls(current_user)):
         raise NotFound(_("This letter does not exist, or you may not see it."))
-    return _pdf(rendering.letter_pdf(found.snapshot, line["code"]), f"letter-{found.period}-r{found.number}-{line['code']}.pdf")
+    name = f"letter-{found.period}-r{found.number}-{line['code']}.pdf"
+    return _pdf(publishing.letter(db.session, found, hall_id), name)
 
 
 

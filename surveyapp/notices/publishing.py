@@ -1,0 +1,129 @@
+"""Publishing as a background job, and the halls' letters stored with their revision.
+
+The publish job wraps :func:`surveyapp.notices.services.publish` in one database transaction: the revision,
+its PDF, the released visits with their findings and messages, the outbox mail and the job's "done" commit
+together or not at all. A worker killed half-way leaves nothing published, and the job, queued again, does
+it all; a job whose revision was committed before its worker died finds it and only finishes. After the
+commit, letter jobs render every hall's letter from the frozen snapshot in parallel workers; a hall opening
+its letter before then gets it rendered at once, and those bytes are the ones kept (:func:`letter`).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from surveyapp import clock, jobs
+from surveyapp.auth.models import Role, User
+from surveyapp.errors import Conflict
+from surveyapp.jobs.models import Job
+from surveyapp.notices import queries, rendering, services
+from surveyapp.notices.models import Notice, NoticeLetter, NoticeRevision
+
+log = logging.getLogger("surveyapp.notices")
+
+#: Letters rendered by one letter job (several jobs run at once on several workers).
+LETTER_BATCH = 25
+
+STAGES = {
+    "assess": _l("Assessing the month"),
+    "snapshot": _l("Freezing the results"),
+    "pdf": _l("Rendering the notice"),
+    "release": _l("Releasing visits to halls, with their findings"),
+    "notify": _l("Notifying the halls"),
+}
+
+
+def start(session: Session, actor: User, notice: Notice, reason: str | None) -> Job:
+    """Check the publication and start its job (flushed; commit, then :func:`surveyapp.jobs.enqueue`). The
+    same revision asked for twice (a double click, a replayed form) is one job.
+
+    :raise ValidationError: see :func:`surveyapp.notices.services.check_publishable`.
+    """
+    reason = services.check_publishable(actor, notice, reason)
+    number = notice.latest.number + 1 if notice.latest else 1
+    return jobs.start(session, actor, "publish", {"notice_id": notice.id, "number": number, "reason": reason},
+                      idempotency_key=f"publish:{notice.id}:{number}")
+
+
+def _letters_progress(session: Session, job: Job) -> list[tuple[Any, int, int]]:
+    revision = _revision_of(session, job)
+    if revision is None:
+        return []
+    total = len(revision.snapshot["results"]["halls"])
+    stored = session.scalar(sa.select(sa.func.count()).select_from(NoticeLetter)
+                            .where(NoticeLetter.revision_id == revision.id)) or 0
+    return [(_l("Hall letters stored"), stored, total)]
+
+
+def _revision_of(session: Session, job: Job) -> NoticeRevision | None:
+    return session.scalar(sa.select(NoticeRevision).where(NoticeRevision.notice_id == job.params["notice_id"],
+                                                          NoticeRevision.number == job.params["number"]))
+
+
+def _url(endpoint: str, **values: Any) -> str:
+    """A page's path, also from a worker (no request there)."""
+    with current_app.test_request_context("/"):
+        return url_for(endpoint, **values)
+
+
+@jobs.define("publish", _l("Publishing the notice"), STAGES, roles=(Role.MARKET,), describe=_letters_progress)
+def run_publish(session: Session, job: Job, progress: jobs.Progress) -> None:
+    revision = _revision_of(session, job)
+    if revision is None:
+        notice = session.get(Notice, job.params["notice_id"])
+        revision = services.publish(session, job.created_by, notice, job.params["reason"], progress=progress)
+        if revision.number != job.params["number"]:  # someone published in between: this job's revision is gone
+            session.rollback()
+            raise Conflict(services.frozen_message(job.params["number"] - 1, notice.period))
+    letter_jobs = _start_letters(session, revision)
+    jobs.finish(job, _url("notices.revision", revision_id=revision.id))
+    session.commit()
+    for letter_job in letter_jobs:
+        jobs.enqueue(letter_job)
+
+
+def _start_letters(session: Session, revision: NoticeRevision) -> list[Job]:
+    hall_ids = [line["hall_id"] for line in revision.snapshot["results"]["halls"]]
+    return [jobs.start(session, None, "letters", {"revision_id": revision.id, "hall_ids": hall_ids[i:i + LETTER_BATCH]},
+                       idempotency_key=f"letters:{revision.id}:{i}")
+            for i in range(0, len(hall_ids), LETTER_BATCH)]
+
+
+@jobs.define("letters", _l("Storing hall letters"), {"letters": _l("Rendering letters")}, roles=(Role.MARKET,))
+def run_letters(session: Session, job: Job, progress: jobs.Progress) -> None:
+    revision = session.get(NoticeRevision, job.params["revision_id"])
+    hall_ids = job.params["hall_ids"]
+    for n, hall_id in enumerate(hall_ids):
+        progress("letters", n, len(hall_ids))
+        letter(session, revision, hall_id)
+
+
+def letter(session: Session, revision: NoticeRevision, hall_id: int) -> bytes | None:
+    """A hall's letter of a revision, as stored; rendered from the frozen snapshot and stored (committed) if
+    it is not yet. ``None`` if the revision has no line for the hall."""
+    stored = session.scalar(sa.select(NoticeLetter.pdf).where(NoticeLetter.revision_id == revision.id,
+                                                              NoticeLetter.hall_id == hall_id))
+    if stored is not None:
+        return stored
+    line = queries.hall_line(revision, hall_id)
+    if line is None:
+        return None
+    pdf = rendering.letter_pdf(revision.snapshot, line["code"])
+    revision_id = revision.id
+    session.add(NoticeLetter(revision_id=revision_id, hall_id=hall_id, pdf=pdf,
+                             sha256=hashlib.sha256(pdf).hexdigest(), created_at=clock.now()))
+    try:
+        session.commit()
+    except IntegrityError:  # rendered at the same moment elsewhere: the first stored is the letter
+        session.rollback()
+        return session.scalar(sa.select(NoticeLetter.pdf).where(NoticeLetter.revision_id == revision_id,
+                                                                NoticeLetter.hall_id == hall_id))
+    return pdf
+
