@@ -625,3 +625,77 @@ def make_scored_visit(make_visit: Callable[..., Any], make_checklist: Callable[.
                           supervisor=people[hall.unit_id], market=people["market"], status=status)
 
     return make
+
+
+# --- background jobs on real queues ------------------------------------------------------------------
+
+REDIS_SERVER = "/usr/bin/redis-server"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis server of the test session's own, on a free port (``.ci/system-deps`` installs it)."""
+    import socket
+    import subprocess
+    import time
+
+    if not os.path.exists(REDIS_SERVER):
+        pytest.fail(f"{REDIS_SERVER} is missing: the job tests run on Redis too (apt-get install redis-server)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    folder = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no", "--dir", str(folder)], stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def jobs_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A real queue: the embedded SQLite one, then Redis (emptied for each test)."""
+    if request.param == "sqlite":
+        return "sqlite:///" + str(tmp_path / "jobs.sqlite")
+    url = request.getfixturevalue("redis_server")
+    import redis
+
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url
+
+
+@pytest.fixture
+def start_worker(app: Flask, tmp_path: Path) -> Iterator[Callable[[], Any]]:
+    """Start ``flask jobs worker`` in a process of its own, on the test app's database and queue; every worker
+    still running is killed after the test."""
+    import subprocess
+    import sys
+
+    started: list[subprocess.Popen[bytes]] = []
+    env = {**os.environ, "SURVEYAPP_INSTANCE_PATH": str(tmp_path / "instance")}
+    for name in ("DATABASE_URL", "SECRET_KEY", "JOBS_URL", "JOBS_STALE_SECONDS", "JOBS_HEARTBEAT_SECONDS",
+                 "FROZEN_NOW", "COMPANY_NAME", "UPLOAD_FOLDER", "PDF_FONT_FOLDER", "SMTP_HOST", "SMTP_PORT",
+                 "OUTBOX_RETRY_SECONDS"):
+        if app.config.get(name) is not None:
+            env[f"SURVEYAPP_{name}"] = str(app.config[name])
+
+    def start() -> subprocess.Popen[bytes]:
+        log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "surveyapp", "jobs", "worker", "-w", "1"],
+                                   env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parent.parent)
+        log.close()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)

@@ -152,6 +152,12 @@ EXPECT: dict[str, list[Rule]] = {
     "inbox.index": [only("GET", ALL)],
     "inbox.open_message": [only("POST", ALL, 404)],
     "inbox.read_all": [only("POST", ALL, 302)],
+    "outbox.index": [only("GET", (A,))],
+    "outbox.retry": [only("POST", (A,), 302)],
+    # jobs: ``job_id`` is a failed job of the market department's, started by another account; others: 404
+    "jobs.progress": [Rule("GET", {M: 200}, denied=404)],
+    "jobs.progress_json": [Rule("GET", {M: 200}, denied=404)],
+    "jobs.retry": [Rule("POST", {M: 302}, denied=404)],
 }
 
 
@@ -170,6 +176,7 @@ def url_values(make_hall, make_unit, make_user, make_staff, make_checklist, make
     values["proposal"] = _proposal(checklist).uid
     values["number"] = 1  # assessment policy version 1: the built-in default
     values.update(_published_notice())
+    values["job_id"] = _failed_job(values["revision_id"], make_user(Role.MARKET, password=None))
     values.update(_feedback_values(make_visit, make_user))
 
     def for_rule(rule: Any) -> dict[str, Any]:
@@ -209,6 +216,16 @@ def _published_notice() -> dict[str, Any]:
     return {"period": period, "revision_id": revision.id}
 
 
+def _failed_job(revision_id: int, owner: Any) -> int:
+    """A letters job that failed (its retry stores no letter: it has no hall)."""
+    from surveyapp import jobs
+
+    job = jobs.start(db.session, owner, "letters", {"revision_id": revision_id, "hall_ids": []})
+    job.status, job.error = "failed", "测试"
+    db.session.commit()
+    return job.id
+
+
 def _proposal(checklist: Any) -> Any:
     """An open month plan proposal for next month."""
     from surveyapp import clock
@@ -223,7 +240,8 @@ def _proposal(checklist: Any) -> Any:
 
 
 #: Tables a request may write to without changing data: the session's last-seen time, login attempts.
-BOOKKEEPING = {"user_session", "login_attempt"}
+#: A hall letter is stored the first time it is read (the letter itself never changes).
+BOOKKEEPING = {"user_session", "login_attempt", "notice_letter"}
 
 
 def _fingerprint() -> str:
