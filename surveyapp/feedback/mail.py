@@ -57,7 +57,7 @@ def _after_rollback(session: Session) -> None:
     session.info.pop(_NUDGE, None)
 
 
-@jobs.function("mail.deliver", periodic=True)
+@jobs.function("mail.deliver", every="minute")
 def deliver() -> int:
     """Send the outbox's due messages, batch after batch; return how many were accepted. A failed message
     waits twice as long as before for its next attempt; after the last one it is marked failed."""

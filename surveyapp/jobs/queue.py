@@ -57,7 +57,7 @@ class Kind:
 
 _KINDS: dict[str, Kind] = {}
 _FUNCTIONS: dict[str, Callable[..., Any]] = {}
-_PERIODIC: list[Callable[[], Any]] = []
+_PERIODIC: list[tuple[str, Callable[[], Any]]] = []
 
 
 def define(name: str, label: Any, stages: dict[str, Any], roles: tuple[Role, ...] = (),
@@ -71,13 +71,14 @@ def define(name: str, label: Any, stages: dict[str, Any], roles: tuple[Role, ...
     return decorator
 
 
-def function(name: str, periodic: bool = False) -> Callable[..., Any]:
+def function(name: str, every: str | None = None) -> Callable[..., Any]:
     """Register a background function without a job row (delivering mail ...): :func:`call` runs it on a
-    worker; with ``periodic`` every worker also runs it once a minute. It must be safe to run twice."""
+    worker; with ``every="minute"`` (or ``"hour"``) workers also run it that often. It must be safe to run
+    twice (several workers may run it at once)."""
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
         _FUNCTIONS[name] = fn
-        if periodic:
-            _PERIODIC.append(fn)
+        if every is not None:
+            _PERIODIC.append((every, fn))
         return fn
     return decorator
 
@@ -124,7 +125,10 @@ def _make_queue(app: Flask) -> Queue:
     def every_minute() -> None:
         with app.app_context():
             recover()
-            for fn in _PERIODIC:
+            on_the_hour = time.gmtime().tm_min == 0
+            for every, fn in _PERIODIC:
+                if every == "hour" and not on_the_hour:
+                    continue
                 try:
                     fn()
                 except Exception:  # one periodic duty failing must not stop the others
@@ -184,7 +188,7 @@ def enqueue(job: Job | int) -> None:
     try:
         queue().tasks["run_job"](job_id)
         _put(f"enqueued:{job_id}", {"at": time.time()})
-    except Exception:  # noqa: BLE001 - the broker being down must not undo the committed request
+    except Exception:  # the broker being down must not undo the committed request
         log.exception("job %s could not be queued now; it will be queued when the queue is back", job_id)
 
 
@@ -197,7 +201,7 @@ def call(name: str, *args: Any, delay: float | None = None) -> None:
             task.schedule(args=(name, *args), delay=delay)
         elif not delay:
             task(name, *args)
-    except Exception:  # noqa: BLE001 - see enqueue
+    except Exception:  # see enqueue
         log.exception("background function %s could not be queued now", name)
 
 

@@ -11,8 +11,11 @@ from surveyapp.auth.models import Role
 from surveyapp.db import db
 from surveyapp.feedback import mail
 from surveyapp.feedback.models import Notification, OutboxMessage
+from tests.feedback import test_mail
 from tests.feedback.conftest import set_now
-from tests.feedback.test_mail import _free_port, smtp  # noqa: F401 - the aiosmtpd server fixture
+
+smtp = test_mail.smtp  # the aiosmtpd server fixture
+_free_port = test_mail._free_port
 
 
 def outbox() -> list[OutboxMessage]:

@@ -57,7 +57,7 @@ def test_a_worker_killed_mid_publish_leaves_nothing_and_another_worker_completes
     assert time.perf_counter() - started < 5  # answered without doing the work (the figure is in tests/bench)
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "data-status=\"queued\"" in page and "http-equiv=\"refresh\"" in page  # refreshes itself without JavaScript
+    assert "等待后台处理" in page and "http-equiv=\"refresh\"" in page  # refreshes itself without JavaScript
     job = db.session.scalar(sa.select(Job))
 
     worker = start_worker()
