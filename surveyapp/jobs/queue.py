@@ -53,6 +53,8 @@ class Kind:
     roles: tuple[Role, ...] = ()
     #: Extra lines for the progress page: ``describe(session, job) -> list of (label, done, total)``.
     describe: Callable[[Session, Job], list[tuple[Any, int, int]]] | None = None
+    #: What the page says when it hands over to the result: ``done_message(job) -> str``.
+    done_message: Callable[[Job], str] | None = None
 
 
 _KINDS: dict[str, Kind] = {}
@@ -61,12 +63,13 @@ _PERIODIC: list[tuple[str, Callable[[], Any]]] = []
 
 
 def define(name: str, label: Any, stages: dict[str, Any], roles: tuple[Role, ...] = (),
-           describe: Callable[[Session, Job], list[tuple[Any, int, int]]] | None = None) -> Callable[..., Any]:
+           describe: Callable[[Session, Job], list[tuple[Any, int, int]]] | None = None,
+           done_message: Callable[[Job], str] | None = None) -> Callable[..., Any]:
     """Register a job kind: ``@define("publish", _l("Publishing"), {"assess": _l("Assessing"), ...})`` over
     ``run(session, job, progress)``. ``run`` commits its own work and must be idempotent (it may run again
     after a crash); it calls :func:`finish` in the transaction that completes the work."""
     def decorator(run: Callable[[Session, Job, Progress], None]) -> Callable[[Session, Job, Progress], None]:
-        _KINDS[name] = Kind(name, run, label, stages, roles, describe)
+        _KINDS[name] = Kind(name, run, label, stages, roles, describe, done_message)
         return run
     return decorator
 

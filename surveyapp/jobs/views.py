@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,7 +12,7 @@ from surveyapp import jobs
 from surveyapp.auth.access import login_required
 from surveyapp.db import db
 from surveyapp.errors import NotFound
-from surveyapp.jobs.models import DONE, FAILED, Job
+from surveyapp.jobs.models import DONE, FAILED, RUNNING, Job
 from surveyapp.jobs.queue import kind_of
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
@@ -32,9 +32,12 @@ def state(job: Job) -> dict[str, Any]:
     stages = list(kind.stages.items()) if kind else []
     now = jobs.live(job)
     keys = [key for key, _label in stages]
-    index = keys.index(now["stage"]) if now["stage"] in keys else (len(keys) if job.status == DONE else 0)
+    if job.status == DONE:
+        index = len(keys)
+    else:  # a queued job has no current stage yet
+        index = keys.index(now["stage"]) if now["stage"] in keys else (0 if job.status == RUNNING else -1)
     within = now["done"] / now["total"] if now["total"] else 0
-    percent = 100 if job.status == DONE else round(100 * (index + within) / max(1, len(keys)))
+    percent = 100 if job.status == DONE else round(100 * (max(index, 0) + within) / max(1, len(keys)))
     extra = kind.describe(db.session, job) if kind and kind.describe and job.status == DONE else []
     return {
         "status": job.status,
@@ -56,6 +59,9 @@ def progress(job_id: int) -> Any:
     job = _job(job_id)
     now = state(job)
     if now["finished"] and now["status"] == DONE and now["result_url"]:
+        kind = kind_of(job)
+        if kind is not None and kind.done_message is not None:
+            flash(kind.done_message(job), "success")
         return redirect(now["result_url"])
     return render_template("jobs/progress.html", job=job, s=now)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -73,7 +74,12 @@ def _url(endpoint: str, **values: Any) -> str:
         return url_for(endpoint, **values)
 
 
-@jobs.define("publish", _l("Publishing the notice"), STAGES, roles=(Role.MARKET,), describe=_letters_progress)
+def _published(job: Job) -> str:
+    return _("Revision %(n)s is published; halls can now read it.", n=job.params["number"])
+
+
+@jobs.define("publish", _l("Publishing the notice"), STAGES, roles=(Role.MARKET,), describe=_letters_progress,
+             done_message=_published)
 def run_publish(session: Session, job: Job, progress: jobs.Progress) -> None:
     revision = _revision_of(session, job)
     if revision is None:

@@ -1,5 +1,5 @@
 // The job progress page: ask the server every second how far the job is and update the bar and stages;
-// when the job ends, go to its result (or reload to show the error and the retry button).
+// when the job ends, reload: the page then hands over to the result, or shows the error and a retry button.
 (function () {
   "use strict";
   var box = document.getElementById("job");
@@ -11,7 +11,8 @@
   function field(name) { return box.querySelector('[data-field="' + name + '"]'); }
 
   function show(s) {
-    var bar = field("bar"), percent = field("percent");
+    var bar = field("bar"), percent = field("percent"), status = field("status");
+    if (status && s.status === "running") status.textContent = status.getAttribute("data-running");
     if (bar) bar.value = s.percent;
     if (percent) percent.textContent = s.percent + "%";
     s.stages.forEach(function (st) {
@@ -40,7 +41,7 @@
       .then(function (s) {
         if (!s) { setTimeout(poll, 3000); return; }
         show(s);
-        if (s.finished && s.status === "done" && s.result_url) { window.location.assign(s.result_url); return; }
+        // the page itself, reloaded, hands over to the result (or shows the error and the retry button)
         if (s.finished || (s.status !== first && s.status === "done")) { window.location.reload(); return; }
         setTimeout(poll, 1000);
       })
