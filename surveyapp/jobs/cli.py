@@ -33,8 +33,10 @@ def worker(workers: int, processes: bool) -> None:
         click.echo(f"queued again: {len(again)} job(s) a stopped worker left unfinished")
     db.engine.dispose()  # forked worker processes open their own connections
     click.echo(f"jobs worker on {current_app.config.get('JOBS_URL') or 'the instance folder queue'}, {workers} at once")
+    # An idle worker asks the queue again at most every second (Huey's default backs off to 10 s; Redis answers
+    # at once anyway): a job started in a quiet moment starts within a second.
     consumer = queue.huey.create_consumer(workers=workers, worker_type="process" if processes else "thread",
-                                          periodic=True)
+                                          periodic=True, max_delay=1.0)
     consumer.run()
 
 
