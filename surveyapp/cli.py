@@ -74,6 +74,7 @@ COMMAND_GROUPS = (
     "surveyapp.feedback.cli:feedback_group",
     "surveyapp.insight.cli:calibration_command",
     "surveyapp.jobs.cli:jobs_group",
+    "surveyapp.notices.cli:notices_group",
 )
 
 
