@@ -26,7 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tests.bench import Figure, make_app
+from tests.bench import Figure, databases, make_app
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -180,25 +180,9 @@ def measure(label: str, url: str, halls: int, letters: bool) -> Iterator[Figure]
     app.extensions["surveyapp.db"][0].dispose()
 
 
-def _database() -> tuple[str, str]:
-    """PostgreSQL when configured (the figures the issue asks for), in a database of its own made afresh;
-    else SQLite in a temporary folder."""
-    base = os.environ.get("SURVEYAPP_TEST_DATABASE_URL")
-    if not base:
-        return "sqlite", "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="surveyapp-bench-jobs-"), "bench.sqlite")
-    url = sa.make_url(base)
-    name = f"{url.database}_bench_jobs"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return "postgresql", url.set(database=name).render_as_string(hide_password=False)
-
-
 def bench_jobs() -> Iterator[Figure]:
     for halls in [int(n) for n in os.environ.get("SURVEYAPP_BENCH_HALLS", "1000,3000").split(",")]:
-        label, url = _database()
+        label, url = list(databases("bench_jobs"))[-1]  # PostgreSQL when configured: the figures asked for
         yield from measure(label, url, halls, letters=halls == 1000)
 
 
