@@ -88,6 +88,9 @@ JOBS_STALE_SECONDS = 60
 OUTBOX_RETRY_SECONDS = 60
 OUTBOX_MAX_ATTEMPTS = 8
 
+#: An Excel export of more rows than this is made by a background job and downloaded when ready.
+EXPORT_JOB_ROWS = 5000
+
 # --- visits -------------------------------------------------------------------------------------------
 
 #: How many years back a visit time may lie (never before 2000): older times are refused as mistakes.

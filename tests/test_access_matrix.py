@@ -158,6 +158,7 @@ EXPECT: dict[str, list[Rule]] = {
     "jobs.progress": [Rule("GET", {M: 200}, denied=404)],
     "jobs.progress_json": [Rule("GET", {M: 200}, denied=404)],
     "jobs.retry": [Rule("POST", {M: 302}, denied=404)],
+    "jobs.download": [Rule("GET", {}, denied=404)],  # a failed job has nothing to download
 }
 
 

@@ -21,8 +21,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from surveyapp import inputs, nav
-from surveyapp.assessment import export, labels, services
+from surveyapp import inputs, jobs, nav
+from surveyapp.assessment import export, exporting, labels, services
 from surveyapp.assessment import policy as policy_rules
 from surveyapp.assessment.forms import PolicyForm
 from surveyapp.assessment.results import HallResult, MonthResults
@@ -108,11 +108,18 @@ def _unit_options() -> list[Any]:
 @bp.get("/results.xlsx")
 @roles_required(Role.MARKET)
 def results_xlsx() -> Any:
-    """The month's results as an Excel workbook: ranking, halls not assessed, summary."""
+    """The month's results as an Excel workbook: ranking, halls not assessed, summary. For a company of more than
+    ``EXPORT_JOB_ROWS`` halls a background job makes it: the answer is its progress page, which downloads it."""
+    if exporting.too_large(db.session):
+        job = jobs.start(db.session, current_user, "results_xlsx", exporting.params(
+            (request.args.get("period") or services.current_period()).strip(), request.args.get("unit", "").strip(),
+            request.args.get("policy", type=inputs.whole)))
+        db.session.commit()
+        jobs.enqueue(job)
+        return redirect(url_for("jobs.progress", job_id=job.id))
     _, month = _month_asked()
-    name = f"assessment-{month.period}{'-' + month.unit_code if month.unit_code else ''}.xlsx"
     return Response(export.results_workbook(month), mimetype=export.XLSX_TYPE,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{exporting.file_name(month)}"'})
 
 
 # --- the policy -------------------------------------------------------------------------------------

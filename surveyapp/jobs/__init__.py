@@ -22,9 +22,10 @@ from surveyapp.jobs.queue import (
     live,
     may_watch,
     recover,
+    result_path,
     retry,
     start,
 )
 
 __all__ = ["Progress", "call", "define", "enqueue", "finish", "function", "init_app", "live", "may_watch", "recover",
-           "retry", "start"]
+           "result_path", "retry", "start"]

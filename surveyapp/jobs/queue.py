@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 from flask_babel import gettext as _
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
@@ -206,6 +206,12 @@ def call(name: str, *args: Any, delay: float | None = None) -> None:
             task(name, *args)
     except Exception:  # see enqueue
         log.exception("background function %s could not be queued now", name)
+
+
+def result_path(endpoint: str, **values: Any) -> str:
+    """The path of a job's result page (``url_for``, also in a worker, where there is no request)."""
+    with current_app.test_request_context("/"):
+        return url_for(endpoint, **values)
 
 
 def finish(job: Job, result_url: str | None = None) -> None:

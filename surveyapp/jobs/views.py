@@ -2,9 +2,10 @@
 (or, without JavaScript, by reloading itself); it ends on the job's result or on its error with a retry button."""
 from __future__ import annotations
 
+import mimetypes
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -72,6 +73,18 @@ def progress_json(job_id: int) -> Any:
     response = jsonify(state(_job(job_id)))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/<int:job_id>/download")
+@login_required
+def download(job_id: int) -> Any:
+    """The file a finished job made (an export)."""
+    job = _job(job_id)
+    if job.status != DONE or job.result_name is None:
+        raise NotFound(_("This job does not exist, or you may not see it."))
+    kind = mimetypes.guess_type(job.result_name)[0] or "application/octet-stream"
+    return Response(job.result, mimetype=kind, headers={
+        "Content-Disposition": f'attachment; filename="{job.result_name}"', "Cache-Control": "private, max-age=0"})
 
 
 @bp.post("/<int:job_id>/retry")

@@ -14,7 +14,6 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
@@ -68,12 +67,6 @@ def _revision_of(session: Session, job: Job) -> NoticeRevision | None:
                                                           NoticeRevision.number == job.params["number"]))
 
 
-def _url(endpoint: str, **values: Any) -> str:
-    """A page's path, also from a worker (no request there)."""
-    with current_app.test_request_context("/"):
-        return url_for(endpoint, **values)
-
-
 def _published(job: Job) -> str:
     return _("Revision %(n)s is published; halls can now read it.", n=job.params["number"])
 
@@ -89,7 +82,7 @@ def run_publish(session: Session, job: Job, progress: jobs.Progress) -> None:
             session.rollback()
             raise Conflict(services.frozen_message(job.params["number"] - 1, notice.period))
     letter_jobs = _start_letters(session, revision)
-    jobs.finish(job, _url("notices.revision", revision_id=revision.id))
+    jobs.finish(job, jobs.result_path("notices.revision", revision_id=revision.id))
     session.commit()
     for letter_job in letter_jobs:
         jobs.enqueue(letter_job)
