@@ -74,7 +74,8 @@ TRUSTED_PROXIES = 0
 
 # --- background jobs ------------------------------------------------------------------------------------
 
-#: The task queue: ``sqlite:///path`` (``None``: ``<instance>/jobs.sqlite``, durable, no server needed),
+#: The task queue: ``sqlite:///path`` (``None``: ``<instance>/jobs.sqlite``, durable, no server needed; with
+#: ``TESTING``: ``immediate``),
 #: ``redis://host:6379/0`` for workers on several hosts, or ``immediate`` (run at once, in the same process).
 JOBS_URL = None
 

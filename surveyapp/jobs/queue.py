@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -104,7 +105,12 @@ def init_app(app: Flask) -> None:
 
 
 def _make_huey(app: Flask) -> Huey:
-    url = app.config.get("JOBS_URL") or "sqlite:///" + app.instance_path + "/jobs.sqlite"
+    url = app.config.get("JOBS_URL")
+    if not url and app.testing:  # an app made for a test leaves no queue file behind
+        url = "immediate"
+    elif not url:
+        os.makedirs(app.instance_path, exist_ok=True)
+        url = "sqlite:///" + os.path.join(app.instance_path, "jobs.sqlite")
     if url == "immediate":
         return MemoryHuey("surveyapp", immediate=True)
     if url.startswith(("redis://", "rediss://", "unix://")):
