@@ -120,6 +120,9 @@ VISIT_PLAN_COUNTS = {"announced": 1, "unannounced": 1, "supervisor": 1}
 #: How many due windows a month is cut into; a hall's visits fall into different windows.
 VISIT_PLAN_WINDOWS = 4
 
+#: A company with more active halls than this gets its month plan proposal from a background job.
+PLAN_JOB_HALLS = 500
+
 # --- notices ------------------------------------------------------------------------------------------
 
 #: The company named in the header of every notice and letter, and who signs notices (``None``: the
