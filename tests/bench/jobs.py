@@ -107,7 +107,7 @@ def _workers(url: str, jobs_url: str, count: int, folder: str) -> list[subproces
             for _ in range(count)]
 
 
-def _wait(condition: Any, timeout: float = 900) -> None:
+def _wait(condition: Any, timeout: float = 3600) -> None:
     from surveyapp.db import db
 
     deadline = time.monotonic() + timeout
