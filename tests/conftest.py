@@ -204,7 +204,10 @@ def make_hall(app: Flask, make_unit: Callable[..., Unit]) -> Callable[..., Hall]
             if not default_unit:
                 default_unit.append(make_unit())
             unit = default_unit[0]
-        hall = Hall(code=code or f"H{n:04d}", name=name or f"测试营业厅{n}", unit=unit, type=HallType(type), active=active)
+        from surveyapp import clock
+
+        hall = Hall(code=code or f"H{n:04d}", name=name or f"测试营业厅{n}", unit=unit, type=HallType(type), active=active,
+                    created_at=clock.now())
         db.session.add(hall)
         db.session.commit()
         return hall
@@ -521,7 +524,8 @@ def make_visit(app: Flask, make_checklist: Callable[..., Any], make_hall: Callab
                     make_photo(visit, key)
             content = Content(answers={k: v for k, v in given.items() if v is not None}, remarks=remarks or {},
                               staff=(), scenario=scenario, impression=impression, visited_at=when)
-            services.submit_visit(db.session, supervisor, visit, str(uuid.uuid4()), content)
+            # Submitted when it took place (a supervisor submits at most VISIT_MAX_BACKDATE_DAYS later).
+            services.submit_visit(db.session, supervisor, visit, str(uuid.uuid4()), content, submitted_at=when)
             checker = market or make_user(Role.MARKET)
             if status == "returned":
                 validation.return_visit(db.session, checker, visit, None, "请补充备注")

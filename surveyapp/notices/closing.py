@@ -26,12 +26,15 @@ from sqlalchemy.orm import Session
 
 from surveyapp import clock
 from surveyapp.assessment import services as assessment
+from surveyapp.assessment.results import MonthResults
 from surveyapp.audit.services import record
+from surveyapp.labels import visit_type_label
 from surveyapp.auth.models import User
 from surveyapp.errors import Conflict, InvalidTransition, ValidationError
-from surveyapp.notices import narrative
+from surveyapp.notices import narrative, queries
 from surveyapp.notices.models import Notice, NoticeRevision
 from surveyapp.visits.models import Visit, VisitEvent, VisitStatus
+from surveyapp.visits.signals import late_visit_validated
 
 #: Parts of a snapshot a preview's hash covers: the results and everything chosen or written from them.
 #: (The issue date and the deadlines counted from it are the day's, not the preview's.)
@@ -83,6 +86,14 @@ def reopen_month(session: Session, actor: User | None, notice: Notice) -> None:
 def mark_closed_by_publication(notice: Notice, actor: User | None, now: dt.datetime) -> None:
     if notice.closed_at is None:
         notice.closed_at, notice.closed_by = now, actor
+
+
+def published_results(session: Session, period: str) -> tuple[MonthResults, int, dt.datetime] | None:
+    """The month's results as its latest revision froze them, with the revision's number and time, or ``None``."""
+    revision = queries.latest_revision(session, period)
+    if revision is None:
+        return None
+    return MonthResults.from_json(revision.snapshot["results"]), revision.number, revision.published_at
 
 
 # --- what is still open ---------------------------------------------------------------------------------
@@ -156,12 +167,12 @@ def snapshot_digest(snapshot: Mapping[str, Any]) -> str:
 
 
 class PreviewStale(Conflict):
-    """The draft or the results changed since the publisher's preview; ``changes`` says what."""
+    """The draft or the results changed since the publisher's preview; ``errors`` says what."""
 
     def __init__(self, changes: list[str]) -> None:
         super().__init__(_("The notice was not published: it changed since you previewed it. Check the preview "
                            "below, then publish again."))
-        self.errors = changes
+        self.errors, self.field = changes, None
 
 
 class OpenWorkUnconfirmed(ValidationError):
@@ -194,7 +205,7 @@ def check_draft(session: Session, notice: Notice, draft_version: int | None, dig
 
 def result_changes(session: Session, period: str, since: dt.datetime | None) -> list[str]:
     """What happened to the month's visits since ``since``: approvals, rejections, corrections, late visits."""
-    from surveyapp.visits.labels import status_label
+    from surveyapp.visits.labels import event_label, status_label
 
     if since is None:
         return []
@@ -208,7 +219,7 @@ def result_changes(session: Session, period: str, since: dt.datetime | None) -> 
     codes = dict(session.execute(sa.select(Hall.id, Hall.code).where(Hall.id.in_({r.hall_id for r in rows}))).all())
     return [_("%(time)s: a visit to %(hall)s of %(date)s became %(status)s (%(action)s).", time=_time(r.at),
               hall=codes.get(r.hall_id, "?"), date=clock.local(r.visited_at).date().isoformat() if r.visited_at else "—",
-              status=status_label(r.to_status) if r.to_status else "—", action=r.action) for r in rows]
+              status=status_label(r.to_status) if r.to_status else "—", action=event_label(r.action)) for r in rows]
 
 
 def check_open_work(work: OpenWork, confirmed: str | None) -> None:
@@ -248,11 +259,13 @@ def check_publish(session: Session, notice: Notice, *, draft_version: int | None
 # --- late visits --------------------------------------------------------------------------------------
 
 
-def late_visit_validated(session: Session, *, actor: User | None, visit: Visit) -> None:
+@late_visit_validated.connect
+def _late_visit_validated(session: Session, *, actor: User | None, visit: Visit) -> None:
     """A visit dated in a closed month was validated (an explicit decision): the month's notice needs a revision."""
     score = "—" if visit.score is None else str(assessment.display(visit.score))
+    hall = visit.hall.code + " " + visit.hall.name
     reason = _("Late visit: %(hall)s, %(type)s visit of %(date)s validated after the month closed (score %(score)s)",
-               hall=f"{visit.hall.code} {visit.hall.name}", type=visit.type.value,
+               hall=hall, type=visit_type_label(visit.type),
                date=clock.local(visit.visited_at).date().isoformat() if visit.visited_at else "—", score=score)
     from surveyapp.notices.services import mark_revision_pending
 

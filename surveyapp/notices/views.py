@@ -30,6 +30,7 @@ from surveyapp.i18n import localized
 from surveyapp.notices import closing, compare, document, labels, narrative, queries, rendering, services
 from surveyapp.notices.forms import NewNoticeForm, NoticeTextForm, PublishForm
 from surveyapp.notices.models import Notice, NoticeRevision
+from surveyapp.visits.rules import MONTH_CLOSED
 from surveyapp.webforms import show_error
 
 bp = Blueprint("notices", __name__, url_prefix="/notices")
@@ -357,3 +358,5 @@ def hall_letter(revision_id: int, hall_id: int) -> Any:
 def _template_helpers(state: Any) -> None:
     """How the notice's pages show dates, rates and changed lines (the PDFs get the same in their context)."""
     state.app.jinja_env.globals.update(labels.helpers())
+    state.app.extensions[MONTH_CLOSED] = closing.is_closed
+    state.app.extensions[assessment.PUBLISHED_RESULTS] = closing.published_results
