@@ -532,7 +532,8 @@ def make_visit(app: Flask, make_checklist: Callable[..., Any], make_hall: Callab
             elif status == "rejected":
                 validation.reject(db.session, checker, visit, None, "记录不实")
             elif status == "validated":
-                validation.approve(db.session, checker, visit, None)
+                # A visit made validated here after its month closed is a late visit the test means to count.
+                validation.approve(db.session, checker, visit, None, late_confirmed=True)
                 if released:
                     validation.release_visits(db.session, checker, [visit])
         db.session.commit()
