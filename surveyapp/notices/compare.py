@@ -73,24 +73,21 @@ def _causes(session: Session, revision: NoticeRevision, published: Mapping[str, 
 
 
 def _visit_causes(session: Session, revision: NoticeRevision) -> list[tuple[str, str]]:
-    """Appeals upheld, late visits validated and other decisions on the month's visits since ``revision``."""
+    """Appeals upheld and late visits validated in the month since ``revision`` (once a month is closed, every
+    visit validated into it is a late one)."""
     rows = session.execute(
-        sa.select(Hall.code, VisitEvent.action, Visit.late, Visit.visited_at, VisitEvent.details)
+        sa.select(Hall.code, VisitEvent.action, Visit.visited_at, VisitEvent.details)
         .join(Visit, Visit.id == VisitEvent.visit_id).join(Hall, Hall.id == Visit.hall_id)
-        .where(Visit.period == revision.period, VisitEvent.at > revision.published_at,
-               VisitEvent.action.in_(("approve", "reject", "correct")))
+        .where(Visit.period == revision.period, VisitEvent.at >= revision.published_at,
+               sa.or_(VisitEvent.action == "correct",
+                      sa.and_(VisitEvent.action == "approve", Visit.late.is_(True))))
         .order_by(VisitEvent.at, VisitEvent.id)).all()
     out = []
-    for code, action, late, visited_at, details in rows:
+    for code, action, visited_at, details in rows:
         day = clock.local(visited_at).date().isoformat() if visited_at else "—"
         if action == "correct":
-            item = (details or {}).get("item", "")
-            out.append((code, _("Upheld appeal: %(item)s (visit of %(date)s).", item=item, date=day)))
-        elif action == "approve" and late:
-            out.append((code, _("Late visit of %(date)s validated after the month closed.", date=day)))
-        elif action == "approve":
-            out.append((code, _("Visit of %(date)s validated after the publication.", date=day)))
+            out.append((code, _("Upheld appeal: %(item)s (visit of %(date)s).", item=(details or {}).get("item", ""),
+                                date=day)))
         else:
-            out.append((code, _("Visit of %(date)s rejected after the publication.", date=day)))
+            out.append((code, _("Late visit of %(date)s validated after the month closed.", date=day)))
     return out
-

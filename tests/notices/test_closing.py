@@ -124,7 +124,7 @@ def test_a_late_phone_visit_counts_only_by_an_explicit_decision(client, login_as
     # The published month reads what was published; the comparison explains the change.
     assert document(client.get(f"/notices/{NOV}").get_data(as_text=True)) == document(published_page)
     compare = client.get(f"/notices/{NOV}/compare").get_data(as_text=True)
-    assert "解放路营业厅（H2）" in compare and "在结账后审核通过" in compare
+    assert "解放路营业厅（H2）" in compare and "结账后审核通过。" in compare
     assert publish(client, reason="补录迟到检查").status_code == 302
     assert [r.number for r in revisions()] == [1, 2]
     db.session.refresh(notice)
