@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 
 from surveyapp import clock
 from surveyapp.assessment import services as assessment
+from surveyapp.audit.models import AuditEntry
+from surveyapp.i18n import localized
 from surveyapp.notices.document import changed_lines
 from surveyapp.notices.models import NoticeRevision
 from surveyapp.org.models import Hall
-from surveyapp.visits.models import Visit, VisitEvent
+from surveyapp.visits.models import Visit
 
 
 @dataclass
@@ -45,10 +47,21 @@ def compare(session: Session, revision: NoticeRevision, live: Mapping[str, Any])
     published = revision.snapshot["results"]
     changes = changed_lines(published, live["results"])
     causes = _causes(session, revision, published, live["results"])
-    lines = [ChangedLine(c["code"], c["name"], c["fields"], causes.get(c["code"]) or [
-        _("Its rank or money moved because other halls' lines changed.")]) for c in changes]
+    lines = [ChangedLine(c["code"], c["name"], c["fields"], causes.get(c["code"]) or [_fallback(c["fields"])])
+             for c in changes]
     policy = assessment.current_policy(session).number
     return Comparison(revision, lines, policy if policy != revision.snapshot["policy_number"] else None)
+
+
+#: Fields of a hall's line that only its own visits change (the others can move with other halls' lines).
+OWN = ("assessed", "score", "channel_scores", "visits", "redline_visits")
+
+
+def _fallback(fields: Mapping[str, Any]) -> str:
+    """The cause of a change nothing recorded explains."""
+    if any(name in fields for name in OWN):
+        return _("The hall's own visits of the month changed since the publication.")
+    return _("Its rank or money moved because other halls' lines changed.")
 
 
 def _causes(session: Session, revision: NoticeRevision, published: Mapping[str, Any],
@@ -73,21 +86,28 @@ def _causes(session: Session, revision: NoticeRevision, published: Mapping[str, 
 
 
 def _visit_causes(session: Session, revision: NoticeRevision) -> list[tuple[str, str]]:
-    """Appeals upheld and late visits validated in the month since ``revision`` (once a month is closed, every
-    visit validated into it is a late one)."""
+    """Appeals upheld and late visits validated in the month since ``revision`` was published (once a month is
+    closed, every visit validated into it is a late one). "Since" is the audit trail's order, which is the order
+    things happened in, whatever the clocks said."""
+    published = session.scalar(
+        sa.select(sa.func.max(AuditEntry.id)).where(AuditEntry.action == "notice.publish",
+                                                    AuditEntry.object_type == "notice",
+                                                    AuditEntry.object_id == str(revision.notice_id))) or 0
     rows = session.execute(
-        sa.select(Hall.code, VisitEvent.action, Visit.visited_at, VisitEvent.details)
-        .join(Visit, Visit.id == VisitEvent.visit_id).join(Hall, Hall.id == Visit.hall_id)
-        .where(Visit.period == revision.period, VisitEvent.at >= revision.published_at,
-               sa.or_(VisitEvent.action == "correct",
-                      sa.and_(VisitEvent.action == "approve", Visit.late.is_(True))))
-        .order_by(VisitEvent.at, VisitEvent.id)).all()
+        sa.select(Hall.code, AuditEntry.action, Visit, AuditEntry.details)
+        .join(Visit, Visit.uid == AuditEntry.object_id).join(Hall, Hall.id == Visit.hall_id)
+        .where(AuditEntry.object_type == "visit", AuditEntry.id > published, Visit.period == revision.period,
+               sa.or_(AuditEntry.action == "visit.correct",
+                      sa.and_(AuditEntry.action == "visit.approve", Visit.late.is_(True))))
+        .order_by(AuditEntry.id)).all()
     out = []
-    for code, action, visited_at, details in rows:
-        day = clock.local(visited_at).date().isoformat() if visited_at else "—"
-        if action == "correct":
-            out.append((code, _("Upheld appeal: %(item)s (visit of %(date)s).", item=(details or {}).get("item", ""),
-                                date=day)))
+    for code, action, visit, details in rows:
+        day = clock.local(visit.visited_at).date().isoformat() if visit.visited_at else "—"
+        if action == "visit.correct":
+            key = (details or {}).get("item", "")
+            item = visit.checklist_version.definition.item(key)
+            text = localized(item.text, item.text_en) if item is not None else key
+            out.append((code, _("Upheld appeal: %(item)s (visit of %(date)s).", item=text, date=day)))
         else:
             out.append((code, _("Late visit of %(date)s validated after the month closed.", date=day)))
     return out
