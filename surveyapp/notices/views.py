@@ -209,7 +209,7 @@ def edit(period: str) -> Any:
         else:
             db.session.commit()
             flash(_("Saved. The preview below is what publishing would freeze."), "success")
-            return redirect(url_for("notices.month", period=period))
+            return redirect(url_for("notices.compare_page" if notice.revisions else "notices.month", period=period))
     return render_template("notices/edit.html", form=form, notice=notice, candidates=candidates), 400
 
 
