@@ -189,10 +189,11 @@ def replayed(notice: Notice, draft_version: int | None, digest: str | None) -> N
 
 def check_draft(session: Session, notice: Notice, draft_version: int | None, digest: str | None,
                 previewed_at: dt.datetime | None, snapshot: Mapping[str, Any]) -> None:
-    """:raise PreviewStale: the draft's version or the snapshot's hash is not the one previewed."""
+    """:raise PreviewStale: the draft's version or the snapshot's hash is not the one previewed.
+    :raise ValidationError: the form carries no preview."""
     changes = []
     if draft_version is None or not digest:
-        raise PreviewStale([_("The form does not say which preview it publishes: reload the page.")])
+        raise ValidationError(_("The form does not say which preview it publishes: reload the page."))
     if draft_version != notice.version:
         who = notice.updated_by.display_name if notice.updated_by else _("the system")
         changes.append(_("%(name)s changed the notice at %(time)s.", name=who, time=_time(notice.updated_at)))
