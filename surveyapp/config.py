@@ -96,6 +96,11 @@ EXPORT_JOB_ROWS = 5000
 
 #: How many years back a visit time may lie (never before 2000): older times are refused as mistakes.
 VISIT_MAX_AGE_YEARS = 2
+#: A visit may be dated at most this many days before its plan's due window opens.
+VISIT_PLAN_GRACE_DAYS = 1
+#: A visit submitted by a supervisor may be dated at most this many days before its submission (the market
+#: department's paper import is exempt).
+VISIT_MAX_BACKDATE_DAYS = 7
 
 #: The shortest overall impression (characters) a supervisor may submit.
 VISIT_IMPRESSION_MIN_LENGTH = 20

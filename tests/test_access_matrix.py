@@ -134,6 +134,8 @@ EXPECT: dict[str, list[Rule]] = {
     "notices.month": [only("GET", (M, A, H))],
     "notices.edit": [only("GET", (M,)), only("POST", (M,), 400)],
     "notices.publish": [only("POST", (M,), 400)],
+    "notices.compare_page": [only("GET", (M, A))],
+    "notices.close": [only("POST", (M,), 302)],
     "notices.preview_pdf": [only("GET", (M, A))],
     "notices.photo": [Rule("GET", {M: 404, A: 404, H: 404})],
     "notices.revision": [only("GET", (M, A, H))],

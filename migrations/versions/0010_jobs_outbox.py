@@ -1,7 +1,7 @@
 """jobs and outbox: background jobs, the mail outbox, hall letters stored with their revision
 
 Revision ID: 0010_jobs_outbox
-Revises: 0007_feedback
+Revises: 0008_month_close
 Create Date: 2026-12-03 07:50:00
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import surveyapp.db
 
 revision = '0010_jobs_outbox'
-down_revision = '0007_feedback'
+down_revision = '0008_month_close'
 branch_labels = None
 depends_on = None
 

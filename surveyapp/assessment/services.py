@@ -41,6 +41,7 @@ change or with ``current_policy(session, store=True)``), :func:`policy_version`,
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Sequence
@@ -69,6 +70,10 @@ log = logging.getLogger("surveyapp.assessment")
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 DEFAULT, PAGE, FILE = "default", "page", "file"
+#: Where the notices capability (a higher room) registers the reader of a month's published results, which the
+#: results page and its Excel export show for a published month:
+#: ``(session, period) -> (MonthResults, revision number, published at) | None``.
+PUBLISHED_RESULTS = "surveyapp.published_results"
 
 
 # --- months -----------------------------------------------------------------------------------------
@@ -115,7 +120,7 @@ def find_unit(session: Session, unit: Unit | str | None) -> Unit | None:
 
 
 def assess(session: Session, period: str, unit: Unit | str | None = None,
-           policy: PolicyVersion | Policy | None = None) -> MonthResults:
+           policy: PolicyVersion | Policy | None = None, closed_at: dt.datetime | None = None) -> MonthResults:
     """The results of month ``period`` (``YYYY-MM``) for every hall, or for the halls of ``unit`` (a unit or its
     code) and the units below it; ranks, last places and escalations then count within that scope.
 
@@ -124,6 +129,7 @@ def assess(session: Session, period: str, unit: Unit | str | None = None,
     ``[policy.calibration] adjust = true`` assesses severity-adjusted visit scores (:mod:`.adjust`). Reads only.
 
     :param policy: the policy to apply: a stored version, a plain :class:`Policy`, or ``None`` for the newest.
+    :param closed_at: when the month was closed, if it was: halls added later are not listed.
     :raise ValidationError: ``period`` is not a month.
     :raise NotFound: ``unit`` is an unknown code.
     """
@@ -136,7 +142,7 @@ def assess(session: Session, period: str, unit: Unit | str | None = None,
     unit_id = scope.id if scope is not None else None
     groups = (adjust.adjusted_groups(session, periods, unit_id, rules.calibration) if rules.calibration.adjust
               else queries.visit_groups(session, periods, unit_id))
-    halls = queries.halls_listed(session, period, unit_id)
+    halls = queries.halls_listed(session, period, unit_id, closed_at)
     halls_results, summary = ranking.evaluate(halls, ranking.tally(groups), rules, periods)
     return MonthResults(
         period=period, previous_period=periods[1], unit_code=scope.code if scope else None,

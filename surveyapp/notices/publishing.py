@@ -9,6 +9,7 @@ its letter before then gets it rendered at once, and those bytes are the ones ke
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from typing import Any
@@ -22,8 +23,8 @@ from sqlalchemy.orm import Session
 from surveyapp import clock, jobs
 from surveyapp.auth.models import Role, User
 from surveyapp.errors import Conflict
-from surveyapp.jobs.models import Job
-from surveyapp.notices import queries, rendering, services
+from surveyapp.jobs.models import FAILED, Job
+from surveyapp.notices import closing, queries, rendering, services
 from surveyapp.notices.models import Notice, NoticeLetter, NoticeRevision
 
 log = logging.getLogger("surveyapp.notices")
@@ -40,16 +41,39 @@ STAGES = {
 }
 
 
-def start(session: Session, actor: User, notice: Notice, reason: str | None) -> Job:
+def start(session: Session, actor: User, notice: Notice, reason: str | None, *, draft_version: int | None = None,
+          preview_sha256: str | None = None, previewed_at: dt.datetime | None = None,
+          confirmed_open: str | None = None) -> Job:
     """Check the publication and start its job (flushed; commit, then :func:`surveyapp.jobs.enqueue`). The
     same revision asked for twice (a double click, a replayed form) is one job.
+
+    The request has run the guard (:func:`surveyapp.notices.closing.check_publish`); what it checked travels
+    with the job (the preview's draft version and hash, when it was previewed, the open-work confirmation),
+    and the job's :func:`surveyapp.notices.services.publish` checks it all again. A failed job for the same
+    revision (e.g. the results changed while it waited) is started again with the new preview.
 
     :raise ValidationError: see :func:`surveyapp.notices.services.check_publishable`.
     """
     reason = services.check_publishable(actor, notice, reason)
     number = notice.latest.number + 1 if notice.latest else 1
-    return jobs.start(session, actor, "publish", {"notice_id": notice.id, "number": number, "reason": reason},
-                      idempotency_key=f"publish:{notice.id}:{number}")
+    params = {"notice_id": notice.id, "number": number, "reason": reason, "draft_version": draft_version,
+              "preview_sha256": preview_sha256, "previewed_at": previewed_at.isoformat() if previewed_at else None,
+              "confirmed_open": confirmed_open}
+    job = jobs.start(session, actor, "publish", params, idempotency_key=idempotency_key(notice, number))
+    if job.status == FAILED:  # publishing again after a failure: with this preview
+        job.params, job.created_by = params, actor
+        jobs.retry(session, job)
+    return job
+
+
+def idempotency_key(notice: Notice, number: int) -> str:
+    return f"publish:{notice.id}:{number}"
+
+
+def existing(session: Session, notice: Notice) -> Job | None:
+    """The job that publishes the notice's next revision, if one was started (e.g. by a concurrent request)."""
+    number = notice.latest.number + 1 if notice.latest else 1
+    return session.scalar(sa.select(Job).where(Job.idempotency_key == idempotency_key(notice, number)))
 
 
 def _letters_progress(session: Session, job: Job) -> list[tuple[Any, int, int]]:
@@ -74,13 +98,27 @@ def _published(job: Job) -> str:
 @jobs.define("publish", _l("Publishing the notice"), STAGES, roles=(Role.MARKET,), describe=_letters_progress,
              done_message=_published)
 def run_publish(session: Session, job: Job, progress: jobs.Progress) -> None:
+    params = job.params
     revision = _revision_of(session, job)
     if revision is None:
-        notice = session.get(Notice, job.params["notice_id"])
-        revision = services.publish(session, job.created_by, notice, job.params["reason"], progress=progress)
-        if revision.number != job.params["number"]:  # someone published in between: this job's revision is gone
+        notice = session.get(Notice, params["notice_id"])
+        previewed_at = dt.datetime.fromisoformat(params["previewed_at"]) if params.get("previewed_at") else None
+        try:
+            revision = services.publish(
+                session, job.created_by, notice, params["reason"], draft_version=params.get("draft_version"),
+                preview_sha256=params.get("preview_sha256"), previewed_at=previewed_at,
+                confirmed_open=params.get("confirmed_open"), progress=progress)
+        except (closing.PreviewStale, closing.OpenWorkUnconfirmed) as exc:  # changed while the job waited
             session.rollback()
-            raise Conflict(services.frozen_message(job.params["number"] - 1, notice.period))
+            raise Conflict(" ".join([_("The notice was not published: the month changed after you checked "
+                                       "it."), *map(str, exc.errors),
+                                     _("Open the month's page, check it again and publish.")])) from None
+        if revision.number != params["number"]:
+            if closing.replayed(notice, params.get("draft_version"), params.get("preview_sha256")) is revision:
+                pass  # this very preview was published already (a replayed form): that revision is the result
+            else:  # someone published in between: this job's revision is gone
+                session.rollback()
+                raise Conflict(services.frozen_message(params["number"] - 1, notice.period))
     letter_jobs = _start_letters(session, revision)
     jobs.finish(job, jobs.result_path("notices.revision", revision_id=revision.id))
     session.commit()

@@ -13,3 +13,5 @@ _signals = Namespace()
 visits_released = _signals.signal("visits-released")
 #: ``send(session, actor=User | None, visit=Visit, comment=str)``: the visit went back to its supervisor.
 visit_returned = _signals.signal("visit-returned")
+#: ``send(session, actor=User, visit=Visit)``: a visit dated in a closed month was validated (an explicit decision).
+late_visit_validated = _signals.signal("late-visit-validated")

@@ -68,7 +68,7 @@ def test_the_market_department_watches_a_publish_on_desktop_and_on_a_phone(
 
     phone = new_page(phone=True)
     log_in(phone, "liu.market")
-    phone.goto(f"/notices/{NOV}")
+    phone.goto(f"/notices/{NOV}/compare")  # a revision is published from the comparison page
     phone.fill("textarea[name=reason]", "补充说明")
     phone.locator("form.publish-form button[type=submit]").click()
     seen = watch(phone, "publish-phone")
