@@ -59,7 +59,9 @@ run: $(VENV)/.installed system-deps $(INSTANCE)/config.py
 	@echo "  surveyapp is starting at http://$(HOST):$(PORT)"
 	@$(FLASK) demo logins
 	@echo ""
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@# One background worker beside the web server (publishing, letters, mail), stopped with it.
+	$(FLASK) jobs worker --workers 2 & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed system-deps
 	@.ci/test-both $(BIN) $(JOBS)

@@ -30,7 +30,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     _finish_config(app)
 
-    from surveyapp import cli, i18n, inputs, labels, nav, pdf, security
+    from surveyapp import cli, i18n, inputs, jobs, labels, nav, pdf, security
     from surveyapp.db import db
     from surveyapp.extensions import csrf
 
@@ -41,6 +41,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     inputs.init_app(app)
     nav.init_app(app)
     pdf.init_app(app)
+    jobs.init_app(app)
     labels.init_app(app)
     _register_blueprints(app)
     cli.init_app(app)
@@ -113,4 +114,7 @@ BLUEPRINT_MODULES = (
     "insight.trends_views",
     "insight.staff_views",
     "insight.worklist_views",
+    # infrastructure
+    "jobs.views",
+    "feedback.outbox_views",
 )

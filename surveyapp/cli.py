@@ -77,6 +77,8 @@ COMMAND_GROUPS = (
     "surveyapp.insight.cli:calibration_command",
     "surveyapp.insight.cli:integrity_command",
     "surveyapp.photos_cli:photos_group",
+    "surveyapp.jobs.cli:jobs_group",
+    "surveyapp.notices.cli:notices_group",
 )
 
 

@@ -76,6 +76,26 @@ FROZEN_NOW = None
 #: Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are trusted.
 TRUSTED_PROXIES = 0
 
+# --- background jobs ------------------------------------------------------------------------------------
+
+#: The task queue: ``sqlite:///path`` (``None``: ``<instance>/jobs.sqlite``, durable, no server needed; with
+#: ``TESTING``: ``immediate``),
+#: ``redis://host:6379/0`` for workers on several hosts, or ``immediate`` (run at once, in the same process).
+JOBS_URL = None
+
+#: A running job tells the queue it is alive this often; one silent for ``JOBS_STALE_SECONDS`` is taken to
+#: have lost its worker and is queued again.
+JOBS_HEARTBEAT_SECONDS = 5
+JOBS_STALE_SECONDS = 60
+
+#: Mail that could not be delivered is tried again after 1, 2, 4 ... times this many seconds, at most
+#: ``OUTBOX_MAX_ATTEMPTS`` times; then it is listed as undeliverable for the administrator.
+OUTBOX_RETRY_SECONDS = 60
+OUTBOX_MAX_ATTEMPTS = 8
+
+#: An Excel export of more rows than this is made by a background job and downloaded when ready.
+EXPORT_JOB_ROWS = 5000
+
 # --- visits -------------------------------------------------------------------------------------------
 
 #: Evidence integrity (README "Evidence integrity"): hours a photo's capture time may lie from the visit's time;
@@ -90,6 +110,11 @@ EVIDENCE_GEOFENCE_METRES = 500
 
 #: How many years back a visit time may lie (never before 2000): older times are refused as mistakes.
 VISIT_MAX_AGE_YEARS = 2
+#: A visit may be dated at most this many days before its plan's due window opens.
+VISIT_PLAN_GRACE_DAYS = 1
+#: A visit submitted by a supervisor may be dated at most this many days before its submission (the market
+#: department's paper import is exempt).
+VISIT_MAX_BACKDATE_DAYS = 7
 
 #: The shortest overall impression (characters) a supervisor may submit.
 VISIT_IMPRESSION_MIN_LENGTH = 20
@@ -113,6 +138,9 @@ VISIT_PLAN_COUNTS = {"announced": 1, "unannounced": 1, "supervisor": 1}
 
 #: How many due windows a month is cut into; a hall's visits fall into different windows.
 VISIT_PLAN_WINDOWS = 4
+
+#: A company with more active halls than this gets its month plan proposal from a background job.
+PLAN_JOB_HALLS = 500
 
 # --- notices ------------------------------------------------------------------------------------------
 

@@ -24,7 +24,12 @@ from surveyapp.feedback.models import (
     FeedbackPhoto,
     Finding,
     Notification,
+    OutboxMessage,
     Rectification,
 )
 
-__all__ += ["Appeal", "FeedbackPhoto", "Finding", "Notification", "Rectification"]
+__all__ += ["Appeal", "FeedbackPhoto", "Finding", "Notification", "OutboxMessage", "Rectification"]
+from surveyapp.jobs.models import Job
+from surveyapp.notices.models import NoticeLetter
+
+__all__ += ["Job", "NoticeLetter"]

@@ -147,6 +147,8 @@ EXPECT: dict[str, list[Rule]] = {
     "notices.month": [only("GET", (M, A, H))],
     "notices.edit": [only("GET", (M,)), only("POST", (M,), 400)],
     "notices.publish": [only("POST", (M,), 400)],
+    "notices.compare_page": [only("GET", (M, A))],
+    "notices.close": [only("POST", (M,), 302)],
     "notices.preview_pdf": [only("GET", (M, A))],
     "notices.photo": [Rule("GET", {M: 404, A: 404, H: 404})],
     "notices.revision": [only("GET", (M, A, H))],
@@ -165,6 +167,13 @@ EXPECT: dict[str, list[Rule]] = {
     "inbox.index": [only("GET", ALL)],
     "inbox.open_message": [only("POST", ALL, 404)],
     "inbox.read_all": [only("POST", ALL, 302)],
+    "outbox.index": [only("GET", (A,))],
+    "outbox.retry": [only("POST", (A,), 302)],
+    # jobs: ``job_id`` is a failed job of the market department's, started by another account; others: 404
+    "jobs.progress": [Rule("GET", {M: 200}, denied=404)],
+    "jobs.progress_json": [Rule("GET", {M: 200}, denied=404)],
+    "jobs.retry": [Rule("POST", {M: 302}, denied=404)],
+    "jobs.download": [Rule("GET", {}, denied=404)],  # a failed job has nothing to download
 }
 
 
@@ -197,6 +206,8 @@ def url_values(make_hall, make_unit, make_user, make_staff, make_checklist, make
         "proposal": lambda: once("proposal", lambda: _proposal(checklist())).uid,
         "code": lambda: hall().code,
         "job_number": lambda: once("staff", lambda: make_staff(hall())).job_number,
+        "job_id": lambda: once("job", lambda: _failed_job(once("notice", _published_notice)["revision_id"],
+                                                         make_user(Role.MARKET, password=None))),
         "number": lambda: 1,  # assessment policy version 1: the built-in default
         "period": lambda: once("notice", _published_notice)["period"],
         "revision_id": lambda: once("notice", _published_notice)["revision_id"],
@@ -241,6 +252,16 @@ def _published_notice() -> dict[str, Any]:
     return {"period": period, "revision_id": revision.id}
 
 
+def _failed_job(revision_id: int, owner: Any) -> int:
+    """A letters job that failed (its retry stores no letter: it has no hall)."""
+    from surveyapp import jobs
+
+    job = jobs.start(db.session, owner, "letters", {"revision_id": revision_id, "hall_ids": []})
+    job.status, job.error = "failed", "测试"
+    db.session.commit()
+    return job.id
+
+
 def _proposal(checklist: Any) -> Any:
     """An open month plan proposal for next month."""
     from surveyapp import clock
@@ -255,7 +276,8 @@ def _proposal(checklist: Any) -> Any:
 
 
 #: Tables a request may write to without changing data: the session's last-seen time, login attempts.
-BOOKKEEPING = {"user_session", "login_attempt"}
+#: A hall letter is stored the first time it is read (the letter itself never changes).
+BOOKKEEPING = {"user_session", "login_attempt", "notice_letter"}
 
 
 def _fingerprint(ignore: set[str] | frozenset[str] = frozenset()) -> str:

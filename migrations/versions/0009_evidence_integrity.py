@@ -1,7 +1,7 @@
 """evidence integrity: trap items flags, photo hashes, hall locations
 
 Revision ID: 0009_evidence_integrity
-Revises: 0007_feedback
+Revises: 0008_month_close
 Create Date: 2026-12-03 07:24:46.903170
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import surveyapp.db
 
 revision = '0009_evidence_integrity'
-down_revision = '0007_feedback'
+down_revision = '0008_month_close'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """notices: a layout per notice (report, or a formal company document)
 
 Revision ID: 0011_notice_layout
-Revises: 0009_evidence_integrity
+Revises: 0010_jobs_outbox
 Create Date: 2026-12-03 08:15:00
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0011_notice_layout'
-down_revision = '0009_evidence_integrity'
+down_revision = '0010_jobs_outbox'
 branch_labels = None
 depends_on = None
 

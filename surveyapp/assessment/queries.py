@@ -63,13 +63,17 @@ def visit_groups(session: Session, periods: Sequence[str], unit_id: int | None =
             for period, hall_id, channel, redline, possible, visits, earned in session.execute(grouped)]
 
 
-def halls_listed(session: Session, period: str, unit_id: int | None = None) -> list[HallInfo]:
+def halls_listed(session: Session, period: str, unit_id: int | None = None,
+                 closed_at: dt.datetime | None = None) -> list[HallInfo]:
     """The halls a month's results list: active halls in scope, and any hall with a validated visit that month
-    (a hall closed since still shows what it was assessed on)."""
+    (a hall closed since still shows what it was assessed on). A hall added after the month closed
+    (``closed_at``) is not the month's."""
     with_visits = sa.select(Visit.hall_id).where(counted_visits([period], None))  # the scope applies below
     query = (sa.select(Hall.id, Hall.code, Hall.name, Unit.code.label("unit_code"), Unit.name.label("unit_name"),
                        Hall.type)
              .join(Hall.unit).where(sa.or_(Hall.active.is_(True), Hall.id.in_(with_visits))))
+    if closed_at is not None:
+        query = query.where(sa.or_(Hall.created_at.is_(None), Hall.created_at <= closed_at))
     if unit_id is not None:
         tree = unit_subtree([unit_id])
         query = query.where(Hall.unit_id.in_(sa.select(tree.c.id)))

@@ -41,6 +41,7 @@ change or with ``current_policy(session, store=True)``), :func:`policy_version`,
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
@@ -73,6 +74,10 @@ log = logging.getLogger("surveyapp.assessment")
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 DEFAULT, PAGE, FILE = "default", "page", "file"
+#: Where the notices capability (a higher room) registers the reader of a month's published results, which the
+#: results page and its Excel export show for a published month:
+#: ``(session, period) -> (MonthResults, revision number, published at) | None``.
+PUBLISHED_RESULTS = "surveyapp.published_results"
 
 
 # --- months -----------------------------------------------------------------------------------------
@@ -119,7 +124,7 @@ def find_unit(session: Session, unit: Unit | str | None) -> Unit | None:
 
 
 def assess(session: Session, period: str, unit: Unit | str | None = None,
-           policy: PolicyVersion | Policy | None = None) -> MonthResults:
+           policy: PolicyVersion | Policy | None = None, closed_at: dt.datetime | None = None) -> MonthResults:
     """The results of month ``period`` (``YYYY-MM``) for every hall, or for the halls of ``unit`` (a unit or its
     code) and the units below it; ranks, last places and escalations then count within that scope.
 
@@ -131,6 +136,7 @@ def assess(session: Session, period: str, unit: Unit | str | None = None,
     same month asked again costs one small read. The results are immutable; share them, never change them.
 
     :param policy: the policy to apply: a stored version, a plain :class:`Policy`, or ``None`` for the newest.
+    :param closed_at: when the month was closed, if it was: halls added later are not listed.
     :raise ValidationError: ``period`` is not a month.
     :raise NotFound: ``unit`` is an unknown code.
     """
@@ -139,17 +145,19 @@ def assess(session: Session, period: str, unit: Unit | str | None = None,
     version = current_policy(session) if policy is None else policy
     rules = version.policy if isinstance(version, PolicyVersion) else version
     number = version.number if isinstance(version, PolicyVersion) else None
-    key = ("assess", period, scope.code if scope else None, number, json.dumps(rules.to_json(), sort_keys=True))
-    return cache.cached(session, key, lambda: _assess(session, period, scope, rules, number))
+    key = ("assess", period, scope.code if scope else None, number, json.dumps(rules.to_json(), sort_keys=True),
+           closed_at.isoformat() if closed_at else None)
+    return cache.cached(session, key, lambda: _assess(session, period, scope, rules, number, closed_at))
 
 
-def _assess(session: Session, period: str, scope: Unit | None, rules: Policy, number: int | None) -> MonthResults:
+def _assess(session: Session, period: str, scope: Unit | None, rules: Policy, number: int | None,
+            closed_at: dt.datetime | None = None) -> MonthResults:
     back = max(1, rules.penalties.escalate_after_consecutive_last - 1)
     periods = [shift_period(period, -n) for n in range(back + 1)]
     unit_id = scope.id if scope is not None else None
     groups = (adjust.adjusted_groups(session, periods, unit_id, rules.calibration) if rules.calibration.adjust
               else queries.visit_groups(session, periods, unit_id))
-    halls = queries.halls_listed(session, period, unit_id)
+    halls = queries.halls_listed(session, period, unit_id, closed_at)
     halls_results, summary = ranking.evaluate(halls, ranking.tally(groups), rules, periods)
     return MonthResults(
         period=period, previous_period=periods[1], unit_code=scope.code if scope else None,

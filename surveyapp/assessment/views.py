@@ -1,7 +1,9 @@
 """Assessment pages (market department): the month's live results with export, and the policy with its history."""
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from itertools import pairwise
 from math import ceil
 from typing import Any
@@ -21,8 +23,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from surveyapp import inputs, nav
-from surveyapp.assessment import export, labels, services
+from surveyapp import inputs, jobs, nav
+from surveyapp.assessment import export, exporting, labels, services
 from surveyapp.assessment import policy as policy_rules
 from surveyapp.assessment.forms import PolicyForm
 from surveyapp.assessment.results import HallResult, MonthResults
@@ -58,13 +60,23 @@ DESCENDING_FIRST = {"score", "change", "reward", "penalty", "redline", *labels.C
 NOT_ASSESSED_SHOWN = 200
 
 
-def _month_asked() -> tuple[str, MonthResults]:
-    """The month, unit and policy version the query string asks for (``period``, ``unit``, ``policy``), assessed."""
-    period = (request.args.get("period") or services.current_period()).strip()
+@dataclass(frozen=True)
+class Published:
+    """The notice revision whose frozen results a page shows."""
+
+    number: int
+    published_at: dt.datetime
+
+
+def _month_asked() -> tuple[str, MonthResults, Published | None]:
+    """The month, unit and policy version the query string asks for (``period``, ``unit``, ``policy``): a
+    published month's results as published (the halls of ``unit`` among them), else assessed live; an explicit
+    ``policy`` always assesses live (a what-if)."""
+    period = services.parse_period((request.args.get("period") or services.current_period()).strip())
     unit_code = request.args.get("unit", "").strip()
     number = request.args.get("policy", type=inputs.whole)
-    policy = None if number is None else services.policy_version(db.session, number)
-    return unit_code, services.assess(db.session, period, unit=unit_code or None, policy=policy)
+    month, frozen = exporting.month_results(db.session, period, unit_code, number)
+    return unit_code, month, Published(*frozen) if frozen is not None else None
 
 
 @bp.get("/results")
@@ -72,7 +84,7 @@ def _month_asked() -> tuple[str, MonthResults]:
 def results() -> Any:
     """The month's ranking, live from the validated visits: for the company or a unit and the units below it."""
     try:
-        unit_code, month = _month_asked()
+        unit_code, month, published = _month_asked()
     except (ValidationError, NotFound) as exc:
         return render_template("assessment/results.html", month=None, error=str(exc.message),
                                period=request.args.get("period", ""), unit_code=request.args.get("unit", ""),
@@ -89,7 +101,7 @@ def results() -> Any:
         "assessment/results.html", month=month, page=page, sort=sort, descending=descending, period=month.period,
         unit_code=unit_code, units=_unit_options(), previous=services.shift_period(month.period, -1),
         next=services.shift_period(month.period, 1), not_assessed=month.not_assessed[:NOT_ASSESSED_SHOWN],
-        channels=list(labels.CHANNEL), error=None, versions=services.policy_versions(db.session),
+        channels=list(labels.CHANNEL), error=None, versions=services.policy_versions(db.session), published=published,
     )
 
 
@@ -110,11 +122,19 @@ def _unit_options() -> list[Any]:
 @bp.get("/results.xlsx")
 @roles_required(Role.MARKET)
 def results_xlsx() -> Any:
-    """The month's results as an Excel workbook: ranking, halls not assessed, summary."""
-    _, month = _month_asked()
-    name = f"assessment-{month.period}{'-' + month.unit_code if month.unit_code else ''}.xlsx"
+    """The month's results as an Excel workbook: ranking, halls not assessed, summary (a published month's as
+    published). For a company of more than ``EXPORT_JOB_ROWS`` halls a background job makes it: the answer is its
+    progress page, which downloads it."""
+    if exporting.too_large(db.session):
+        job = jobs.start(db.session, current_user, "results_xlsx", exporting.params(
+            (request.args.get("period") or services.current_period()).strip(), request.args.get("unit", "").strip(),
+            request.args.get("policy", type=inputs.whole)))
+        db.session.commit()
+        jobs.enqueue(job)
+        return redirect(url_for("jobs.progress", job_id=job.id))
+    _, month, _published = _month_asked()
     return Response(export.results_workbook(month), mimetype=export.XLSX_TYPE,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{exporting.file_name(month)}"'})
 
 
 # --- the policy -------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ def feedback_group() -> None:
 @with_appcontext
 def remind_command(days: int | None) -> None:
     """Tell hall managers of rectification deadlines coming due (once per hall and day: safe to run hourly)."""
+    # Workers (flask jobs worker) also do this every hour on their own.
     days = current_app.config["FEEDBACK_REMIND_DAYS"] if days is None else days
     sent = services.remind(db.session, days)
     db.session.commit()

@@ -94,7 +94,7 @@ def market_staff(session: Session) -> list[User]:
 
 def notify(session: Session, users: Iterable[User], kind: str, params: dict[str, Any], endpoint: str | None = None,
            args: dict[str, Any] | None = None, dedupe_key: str | None = None) -> list[Notification]:
-    """Put a message in each user's inbox (and queue an e-mail to those with an address, sent after commit).
+    """Put a message in each user's inbox (and an e-mail for those with an address in the outbox, same transaction).
 
     With ``dedupe_key``, users who already had a message with that key get none.
     """

@@ -1,100 +1,162 @@
-"""Optional e-mail for inbox messages: queued with the change, sent only after its transaction commits.
+"""Optional e-mail for inbox messages, through an outbox: a message is a row written in the transaction of the
+change it reports (gone if that rolls back), and a background job delivers it with retries.
 
 Settings: ``SMTP_HOST`` (none: no mail), ``SMTP_PORT``, ``SMTP_USER``/``SMTP_PASSWORD``, ``SMTP_STARTTLS``,
-``MAIL_FROM``, ``SMTP_TIMEOUT``. A message that cannot be sent is logged; the change it reports stands, and
-the inbox still has it. Nothing here may raise once the transaction has committed: a saved change must not
-become an error page, and one bad message must not stop the rest of the batch.
+``MAIL_FROM``, ``SMTP_TIMEOUT``, ``OUTBOX_RETRY_SECONDS``, ``OUTBOX_MAX_ATTEMPTS``. Nothing a user does waits
+for the mail server: a server that is down delays the mail (1, 2, 4 ... retry intervals), and a message still
+refused after the last attempt is listed for the administrator (``/admin/mail``), who can send it again.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import smtplib
 import ssl
-from dataclasses import dataclass
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from surveyapp import clock, jobs
+from surveyapp.db import db
+from surveyapp.feedback.models import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, OutboxMessage
+
 log = logging.getLogger("surveyapp.feedback.mail")
 
-_QUEUE = "surveyapp.feedback.mail"
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    to: str
-    subject: str
-    body: str
-    #: The SMTP settings at the time the message was queued (sending happens outside the app's request).
-    settings: dict[str, Any]
+_NUDGE = "surveyapp.feedback.mail"
+#: Messages delivered per batch (one SMTP connection).
+BATCH = 200
 
 
 def enabled() -> bool:
     return bool(current_app.config.get("SMTP_HOST"))
 
 
-def queue(session: Session, to: str, subject: str, body: str) -> None:
-    """Send this message once the session's transaction commits (dropped if it rolls back)."""
-    config = current_app.config
-    settings = {name: config.get(name) for name in
-                ("SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_STARTTLS", "MAIL_FROM", "SMTP_TIMEOUT")}
-    session.info.setdefault(_QUEUE, []).append(Outgoing(to, subject, body, settings))
+def queue(session: Session, to: str, subject: str, body: str) -> OutboxMessage:
+    """Write the message to the outbox in the session's transaction; delivery starts once it commits."""
+    now = clock.now()
+    message = OutboxMessage(to=to, subject=subject[:300], body=body, status=OUTBOX_PENDING, attempts=0,
+                            next_attempt_at=now, created_at=now)
+    session.add(message)
+    session.info[_NUDGE] = True
+    return message
 
 
-def send(messages: list[Outgoing]) -> int:
-    """Send messages over one connection per SMTP server; return how many were accepted."""
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_NUDGE, None):
+        jobs.call("mail.deliver")
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_NUDGE, None)
+
+
+@jobs.function("mail.deliver", every="minute")
+def deliver() -> int:
+    """Send the outbox's due messages, batch after batch; return how many were accepted. A failed message
+    waits twice as long as before for its next attempt; after the last one it is marked failed."""
+    if not enabled():
+        return 0
     sent = 0
-    by_server: dict[tuple[Any, ...], list[Outgoing]] = {}
-    for message in messages:
-        by_server.setdefault(tuple(sorted(message.settings.items())), []).append(message)
-    for batch in by_server.values():
-        s = batch[0].settings
-        try:
-            with smtplib.SMTP(s["SMTP_HOST"], int(s["SMTP_PORT"] or 25), timeout=float(s["SMTP_TIMEOUT"] or 10)) as smtp:
-                if s["SMTP_STARTTLS"]:
-                    smtp.starttls(context=ssl.create_default_context())
-                if s["SMTP_USER"]:
-                    smtp.login(s["SMTP_USER"], s["SMTP_PASSWORD"] or "")
-                for message in batch:
-                    try:
-                        smtp.send_message(_email(message))
-                        sent += 1
-                    except smtplib.SMTPException as exc:
-                        log.warning("mail to %s was refused: %s", message.to, exc)
-                    except (ValueError, TypeError, UnicodeError):
-                        log.exception("mail to %r could not be written; the others are sent", message.to)
-        except (OSError, smtplib.SMTPException) as exc:
-            log.warning("mail server %s:%s unavailable, %d message(s) not sent: %s", s["SMTP_HOST"], s["SMTP_PORT"],
-                        len(batch), exc)
+    while True:
+        session = db.session
+        query = (sa.select(OutboxMessage).where(OutboxMessage.status == OUTBOX_PENDING,
+                                                OutboxMessage.next_attempt_at <= clock.now())
+                 .order_by(OutboxMessage.id).limit(BATCH))
+        if session.get_bind().dialect.name == "postgresql":  # workers on several hosts share the batch out
+            query = query.with_for_update(skip_locked=True)
+        batch = list(session.scalars(query))
+        if not batch:
+            session.commit()
+            return sent
+        accepted = _send(batch)
+        sent += accepted
+        session.commit()
+        if accepted < len(batch):  # the rest waits for its back-off; the next run is scheduled for it
+            _schedule_retry(session)
+            return sent
+
+
+def _schedule_retry(session: Session) -> None:
+    due = session.scalar(sa.select(sa.func.min(OutboxMessage.next_attempt_at))
+                         .where(OutboxMessage.status == OUTBOX_PENDING))
+    if due is not None:
+        jobs.call("mail.deliver", delay=max(1.0, (due - clock.now()).total_seconds()))
+
+
+def _send(batch: Sequence[OutboxMessage]) -> int:
+    """Send over one connection; mark each message sent or failed-for-now; return how many were accepted."""
+    config = current_app.config
+    sent = 0
+    handled: set[int] = set()
+    try:
+        with smtplib.SMTP(config["SMTP_HOST"], int(config["SMTP_PORT"] or 25),
+                          timeout=float(config["SMTP_TIMEOUT"] or 10)) as smtp:
+            if config["SMTP_STARTTLS"]:
+                smtp.starttls(context=ssl.create_default_context())
+            if config["SMTP_USER"]:
+                smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"] or "")
+            for message in batch:
+                handled.add(message.id)
+                try:
+                    smtp.send_message(_email(message))
+                except smtplib.SMTPServerDisconnected:
+                    handled.discard(message.id)
+                    raise
+                except smtplib.SMTPException as exc:
+                    _failed(message, str(exc))
+                except (ValueError, TypeError, UnicodeError) as exc:
+                    log.exception("mail to %r could not be written; the others are sent", message.to)
+                    _failed(message, repr(exc), final=True)
+                else:
+                    message.status, message.sent_at, message.last_error = OUTBOX_SENT, clock.now(), None
+                    message.attempts += 1
+                    sent += 1
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("mail server %s:%s unavailable: %s", config["SMTP_HOST"], config["SMTP_PORT"], exc)
+        for message in batch:
+            if message.id not in handled:
+                _failed(message, f"{config['SMTP_HOST']}:{config['SMTP_PORT']}: {exc}")
     return sent
 
 
-def _email(message: Outgoing) -> EmailMessage:
+def _failed(message: OutboxMessage, error: str, final: bool = False) -> None:
+    config = current_app.config
+    message.attempts += 1
+    message.last_error = error[:2000]
+    if final or message.attempts >= int(config["OUTBOX_MAX_ATTEMPTS"]):
+        message.status = OUTBOX_FAILED
+        log.warning("mail to %s given up after %d attempts: %s", message.to, message.attempts, error)
+    else:
+        wait = float(config["OUTBOX_RETRY_SECONDS"]) * 2 ** (message.attempts - 1)
+        message.next_attempt_at = clock.now() + dt.timedelta(seconds=wait)
+
+
+def retry(session: Session, message_ids: Sequence[int] | None = None) -> int:
+    """Send undeliverable messages again (all, or those listed) from now on; return how many. Flushes only:
+    the caller commits, which starts the delivery."""
+    query = sa.update(OutboxMessage).where(OutboxMessage.status == OUTBOX_FAILED)
+    if message_ids is not None:
+        query = query.where(OutboxMessage.id.in_(list(message_ids)))
+    count = session.execute(query.values(status=OUTBOX_PENDING, attempts=0, next_attempt_at=clock.now())
+                            .execution_options(synchronize_session=False)).rowcount
+    if count:
+        session.info[_NUDGE] = True
+    return count
+
+
+def _email(message: OutboxMessage) -> EmailMessage:
     email = EmailMessage()
-    email["From"] = message.settings["MAIL_FROM"]
+    email["From"] = current_app.config["MAIL_FROM"]
     email["To"] = message.to
     email["Subject"] = message.subject
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = make_msgid(domain="surveyapp")
     email.set_content(message.body)
     return email
-
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    pending = session.info.pop(_QUEUE, None)
-    if not pending:
-        return
-    try:
-        send(pending)
-    except Exception:  # the change is committed: whatever happens to its mail, the request goes on
-        log.exception("%d queued message(s) not sent", len(pending))
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_QUEUE, None)

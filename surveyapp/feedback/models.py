@@ -206,3 +206,28 @@ class Notification(Model):
     read_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+OUTBOX_PENDING, OUTBOX_SENT, OUTBOX_FAILED = "pending", "sent", "failed"
+
+
+class OutboxMessage(Model):
+    """An e-mail to send, written in the transaction of the change it reports; a background job delivers it
+    (:mod:`surveyapp.feedback.mail`), so a change never waits for, nor depends on, the mail server."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (sa.Index("ix_outbox_message_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text)
+    #: ``pending`` (to send, again after a failure), ``sent``, ``failed`` (gave up: the administrator sees it).
+    status: Mapped[str] = mapped_column(sa.String(10), default=OUTBOX_PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    #: Not before this moment (back-off after a failure).
+    next_attempt_at: Mapped[dt.datetime]
+    #: What the mail server (or the network) said at the last failed attempt.
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]

@@ -25,7 +25,7 @@ from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role
 from surveyapp.db import db
 from surveyapp.errors import Conflict, InvalidTransition, ValidationError
-from surveyapp.feedback import dashboard, labels, queries, services
+from surveyapp.feedback import dashboard, labels, queries, services, tasks  # noqa: F401 - tasks registers the reminder job
 from surveyapp.feedback.forms import AppealForm, CheckForm, DecideForm, RectifyForm
 from surveyapp.feedback.models import Finding, FindingStatus
 from surveyapp.home.views import ROLE_HOME

@@ -48,7 +48,7 @@ def build_snapshot(session: Session, notice: Any, version: PolicyVersion, *, iss
     :param previous: the snapshot of the previous revision, to list the hall lines that changed since.
     """
     period = notice.period
-    results = assessment.assess(session, period, policy=version)
+    results = assessment.assess(session, period, policy=version, closed_at=notice.closed_at)
     findings = assessment.hall_findings(session, period)
     problems = assessment.most_failed_items(session, period, limit=PROBLEM_ITEMS)
     stars = service_stars(session, period)

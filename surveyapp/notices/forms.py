@@ -52,5 +52,22 @@ class NoticeTextForm(Form):
 
 
 class PublishForm(Form):
+    """Publishing exactly what was previewed: the draft's version, the preview's hash and time travel with the
+    form; open work in the month needs the box ticked (it carries the counts it was shown)."""
+
     reason = TextAreaField(_l("Reason for the revision"), validators=[Optional(), Length(max=MAX_REASON)],
                            description=_l("Required for a revision: what is corrected and why (e.g. an upheld appeal)."))
+    version = HiddenField()
+    digest = HiddenField()
+    previewed_at = HiddenField()
+    open_token = HiddenField()
+    confirm_open = BooleanField(_l("I have seen what is still open in this month and publish it anyway"))
+
+    def preview(self, notice_version: int, digest: str, previewed_at: str, token: str) -> None:
+        """Fill the hidden fields from the preview being shown."""
+        self.version.data, self.digest.data = str(notice_version), digest
+        self.previewed_at.data, self.open_token.data = previewed_at, token
+        self.confirm_open.data = False
+
+    def confirmed(self) -> str | None:
+        return self.open_token.data if self.confirm_open.data else None

@@ -40,6 +40,10 @@ class Notice(Model):
     #: Something published has changed since the latest revision (e.g. an upheld appeal): a revision is due.
     revision_pending: Mapped[bool] = mapped_column(default=False)
     pending_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: When the month was closed (:mod:`surveyapp.notices.closing`): by its first publication or explicitly by
+    #: the market department (who may reopen it while nothing is published). ``None``: the month is open.
+    closed_at: Mapped[dt.datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[dt.datetime]
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     updated_at: Mapped[dt.datetime]
@@ -49,6 +53,7 @@ class Notice(Model):
 
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
     revisions: Mapped[list[NoticeRevision]] = relationship(back_populates="notice", order_by="NoticeRevision.number")
 
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
@@ -56,6 +61,10 @@ class Notice(Model):
     @property
     def published(self) -> bool:
         return self.status == PUBLISHED
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
 
     @property
     def latest(self) -> NoticeRevision | None:
@@ -67,7 +76,8 @@ class Notice(Model):
 
 class NoticeRevision(Model):
     """One publication of a notice: results, policy and text frozen, the PDF rendered once. Never changed
-    (:mod:`surveyapp.notices.services` refuses any update of a stored revision)."""
+    (:mod:`surveyapp.notices.services` refuses any update of a stored revision through the ORM, and on PostgreSQL a
+    trigger of migration ``0008_month_close`` refuses any UPDATE or DELETE of the row, bulk statements included)."""
 
     __tablename__ = "notice_revision"
     __table_args__ = (sa.UniqueConstraint("notice_id", "number"),)
@@ -88,6 +98,10 @@ class NoticeRevision(Model):
     sha256: Mapped[str] = mapped_column(sa.String(64))
     published_at: Mapped[dt.datetime]
     published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    #: What the publisher previewed: the draft's ``Notice.version`` and the SHA-256 of the previewed snapshot.
+    #: A replayed publish form carrying the same pair gets this revision back instead of a new one.
+    draft_version: Mapped[int | None]
+    preview_sha256: Mapped[str | None] = mapped_column(sa.String(64))
 
     notice: Mapped[Notice] = relationship(back_populates="revisions")
     policy_version: Mapped[PolicyVersion] = relationship()
@@ -99,3 +113,20 @@ class NoticeRevision(Model):
 
     def __repr__(self) -> str:
         return f"<NoticeRevision {self.notice_id} #{self.number}>"
+
+
+class NoticeLetter(Model):
+    """A hall's feedback letter of a revision, rendered once from the frozen snapshot and kept: the letter a
+    hall downloads today is byte for byte the one it downloads next year."""
+
+    __tablename__ = "notice_letter"
+    __table_args__ = (sa.UniqueConstraint("revision_id", "hall_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision_id: Mapped[int] = mapped_column(sa.ForeignKey("notice_revision.id"))
+    #: The hall's id as the snapshot lists it (a hall line; no foreign key: the letter outlives hall records).
+    hall_id: Mapped[int]
+    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    #: SHA-256 (hex) of ``pdf``.
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime]

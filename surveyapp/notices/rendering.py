@@ -45,8 +45,9 @@ def thumbnail(doc: Document, uid: str) -> str | None:
         return None
 
 
-def _context(doc: Document) -> dict[str, Any]:
-    return {"doc": doc, "charts": charts_of(doc), "title": narrative.title(doc.period), "sections": narrative.SECTIONS,
+def _context(doc: Document, with_charts: bool = True) -> dict[str, Any]:
+    return {"doc": doc, "charts": charts_of(doc) if with_charts else {}, "title": narrative.title(doc.period),
+            "sections": narrative.SECTIONS,
             "company": doc.data["company"], "author": doc.data["issuer"], "header": narrative.month_text(doc.period),
             **labels.helpers()}
 
@@ -85,7 +86,8 @@ def letter_pdf(snapshot: Mapping[str, Any], hall_code: str, settled: Collection[
     must still do (red lines first; ``settled``: case ids of findings closed since, left out), how to appeal."""
     doc = Document(snapshot)
     with force_locale(document_language()):
-        context = _context(doc)
+        # A letter shows no chart: it does not draw the ranking chart of every hall (a thousand times over).
+        context = _context(doc, with_charts=False)
         line = doc.results.hall(hall_code)
         title = _("Feedback to %(hall)s on %(month)s", hall=line.name, month=narrative.month_text(doc.period))
         findings = doc.findings(hall_code)

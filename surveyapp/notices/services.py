@@ -14,9 +14,10 @@ A published :class:`NoticeRevision` never changes: this module refuses any updat
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,7 +40,7 @@ from surveyapp.errors import (
     PermissionDenied,
     ValidationError,
 )
-from surveyapp.notices import document, narrative, queries, rendering
+from surveyapp.notices import closing, document, narrative, queries, rendering
 from surveyapp.notices.models import DRAFT, LAYOUTS, PUBLISHED, Notice, NoticeRevision
 from surveyapp.notices.signals import notice_published
 from surveyapp.visits.models import Visit, VisitStatus
@@ -78,7 +79,7 @@ def require_market(actor: User | None) -> None:
         raise PermissionDenied(_("Only the market department drafts and publishes notices."))
 
 
-def _flush(session: Session) -> None:
+def flush(session: Session) -> None:
     try:
         session.flush()
     except (StaleDataError, IntegrityError) as exc:
@@ -105,7 +106,7 @@ def create_notice(session: Session, actor: User | None, period: str) -> Notice:
     notice = Notice(period=period, status=DRAFT, narrative={}, created_at=now, created_by=actor, updated_at=now,
                     updated_by=actor)
     session.add(notice)
-    _flush(session)
+    flush(session)
     record(session, actor, "notice.create", "notice", notice.id, period)
     return notice
 
@@ -145,7 +146,7 @@ def update_text(session: Session, actor: User | None, notice: Notice, texts: Map
     notice.narrative, notice.doc_number, notice.cases = cleaned, doc_number, cases
     notice.layout = layout or notice.layout
     notice.updated_at, notice.updated_by = clock.now(), actor
-    _flush(session)
+    flush(session)
     record(session, actor, "notice.edit", "notice", notice.id, notice.period,
            {"sections": sorted(changed), "doc_number": doc_number, "cases": cases, "layout": notice.layout})
 
@@ -183,12 +184,8 @@ def preview_document(session: Session, notice: Notice) -> document.Document:
 # --- publishing ---------------------------------------------------------------------------------------
 
 
-def publish(session: Session, actor: User | None, notice: Notice, reason: str | None) -> NoticeRevision:
-    """Publish the notice: freeze results, policy and text into a new revision, render its PDF once and store
-    it with its SHA-256, and release the month's validated visits to their halls.
-
-    The first publication uses the policy in force; a revision (a correction) keeps the policy of the first
-    publication, states its reason and records which hall lines changed since the previous revision.
+def check_publishable(actor: User | None, notice: Notice, reason: str | None) -> str | None:
+    """The reason, cleaned, if ``actor`` may publish the notice's next revision with it.
 
     :raise ValidationError: a revision without a reason, or a reason too long.
     """
@@ -199,27 +196,83 @@ def publish(session: Session, actor: User | None, notice: Notice, reason: str | 
         raise ValidationError(frozen_message(latest.number, notice.period), field="reason")
     if reason and len(reason) > MAX_REASON:
         raise ValidationError(_("Reason: at most %(n)d characters.", n=MAX_REASON), field="reason")
+    return reason
+
+
+def _no_progress(stage: str, done: int = 0, total: int = 0) -> None:
+    """Publishing outside a job reports its progress to no one."""
+
+
+#: Visits released (findings and messages made) per step of the release.
+RELEASE_BATCH = 200
+
+
+def publish(session: Session, actor: User | None, notice: Notice, reason: str | None, *,
+            draft_version: int | None = None, preview_sha256: str | None = None,
+            previewed_at: dt.datetime | None = None, confirmed_open: str | None = None,
+            progress: Callable[..., None] = _no_progress) -> NoticeRevision:
+    """Publish the notice: freeze results, policy and text into a new revision, render its PDF once and store
+    it with its SHA-256, close the month, and release the month's validated visits to their halls.
+
+    The first publication uses the policy in force; a revision (a correction) keeps the policy of the first
+    publication, states its reason and records which hall lines changed since the previous revision.
+
+    Exact and idempotent when given what the publisher previewed (``draft_version``: the notice's version;
+    ``preview_sha256``: :func:`closing.snapshot_digest` of the preview): the same pair again returns the
+    revision it made (nothing else happens), a draft or results changed since the preview (``previewed_at``)
+    are refused, and so is open work in the month unless ``confirmed_open`` is the token of its very counts
+    (:func:`closing.token`) — the request checked all this already; the publish job checks it again.
+
+    ``progress(stage, done, total)`` hears of each step (``assess``, ``snapshot``, ``pdf``, ``release``,
+    ``notify``): the publish job shows them.
+
+    :raise ValidationError: a revision without a reason, or a reason too long.
+    :raise closing.PreviewStale: the draft or the results are not those previewed.
+    :raise closing.OpenWorkUnconfirmed: open work in the month, its counts not confirmed.
+    """
+    require_market(actor)
+    done = closing.replayed(notice, draft_version, preview_sha256)
+    if done is not None:
+        return done
+    reason = check_publishable(actor, notice, reason)
+    guarded = draft_version is not None or preview_sha256 is not None
+    if guarded:
+        closing.check_open_work(closing.open_work(session, notice.period), confirmed_open)
+    latest = notice.latest
+    progress("assess")
     version = latest.policy_version if latest else assessment.current_policy(session, store=True)
     now = clock.now()
+    progress("snapshot")
     with force_locale(rendering.document_language()):  # the text written from the figures, as printed
         company, issuer = company_texts(session)
         snapshot = document.build_snapshot(session, notice, version, issued_on=clock.local(now).date(),
                                            company=company, issuer=issuer,
                                            previous=latest.snapshot if latest else None)
+    digest = closing.snapshot_digest(snapshot)
+    if guarded:
+        closing.check_draft(session, notice, draft_version, preview_sha256, previewed_at, snapshot)
     number = latest.number + 1 if latest else 1
     snapshot["revision"], snapshot["reason"] = number, reason
+    progress("pdf")
     pdf = rendering.notice_pdf(snapshot)
     revision = NoticeRevision(notice=notice, number=number, reason=reason, snapshot=snapshot,
                               policy_version_id=version.id, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(),
-                              published_at=now, published_by=actor)
+                              published_at=now, published_by=actor, draft_version=notice.version,
+                              preview_sha256=digest)
     session.add(revision)
+    closing.mark_closed_by_publication(notice, actor, now)
     notice.status, notice.revision_pending, notice.pending_reason = PUBLISHED, False, None
     notice.updated_at, notice.updated_by = now, actor
-    _flush(session)
+    flush(session)
     cache.touch(session)  # pages that read published months (trends) must see this revision
-    released = release_visits(session, actor, session.scalars(
+    visits = list(session.scalars(
         sa.select(Visit).where(Visit.period == notice.period, Visit.status == VisitStatus.VALIDATED,
                                Visit.released_at.is_(None)).order_by(Visit.id)))
+    released = 0
+    for start in range(0, len(visits), RELEASE_BATCH):  # each step makes its visits' findings and messages
+        progress("release", start, len(visits))
+        released += release_visits(session, actor, visits[start:start + RELEASE_BATCH])
+    progress("notify")
     record(session, actor, "notice.publish", "notice", notice.id, f"{notice.period} #{number}",
            {"revision": number, "reason": reason, "sha256": revision.sha256, "policy_version": version.number,
             "released_visits": released, "changed_halls": [c["code"] for c in snapshot["changes"]]})
@@ -242,7 +295,7 @@ def mark_revision_pending(session: Session, actor: User | None, period: str, rea
     notice.pending_reason = "\n".join(r for r in (notice.pending_reason, reason) if r) or None
     notice.revision_pending = True
     notice.updated_at = clock.now()
-    _flush(session)
+    flush(session)
     record(session, actor, "notice.revision_pending", "notice", notice.id, period, {"reason": reason})
     return notice
 

@@ -2,6 +2,7 @@
 own hall's letter. Published revisions are served from their frozen snapshot and stored PDF."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,18 +19,20 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
-from surveyapp import inputs, nav, photos
+from surveyapp import clock, inputs, jobs, nav, photos
 from surveyapp.assessment import services as assessment
 from surveyapp.assessment.results import HallResult
 from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role, User
 from surveyapp.db import db
-from surveyapp.errors import Conflict, NotFound, ValidationError
+from surveyapp.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from surveyapp.i18n import localized
-from surveyapp.notices import document, labels, narrative, queries, rendering, services
+from surveyapp.notices import closing, compare, document, labels, narrative, publishing, queries, rendering, services
 from surveyapp.notices.forms import NewNoticeForm, NoticeTextForm, PublishForm
 from surveyapp.notices.models import Notice, NoticeRevision
+from surveyapp.visits.rules import MONTH_CLOSED
 from surveyapp.webforms import show_error
 
 bp = Blueprint("notices", __name__, url_prefix="/notices")
@@ -108,16 +111,63 @@ def create() -> Any:
 @bp.get("/<period>")
 @roles_required(*READERS)
 def month(period: str) -> Any:
-    """The month's notice: for the market department the live draft as it would be published, with its
-    revisions; for halls the published revisions and their own halls' letters."""
+    """The month's notice: for halls the published revisions and their own halls' letters; for the market
+    department the live draft with the publish form while nothing is published, then the latest published
+    revision exactly as frozen (what would change is on the comparison page)."""
     notice = _notice(period)
     if not _is_staff(current_user):
         return render_template("notices/hall_month.html", notice=notice, halls=_own_halls(current_user),
                                line=_hall_result)
-    doc = services.preview_document(db.session, notice)
-    context = _document_context(doc, lambda uid: url_for("notices.photo", period=period, photo=uid))
-    return render_template("notices/month.html", notice=notice, publish_form=PublishForm(),
-                           can_edit=current_user.role is Role.MARKET, **context)
+    if notice.revisions:
+        doc = document.Document(notice.latest.snapshot)
+        context = _document_context(doc, lambda uid: url_for("notices.photo", period=period, photo=uid))
+        return render_template("notices/month.html", notice=notice, frozen=True,
+                               can_edit=current_user.role is Role.MARKET, **context)
+    return _draft_page(notice, PublishForm(), 200)
+
+
+def _draft_page(notice: Notice, form: PublishForm, status: int, template: str = "notices/month.html") -> Any:
+    """The live draft with the publish form drawn from it: the preview's hash and what is open in the month."""
+    snapshot = services.draft_snapshot(db.session, notice)
+    work = closing.open_work(db.session, notice.period)
+    form.preview(notice.version, closing.snapshot_digest(snapshot), clock.now().isoformat(), closing.token(work))
+    doc = document.Document(snapshot)
+    context = _document_context(doc, lambda uid: url_for("notices.photo", period=notice.period, photo=uid))
+    comparison = compare.compare(db.session, notice.latest, snapshot) if notice.revisions else None
+    return render_template(template, notice=notice, publish_form=form, frozen=False, work=work,
+                           comparison=comparison, can_edit=current_user.role is Role.MARKET, **context), status
+
+
+@bp.get("/<period>/compare")
+@roles_required(*STAFF)
+def compare_page(period: str) -> Any:
+    """What would change if a revision were published now: each changed hall line and why, then the live draft."""
+    notice = _notice(period)
+    if not notice.revisions:
+        return redirect(url_for("notices.month", period=period))
+    return _draft_page(notice, PublishForm(), 200, "notices/compare.html")
+
+
+@bp.post("/<period>/close")
+@roles_required(Role.MARKET)
+def close(period: str) -> Any:
+    """Close the month before publishing (a visit dated in it is late from now on), or reopen it."""
+    notice = _notice(period)
+    try:
+        if request.form.get("action") == "reopen":
+            closing.reopen_month(db.session, current_user, notice)
+            message = _("%(month)s is open again.", month=narrative.month_text(period))
+        else:
+            closing.close_month(db.session, current_user, notice)
+            message = _("%(month)s is closed: a visit dated in it is now late and needs your decision.",
+                        month=narrative.month_text(period))
+    except InvalidTransition as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        db.session.commit()
+        flash(message, "success")
+    return redirect(url_for("notices.month", period=period))
 
 
 def _hall_result(revision: NoticeRevision, hall_id: int) -> HallResult | None:
@@ -164,7 +214,7 @@ def edit(period: str) -> Any:
         else:
             db.session.commit()
             flash(_("Saved. The preview below is what publishing would freeze."), "success")
-            return redirect(url_for("notices.month", period=period))
+            return redirect(url_for("notices.compare_page" if notice.revisions else "notices.month", period=period))
     return render_template("notices/edit.html", form=form, notice=notice, candidates=candidates,
                                case_groups=_by_hall(candidates)), 400
 
@@ -207,22 +257,66 @@ def _by_hall(choices: list[CaseChoice]) -> list[tuple[str, list[CaseChoice]]]:
 @bp.post("/<period>/publish")
 @roles_required(Role.MARKET)
 def publish(period: str) -> Any:
-    """Publish the month's notice (first publication, or a revision with its reason)."""
+    """Publish exactly the previewed draft (first publication, or a revision with its reason): the request runs
+    the guard, then starts the publish job and answers at once with its progress page; the job checks the
+    preview again. A replayed form gets the revision it already made, a double click the same job."""
     notice = _notice(period)
     form = PublishForm()
     if form.validate_on_submit():
-        try:
-            revision = services.publish(db.session, current_user, notice, form.reason.data)
-        except ValidationError as exc:
-            db.session.rollback()
-            show_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Revision %(n)s is published; halls can now read it.", n=revision.number), "success")
-            return redirect(url_for("notices.revision", revision_id=revision.id))
-    doc = services.preview_document(db.session, notice)
-    context = _document_context(doc, lambda uid: url_for("notices.photo", period=period, photo=uid))
-    return render_template("notices/month.html", notice=notice, publish_form=form, can_edit=True, **context), 400
+        version, digest = inputs.whole_number(form.version.data), form.digest.data
+        revision = closing.replayed(notice, version, digest)
+        if revision is None:
+            previewed_at, confirmed = _moment(form.previewed_at.data), form.confirmed()
+            try:
+                closing.check_publish(db.session, notice, draft_version=version, digest=digest,
+                                      previewed_at=previewed_at, confirmed=confirmed)
+                job = publishing.start(db.session, current_user, notice, form.reason.data, draft_version=version,
+                                       preview_sha256=digest, previewed_at=previewed_at, confirmed_open=confirmed)
+                db.session.commit()
+            except IntegrityError:  # a concurrent request (a double click) started this revision's job first
+                db.session.rollback()
+                job = publishing.existing(db.session, _notice(period))
+                if job is None:
+                    raise
+            except (ValidationError, Conflict) as exc:
+                db.session.rollback()
+                revision = _published_meanwhile(period, version, digest)
+                if revision is None:
+                    show_error(form, exc)
+                    return _draft_page(notice, _kept(form), 409 if isinstance(exc, Conflict) else 400,
+                                       "notices/compare.html" if notice.revisions else "notices/month.html")
+            if revision is None:
+                jobs.enqueue(job)
+                return redirect(url_for("jobs.progress", job_id=job.id))
+        flash(_("Revision %(n)s was already published from this preview; nothing was published again.",
+                n=revision.number), "info")
+        return redirect(url_for("notices.revision", revision_id=revision.id))
+    return _draft_page(notice, _kept(form), 400, "notices/compare.html" if notice.revisions else "notices/month.html")
+
+
+def _published_meanwhile(period: str, version: int | None, digest: str | None) -> NoticeRevision | None:
+    """After a refused publish: the revision the job of a concurrent request (a double click) made from the same
+    preview."""
+    db.session.expire_all()
+    notice = queries.get_notice(db.session, period)
+    return closing.replayed(notice, version, digest) if notice is not None else None
+
+
+def _kept(form: PublishForm) -> PublishForm:
+    """A fresh form for the page drawn again (new preview, new counts) that keeps the reason and the errors."""
+    fresh = PublishForm(formdata=None, reason=form.reason.data)
+    fresh.form_errors = form.form_errors
+    fresh.confirm_open.errors = form.confirm_open.errors
+    fresh.reason.errors = form.reason.errors
+    return fresh
+
+
+def _moment(text: str | None) -> dt.datetime | None:
+    try:
+        moment = dt.datetime.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 @bp.get("/<period>/preview.pdf")
@@ -286,14 +380,14 @@ def download(revision_id: int) -> Any:
 @bp.get("/revisions/<int:revision_id>/halls/<int:hall_id>.pdf")
 @roles_required(*READERS)
 def hall_letter(revision_id: int, hall_id: int) -> Any:
-    """A hall's feedback letter from a revision; hall managers only for their own halls (others: 404, as missing)."""
+    """A hall's feedback letter from a revision, byte for byte as stored (rendered and stored now if its job has not
+    come to it yet); hall managers only for their own halls (others: 404, as missing)."""
     found = db.session.get(NoticeRevision, revision_id)
     line = queries.hall_line(found, hall_id) if found is not None else None
     if line is None or (not _is_staff(current_user) and hall_id not in _own_halls(current_user)):
         raise NotFound(_("This letter does not exist, or you may not see it."))
-    settled = queries.settled_findings(db.session, line["code"], found.period)
-    return _pdf(rendering.letter_pdf(found.snapshot, line["code"], settled),
-                f"letter-{found.period}-r{found.number}-{line['code']}.pdf")
+    name = f"letter-{found.period}-r{found.number}-{line['code']}.pdf"
+    return _pdf(publishing.letter(db.session, found, hall_id), name)
 
 
 
@@ -301,3 +395,5 @@ def hall_letter(revision_id: int, hall_id: int) -> Any:
 def _template_helpers(state: Any) -> None:
     """How the notice's pages show dates, rates and changed lines (the PDFs get the same in their context)."""
     state.app.jinja_env.globals.update(labels.helpers())
+    state.app.extensions[MONTH_CLOSED] = closing.is_closed
+    state.app.extensions[assessment.PUBLISHED_RESULTS] = closing.published_results

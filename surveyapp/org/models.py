@@ -1,6 +1,7 @@
 """The organisation: a unit tree, halls and their staff."""
 from __future__ import annotations
 
+import datetime as dt
 import enum
 
 import sqlalchemy as sa
@@ -50,6 +51,8 @@ class Hall(Model):
     latitude: Mapped[float | None] = mapped_column(sa.Numeric(9, 6, asdecimal=False))
     longitude: Mapped[float | None] = mapped_column(sa.Numeric(9, 6, asdecimal=False))
     active: Mapped[bool] = mapped_column(default=True, index=True)
+    #: When the hall was added; ``None`` for halls older than the column. A month closed before it is not its.
+    created_at: Mapped[dt.datetime | None]
 
     unit: Mapped[Unit] = relationship(back_populates="halls")
     staff: Mapped[list[Staff]] = relationship(back_populates="hall", order_by="Staff.job_number")

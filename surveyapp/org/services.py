@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from surveyapp import clock
 from surveyapp.audit.services import changes, record
 from surveyapp.auth.models import Role, User
 from surveyapp.errors import PermissionDenied, ValidationError
@@ -186,7 +187,7 @@ def create_hall(session: Session, actor: User | None, *, code: str, name: str, t
     _unique(session, Hall.code, values["code"], None, _("The hall code %(code)s is already used.", code=values["code"]), "code")
     if not values["unit"].active:
         raise ValidationError(_("The unit %(code)s is deactivated.", code=values["unit"].code), field="unit")
-    hall = Hall(active=True, **values)
+    hall = Hall(active=True, created_at=clock.now(), **values)
     session.add(hall)
     session.flush()
     record(session, actor, "hall.create", "hall", hall.id, hall_label(hall),

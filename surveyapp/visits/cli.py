@@ -33,10 +33,13 @@ def _fail(what: object, exc: DomainError) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--validate", is_flag=True, help="Also validate the imported visits (with --by).")
 @click.option("--by", "by", metavar="USERNAME", help="The market department user who validates them.")
+@click.option("--accept-late", is_flag=True,
+              help="With --validate: also validate visits dated in a closed month (their notice then needs a revision).")
 @click.option("--dry-run", is_flag=True, help="Check the file and report, but write nothing.")
 @lang_option
 @with_appcontext
-def import_command(file: Path, validate: bool, by: str | None, dry_run: bool, lang: str | None) -> None:
+def import_command(file: Path, validate: bool, by: str | None, accept_late: bool, dry_run: bool,
+                   lang: str | None) -> None:
     """Import FILE.json of visits done on paper or offline, all or nothing (README "Importing results")."""
     from surveyapp.visits import imports
 
@@ -50,7 +53,7 @@ def import_command(file: Path, validate: bool, by: str | None, dry_run: bool, la
                 click.echo(f"{file}: " + _("There is no user %(name)s.", name=by), err=True)
                 raise SystemExit(1)
         try:
-            report = imports.import_visits(db.session, None, file.read_bytes(), file.name, validator)
+            report = imports.import_visits(db.session, None, file.read_bytes(), file.name, validator, accept_late)
         except DomainError as exc:
             _fail(file, exc)
         if dry_run:

@@ -32,7 +32,8 @@ def upload() -> Any:
         upload = form.file.data
         try:
             report = imports.import_visits(db.session, current_user, upload.read(), upload.filename or "upload.json",
-                                           current_user if form.approve.data else None)
+                                           current_user if form.approve.data else None,
+                                           accept_late=bool(form.approve.data and form.accept_late.data))
         except (ValidationError, Conflict) as exc:
             db.session.rollback()
             problem, status = exc, exc.status

@@ -305,7 +305,8 @@ def check_record(session: Session, record: Record, errors: RecordErrors) -> str:
             return "error"
     # A stand-in visit, never added to the session: the submission's own checks run on it.
     probe = Visit(hall=record.hall, hall_id=record.hall.id, checklist_version=record.version, type=record.type)
-    problems = rules.check_content(session, probe, record.content, {})
+    probe.due_from = visit.due_from if visit is not None else None
+    problems = rules.check_content(session, probe, record.content, {}, imported=True)
     for name, messages in problems.items():
         for message in messages:
             errors.add_for(record.number, record.uid, _evidence_hint(name, message))
@@ -325,8 +326,11 @@ def _evidence_hint(name: str, message: str) -> str:
 
 
 def import_visits(session: Session, actor: User | None, data: bytes, filename: str,
-                  validate_by: User | None = None) -> ImportReport:
+                  validate_by: User | None = None, accept_late: bool = False) -> ImportReport:
     """Import a JSON file of visits done on paper or offline; the caller commits on success.
+
+    A visit dated in a closed month is imported *late*; validating it here needs ``accept_late`` (the explicit
+    decision, which marks the month's notice revision pending), else the import is refused.
 
     :param actor: who imports (``None``: the command line).
     :param validate_by: a market user who validates the imported visits (never their supervisor).
@@ -359,7 +363,7 @@ def import_visits(session: Session, actor: User | None, data: bytes, filename: s
             report.unchanged += 1
             continue
         try:
-            visit = _write(session, actor, record, filename, validate_by)
+            visit = _write(session, actor, record, filename, validate_by, accept_late)
         except (ValidationError, PermissionDenied, InvalidTransition) as refused:
             errors.add_for(record.number, record.uid, refused.message)
             continue
@@ -374,7 +378,8 @@ def import_visits(session: Session, actor: User | None, data: bytes, filename: s
     return report
 
 
-def _write(session: Session, actor: User | None, record: Record, filename: str, validate_by: User | None) -> Visit:
+def _write(session: Session, actor: User | None, record: Record, filename: str, validate_by: User | None,
+           accept_late: bool) -> Visit:
     """Create (or complete) the visit, submit the record's content through the submission path, and validate."""
     now = clock.now()
     visit = record.visit
@@ -394,8 +399,8 @@ def _write(session: Session, actor: User | None, record: Record, filename: str, 
         raise Conflict(_("Another import of the same visits is running. Wait for it, then import again.")) from exc
     services.log_event(session, actor, visit, "import", before, VisitStatus.IN_PROGRESS,
                        details={"file": filename[:200], "record": record.number, "evidence": record.content.evidence})
-    services.submit_visit(session, None, visit, submission_id(record.uid), record.content)
+    services.submit_visit(session, None, visit, submission_id(record.uid), record.content, imported=True)
     if validate_by is not None:
-        validation.approve(session, validate_by, visit, None)
+        validation.approve(session, validate_by, visit, None, late_confirmed=accept_late)
     return visit
 

@@ -91,6 +91,9 @@ class Visit(Model):
     possible: Mapped[int | None]
     score: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 6, asdecimal=True))
     redline: Mapped[bool] = mapped_column(default=False)
+    #: Submitted or imported into a month that was already closed (its notice published or closed): it counts
+    #: only if the market department validates it explicitly, which marks the month's notice revision pending.
+    late: Mapped[bool] = mapped_column(default=False)
     #: The supervisor's working copy while in progress or returned: the form's fields as entered
     #: (``{"fields": [[name, value], ...]}``), kept even when not yet valid so nothing is lost.
     draft: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)

@@ -247,9 +247,14 @@ def propose(session: Session, actor: User | None, settings: MonthSettings) -> Pl
 
 def settings_of(session: Session, proposal: PlanProposal, seed: int | None = None) -> MonthSettings:
     """The settings ``proposal`` was made with (another ``seed``: another draw)."""
-    stored = proposal.settings
+    return settings_from_json(session, proposal.period, proposal.unit, proposal.settings, seed)
+
+
+def settings_from_json(session: Session, period: str, unit: Unit | None, stored: Mapping[str, Any],
+                       seed: int | None = None) -> MonthSettings:
+    """Settings back from :meth:`MonthSettings.to_json` (a stored proposal's, a background job's)."""
     versions = {VisitType(t): session.get(ChecklistVersion, i) for t, i in stored["checklists"].items()}
-    return MonthSettings(proposal.period, proposal.unit, {VisitType(t): n for t, n in stored["counts"].items()},
+    return MonthSettings(period, unit, {VisitType(t): n for t, n in stored["counts"].items()},
                          {t: v for t, v in versions.items() if v is not None}, stored["windows"],
                          stored["seed"] if seed is None else seed)
 

@@ -65,3 +65,5 @@ class ImportForm(Form):
     file = FileField(_l("File (JSON)"), validators=[FileRequired(_l("Choose a file to import."))],
                      render_kw={"accept": ".json,application/json"})
     approve = BooleanField(_l("Validate them as well (you become their validator)"))
+    accept_late = BooleanField(_l("Also validate visits dated in a closed month (late visits: the month's notice "
+                                  "then needs a revision)"))

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from surveyapp import clock, inputs, nav
+from surveyapp import clock, inputs, jobs, nav
 from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role, User
 from surveyapp.checklists.definition import VisitType
@@ -26,7 +26,7 @@ from surveyapp.errors import Conflict, InvalidTransition, ValidationError
 from surveyapp.i18n import localized
 from surveyapp.org.models import Unit
 from surveyapp.pagination import paginate
-from surveyapp.visits import autoplan, month_plan, queries
+from surveyapp.visits import autoplan, month_plan, month_plan_job, queries
 from surveyapp.visits.plan_forms import COUNT_FIELDS, MonthPlanForm, ProposalForm
 from surveyapp.visits.plan_models import PlanProposal
 from surveyapp.webforms import show_error
@@ -57,7 +57,8 @@ def _settings(form: MonthPlanForm) -> month_plan.MonthSettings:
 @bp.route("/", methods=["GET", "POST"])
 @roles_required(Role.MARKET)
 def month() -> Any:
-    """Ask for a month's plan: which month and halls, how many visits of each kind, which checklists."""
+    """Ask for a month's plan: which month and halls, how many visits of each kind, which checklists. A company of
+    more than ``PLAN_JOB_HALLS`` halls gets its proposal from a background job (its progress page leads to it)."""
     form = MonthPlanForm()
     _choices(form)
     if request.method == "GET":
@@ -70,6 +71,11 @@ def month() -> Any:
             form.checklist(visit_type).data = choices[0][0] if choices else 0
         form.windows.data = int(current_app.config.get("VISIT_PLAN_WINDOWS", 4))
     status = 200
+    if form.validate_on_submit() and month_plan_job.too_large(db.session):
+        job = month_plan_job.start(db.session, current_user, _settings(form))
+        db.session.commit()
+        jobs.enqueue(job)
+        return redirect(url_for("jobs.progress", job_id=job.id))
     if form.validate_on_submit():
         try:
             proposal = month_plan.propose(db.session, current_user, _settings(form))

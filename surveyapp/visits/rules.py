@@ -57,6 +57,17 @@ def visit_time_problem(moment: dt.datetime | None) -> str | None:
     return None
 
 
+#: Where the month-close rule is registered (by the notices capability, a higher room, at start-up).
+MONTH_CLOSED = "surveyapp.month_closed"
+
+
+def month_closed(session: Session, period: str) -> bool:
+    """Whether month ``period`` is closed (its notice published or closed): a visit dated in it is *late*.
+    Without the notices capability every month is open."""
+    check = current_app.extensions.get(MONTH_CLOSED) if has_app_context() else None
+    return bool(check is not None and check(session, period))
+
+
 def setting(name: str, default: Any) -> Any:
     """A visits setting from the app config (defaults in :mod:`surveyapp.config`)."""
     return current_app.config.get(name, default) if has_app_context() else default
@@ -99,12 +110,32 @@ def hall_staff(session: Session, visit: Visit) -> dict[str, Staff]:
     return {s.job_number: s for s in session.scalars(sa.select(Staff).where(Staff.hall_id == visit.hall_id))}
 
 
-def check_content(session: Session, visit: Visit, content: Content, photos: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+def plausibility_problem(visit: Visit, moment: dt.datetime, submitted: dt.datetime, imported: bool) -> str | None:
+    """Why ``moment`` is not a plausible time for this visit (translated), or ``None``: not before its plan's due
+    window opened (less ``VISIT_PLAN_GRACE_DAYS``), and, unless the market department imports it from paper, not
+    more than ``VISIT_MAX_BACKDATE_DAYS`` before its submission."""
+    if visit.due_from is not None:
+        grace = max(0, int(setting("VISIT_PLAN_GRACE_DAYS", 1)))
+        first = visit.due_from - dt.timedelta(days=grace)
+        if clock.local(moment).date() < first:
+            return _("The visit time is before the plan's due window opened (%(date)s; %(n)d days' grace): "
+                     "check the date.", date=visit.due_from.isoformat(), n=grace)
+    days = max(0, int(setting("VISIT_MAX_BACKDATE_DAYS", 7)))
+    if not imported and moment < submitted - dt.timedelta(days=days):
+        return _("The visit time is more than %(n)d days before its submission: check the date. Older results "
+                 "done on paper are imported by the market department.", n=days)
+    return None
+
+
+def check_content(session: Session, visit: Visit, content: Content, photos: Mapping[str, Sequence[str]], *,
+                  submitted: dt.datetime | None = None, imported: bool = False) -> dict[str, list[str]]:
     """Every problem with submitting ``content`` for ``visit``, by form field (empty: all is well).
 
     The checklist's rules come from the scoring engine (legal and complete answers); on top: the evidence
     rules (a photo where the item asks), remarks on asked items only, job numbers of this hall's staff, a
-    scenario on mystery visits, an overall impression of the configured length, and a visit time not in the future.
+    scenario on mystery visits, an overall impression of the configured length, and a plausible visit time
+    (:func:`visit_time_problem`, :func:`plausibility_problem`; ``submitted``: when it was submitted, default now;
+    ``imported``: the market department's import of paper results).
     """
     definition = visit.checklist_version.definition
     hall_type = visit.hall.type
@@ -148,6 +179,8 @@ def check_content(session: Session, visit: Visit, content: Content, photos: Mapp
     elif len(impression) > content_rules.MAX_IMPRESSION:
         add("impression", _("At most %(n)d characters.", n=content_rules.MAX_IMPRESSION))
     problem = visit_time_problem(content.visited_at)
+    if problem is None and content.visited_at is not None:
+        problem = plausibility_problem(visit, content.visited_at, submitted or clock.now(), imported)
     if problem is not None:
         add("visited_at", problem)
     return fields

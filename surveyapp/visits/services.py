@@ -39,6 +39,7 @@ from surveyapp.visits.rules import (
     check_content,
     current_photos,
     hall_staff,
+    month_closed,
     problem_list,
     staff_answered,
     visit_time_problem,
@@ -228,7 +229,7 @@ class Submission:
 
 
 def submit_visit(session: Session, actor: User | None, visit: Visit, submission_id: str, content: Content,
-                 submitted_at: dt.datetime | None = None) -> Submission:
+                 submitted_at: dt.datetime | None = None, *, imported: bool = False) -> Submission:
     """Submit the supervisor's answers as a new revision, scored by the scoring engine.
 
     Idempotent by ``submission_id`` (a UUID the client makes once per submission): a repeat with the same
@@ -237,6 +238,7 @@ def submit_visit(session: Session, actor: User | None, visit: Visit, submission_
     version column make the loser fail with :class:`SubmissionRace` (the caller rolls back and calls again).
 
     :param submitted_at: when the supervisor pressed submit on the device (it may have been offline).
+    :param imported: the market department imports it from paper (older visit times are accepted).
     :raise ContentInvalid: with the problems by form field.
     :raise Conflict: the submission id was used with other content (or for another visit).
     :raise InvalidTransition: the visit is not being filled (planned, already submitted, cancelled, ...).
@@ -253,11 +255,12 @@ def submit_visit(session: Session, actor: User | None, visit: Visit, submission_
     if not visit.editable:
         raise not_editable(visit)
     photos = current_photos(visit)
-    problems = check_content(session, visit, content, photos)
+    now = clock.now()
+    problems = check_content(session, visit, content, photos, submitted=min(client_time(submitted_at), now),
+                             imported=imported)
     if problems:
         raise ContentInvalid(problems, problem_list(visit, problems))
 
-    now = clock.now()
     number = (session.scalar(sa.select(sa.func.max(VisitRevision.number)).where(VisitRevision.visit_id == visit.id)) or 0) + 1
     canonical = content.to_json()
     before = visit.status
@@ -270,6 +273,7 @@ def submit_visit(session: Session, actor: User | None, visit: Visit, submission_
         visit.received_at = now
         visit.visited_at = content.visited_at
         visit.period = period_of(content.visited_at, clock.company_tz())
+        visit.late = month_closed(session, visit.period)
         visit.scenario, visit.impression = canonical["scenario"], canonical["impression"]
         visit.staff = [staff[n] for n in served]
         visit.draft = visit.draft_client_at = visit.draft_saved_at = None
@@ -286,7 +290,8 @@ def submit_visit(session: Session, actor: User | None, visit: Visit, submission_
         raise SubmissionRace(_("This visit was changed by another request at the same moment.")) from exc
     log_event(session, actor, visit, "submit", before, VisitStatus.SUBMITTED,
               details={"revision": number, "submission_id": submission_id,
-                       "score": None if visit.score is None else str(scoring.round_half_up(visit.score, 1))})
+                       "score": None if visit.score is None else str(scoring.round_half_up(visit.score, 1)),
+                       **({"late": visit.period} if visit.late else {})})
     log.info("visit %s submitted (revision %s) by %s", visit.uid, number, actor.username if actor else "system")
     visit_submitted.send(session, actor=actor, visit=visit)
     return Submission(visit, revision, repeated=False)

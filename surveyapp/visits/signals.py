@@ -17,3 +17,5 @@ visit_returned = _signals.signal("visit-returned")
 visit_submitted = _signals.signal("visit-submitted")
 #: ``send(session, actor=User | None, visit=Visit, comment=str)``: the market department approved the visit.
 visit_approved = _signals.signal("visit-approved")
+#: ``send(session, actor=User, visit=Visit)``: a visit dated in a closed month was validated (an explicit decision).
+late_visit_validated = _signals.signal("late-visit-validated")

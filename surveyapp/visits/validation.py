@@ -1,5 +1,10 @@
 """The market department's side of a submitted visit: approve, return for correction, reject; and release to halls.
 
+Late rule (month close): a visit dated in a closed month (its notice published or closed) is *late*; approving
+it is an explicit decision (``late_confirmed``) that counts it and, once the month is published, marks the
+month's notice revision pending (the notices capability listens to :data:`late_visit_validated`). Rejecting
+it leaves the month as published.
+
 Release rule (DOMAIN.md confidentiality): an announced visit is released to its hall when approved; an
 unannounced or social-supervisor visit only when the month's notice is published (the notices capability
 calls :func:`release_visits`) or when the market department releases it explicitly.
@@ -18,8 +23,9 @@ from surveyapp.errors import InvalidTransition, PermissionDenied, ValidationErro
 from surveyapp.visits.content import MAX_REMARK
 from surveyapp.visits.models import Visit, VisitStatus
 from surveyapp.visits.planning import require_market
+from surveyapp.visits.rules import month_closed
 from surveyapp.visits.services import check_version, flush_or_conflict, log_event
-from surveyapp.visits.signals import visit_approved, visit_returned, visits_released
+from surveyapp.visits.signals import late_visit_validated, visit_approved, visit_returned, visits_released
 
 MAX_COMMENT = 2000
 
@@ -42,14 +48,28 @@ def _label(visit: Visit) -> str:
     return f"{visit.hall.code} {visit.type.value} {visit.period}"
 
 
-def approve(session: Session, actor: User | None, visit: Visit, expected_version: int | None, comment: str = "") -> None:
+class LateVisit(InvalidTransition):
+    """Approving a visit dated in a closed month needs the market department's explicit decision."""
+
+
+def approve(session: Session, actor: User | None, visit: Visit, expected_version: int | None, *,
+            comment: str = "", late_confirmed: bool = False) -> None:
     """Validate the visit: it now counts in the month's results; an announced one is released to the hall.
-    The comment (optional) is shown to the supervisor on the visit and in the inbox."""
+    The comment (optional) is shown to the supervisor on the visit and in the inbox.
+
+    :raise LateVisit: the visit is dated in a closed month and ``late_confirmed`` is not given.
+    """
     _prepare(actor, visit, expected_version)
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
         raise ValidationError(_("At most %(n)d characters.", n=MAX_COMMENT))
+    late = visit.late or month_closed(session, visit.period)
+    if late and not late_confirmed:
+        raise LateVisit(_("This visit is dated in %(month)s, a month already closed. Validating it changes that "
+                          "month's results: confirm it as late (the notice then needs a revision), or reject it.",
+                          month=visit.period))
     now = clock.now()
+    visit.late = late
     visit.status, visit.validated_at, visit.validated_by = VisitStatus.VALIDATED, now, actor
     if not visit.confidential:
         visit.released_at = now
@@ -57,10 +77,13 @@ def approve(session: Session, actor: User | None, visit: Visit, expected_version
     score = None if visit.score is None else str(round_half_up(visit.score, 1))
     log_event(session, actor, visit, "approve", VisitStatus.SUBMITTED, VisitStatus.VALIDATED, label=_label(visit),
               comment=comment or None,
-              details={"score": score, "redline": visit.redline, "released": visit.released_at is not None})
+              details={"score": score, "redline": visit.redline, "released": visit.released_at is not None,
+                       **({"late": visit.period} if late else {})})
     visit_approved.send(session, actor=actor, visit=visit, comment=comment)
     if visit.released_at is not None:
         visits_released.send(session, actor=actor, visits=[visit])
+    if late:
+        late_visit_validated.send(session, actor=actor, visit=visit)
 
 
 def return_visit(session: Session, actor: User | None, visit: Visit, expected_version: int | None, comment: str,

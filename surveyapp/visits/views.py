@@ -35,7 +35,7 @@ from surveyapp.errors import InvalidTransition, ValidationError
 from surveyapp.i18n import localized
 from surveyapp.org.models import Hall, Unit
 from surveyapp.pagination import paginate
-from surveyapp.visits import evidence, planning, queries, services, validation
+from surveyapp.visits import evidence, planning, queries, rules, services, validation
 from surveyapp.visits.flags import FLAGS, flag_label, flag_reason
 from surveyapp.visits.forms import CancelForm, DecisionForm, PlanForm, ReleaseForm
 from surveyapp.visits.labels import STATUS_TONE, event_label, status_label
@@ -249,6 +249,7 @@ def detail(uid: str) -> Any:
     return render_template(
         "visits/detail.html", visit=visit, answers=answers, photos=photos, may_decide=may_decide,
         definition=visit.checklist_version.definition, decision=DecisionForm(version=visit.version),
+        late=visit.status is VisitStatus.SUBMITTED and (visit.late or rules.month_closed(db.session, visit.period)),
         cancel_form=CancelForm(version=visit.version), release_form=ReleaseForm(version=visit.version),
         next_uid=_next_in_queue(visit), flags=queries.visit_flags(db.session, visit),
     )
@@ -270,7 +271,8 @@ def decide(uid: str) -> Any:
         raise ValidationError(_("The request could not be understood."), errors=[str(e) for m in form.errors.values() for e in m])
     action, comment = request.form.get("action"), form.comment.data or ""
     if action == "approve":
-        validation.approve(db.session, current_user, visit, form.version.data, comment)
+        validation.approve(db.session, current_user, visit, form.version.data, comment=comment,
+                           late_confirmed=request.form.get("late_confirmed") == "y")
         done = _("The visit has been validated.")
     elif action == "return":
         items = {k[5:]: v for k, v in request.form.items() if k.startswith("item:")}

@@ -184,3 +184,18 @@ def test_results_with_an_earlier_policy_version(client, login_as, month, make_us
     assert "考核办法第 1 版" in before and "750.00" in before
     assert "policy=1" in before.split('rel="prev"')[0].rsplit("<a", 1)[1]  # the month links keep the version
     assert client.get("/assessment/results?period=2026-11&policy=7").status_code == 400
+
+
+def test_a_large_company_gets_its_excel_export_from_a_background_job(app, client, login_as, month):
+    app.config["EXPORT_JOB_ROWS"] = 3  # the month has 6 halls
+    login_as(Role.MARKET)
+    started = client.get("/assessment/results.xlsx?period=2026-11")
+    assert started.status_code == 302 and "/jobs/" in started.headers["Location"]
+    done = client.get(started.headers["Location"])  # the tests' queue runs jobs at once: ready to download
+    assert done.status_code == 302 and done.headers["Location"].endswith("/download")
+    response = client.get(done.headers["Location"])
+    assert 'filename="assessment-2026-11.xlsx"' in response.headers["Content-Disposition"]
+    ranking = list(load_workbook(io.BytesIO(response.data))["排名"].iter_rows(values_only=True))
+    assert [r[1] for r in ranking[1:]] == ["H2", "H4", "H1", "H3", "H5"]
+    login_as(Role.HALL_MANAGER)
+    assert client.get(done.headers["Location"]).status_code == 404

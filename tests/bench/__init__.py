@@ -29,14 +29,15 @@ class Figure:
     note: str = ""
 
 
-def databases() -> Iterator[tuple[str, str]]:
-    """``(label, URL)`` of each database to measure on, created empty."""
+def databases(suffix: str = "bench") -> Iterator[tuple[str, str]]:
+    """``(label, URL)`` of each database to measure on, created empty (on PostgreSQL: ``<name>_<suffix>``; a module
+    whose benchmark may run while others do gives its own suffix)."""
     folder = tempfile.mkdtemp(prefix="surveyapp-bench-")
     yield "sqlite", "sqlite:///" + os.path.join(folder, "bench.sqlite")
     base = os.environ.get("SURVEYAPP_TEST_DATABASE_URL")
     if base:
         url = sa.make_url(base)
-        name = f"{url.database}_bench"
+        name = f"{url.database}_{suffix}"
         admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

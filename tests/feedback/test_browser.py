@@ -74,6 +74,8 @@ def test_supervisor_market_and_hall_through_a_revised_notice(new_page, make_hall
     page.fill("input[name=period]", NOV)
     page.click("form.filters button[type=submit]")
     page.wait_for_url(f"**/notices/{NOV}")
+    assert "尚未结束" in page.inner_text(".publish-panel")  # 28 November: publishing early is a decision
+    page.check("input[name=confirm_open]")
     page.click(".publish-form button[type=submit]")
     page.wait_for_url("**/notices/revisions/*")
     db.session.expire_all()
@@ -120,8 +122,11 @@ def test_supervisor_market_and_hall_through_a_revised_notice(new_page, make_hall
     hall_page.goto("/feedback/hall")
     assert "待修订" in hall_page.inner_text(".notice-line")
 
-    page.goto(f"/notices/{NOV}")
+    page.goto(f"/notices/{NOV}")  # the published revision; a revision is published from the comparison page
+    page.click("a:has-text('如发布修订版将有哪些变化')")
+    assert "申诉成立" in page.inner_text("table.changes")
     page.fill("textarea[name=reason]", "申诉成立：人民广场营业厅功能分区一项更正")
+    page.check("input[name=confirm_open]")
     page.click(".publish-form button[type=submit]")
     page.wait_for_url("**/notices/revisions/*")
     db.session.expire_all()

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from surveyapp.auth.models import Role
 from surveyapp.db import db
 from surveyapp.notices.models import NoticeRevision
+from surveyapp.visits.models import Visit, VisitStatus
 from tests.browser import fits_width, log_in
 from tests.notices.conftest import NOV, at
 from tests.pdfcheck import read_pdf
@@ -95,3 +96,48 @@ def test_choosing_typical_cases_by_hall_with_a_filter_and_an_english_ui(make_hal
     assert cases.count() == 1 and "火车站营业厅营业员未穿工装" in cases.inner_text()
     assert "未做到" in cases.inner_text()
     assert fits_width(page)
+
+
+@pytest.mark.browser
+def test_the_publish_page_and_the_comparison_at_desktop_and_phone_width(make_hall, make_visit, make_user, new_page,
+                                                                        tmp_path):
+    """The publish form names what is open and needs the box ticked; after a late visit is counted the comparison
+    explains the changed line; both pages read right at 1366 px and 390 px (screenshots in ``tmp_path``)."""
+    h1, h2 = make_hall("H1", "人民路营业厅"), make_hall("H2", "解放路营业厅")
+    make_visit(h1, "unannounced", visited_at=at(NOV, 3))
+    make_visit(h2, "announced", visited_at=at(NOV, 4))
+    make_visit(h2, "announced", status="submitted", visited_at=at(NOV, 28), answers={"interior.clean": "fail"})
+    make_user(Role.MARKET, username="liu.market")
+    page = new_page()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    log_in(page, "liu.market")
+    page.goto("/notices/")
+    page.fill("input[name=period]", NOV)
+    page.get_by_role("button", name="起草通报").click()
+    expect(page.locator(".publish-panel")).to_contain_text("1 次检查待审核")
+    page.screenshot(path=tmp_path / "publish-1366.png", full_page=False)
+    assert fits_width(page)
+    page.get_by_role("button", name="发布通报").click()
+    expect(page.locator("#confirm_open-errors")).to_contain_text("仍要发布")
+    page.get_by_label("我已了解本月仍未完成的事项，仍要发布").check()
+    page.get_by_role("button", name="发布通报").click()
+    expect(page.locator(".flashes")).to_contain_text("第1版已发布")
+
+    waiting = db.session.scalar(sa.select(Visit).where(Visit.status == VisitStatus.SUBMITTED))
+    page.goto(f"/visits/{waiting.uid}")
+    expect(page.locator(".decision")).to_contain_text("已结账的 2026-11")
+    page.get_by_label(f"我决定将这次迟到检查计入已结账的 {NOV}").check()
+    page.locator(".decision button[value=approve]").click()
+    page.goto(f"/notices/{NOV}")
+    page.get_by_role("link", name="如发布修订版将有哪些变化").click()
+    row = page.locator("table.changes tbody tr").filter(has_text="解放路营业厅（H2）")
+    expect(row).to_contain_text("结账后审核通过")
+    page.screenshot(path=tmp_path / "compare-1366.png", full_page=False)
+    assert fits_width(page)
+
+    phone = new_page(phone=True)
+    log_in(phone, "liu.market")
+    for path, name in ((f"/notices/{NOV}/compare", "compare-390.png"), (f"/notices/{NOV}", "month-390.png")):
+        phone.goto(path)
+        phone.screenshot(path=tmp_path / name, full_page=False)
+        assert fits_width(phone), path

@@ -13,7 +13,7 @@ from surveyapp.db import db
 from surveyapp.notices.models import Notice, NoticeRevision
 from surveyapp.pdf import StaticOnlyFetcher
 from tests.conftest import form_fields
-from tests.notices.conftest import NOV, at
+from tests.notices.conftest import NOV, at, publish
 from tests.pdfcheck import read_pdf
 from tests.test_pdf import squeeze
 
@@ -27,10 +27,6 @@ def halls(make_hall, make_visit, make_scored_visit):
     make_visit(h2, "announced", answers={"interior.clean": "fail", "exterior.signage": "fail"},
                visited_at=at(NOV, 11))
     return h1, h2, h3
-
-
-def publish(client, period=NOV, reason=None):
-    return client.post(f"/notices/{period}/publish", data={"reason": reason} if reason else {})
 
 
 def test_the_market_department_drafts_edits_and_publishes(client, login_as, halls):

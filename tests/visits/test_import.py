@@ -215,6 +215,9 @@ def test_a_planned_visit_done_offline_is_completed_by_its_id(runner, tmp_path, p
     record.update(id=planned.uid, hall=hall.code, type="unannounced", supervisor="insp_c", staff=[hall.staff[1].job_number],
                   answers=full_marks(org["etiquette"], "unannounced", hall.type.value, [hall.staff[0].job_number]))
     record.pop("evidence", None)
+    refused = runner.invoke(args=["visits", "import", write(tmp_path, [record]), "--lang", "en"])  # on 1 November
+    assert refused.exit_code == 1 and "visited_at: The visit time is before the plan's due window opened" in refused.output
+    record["visited_at"] = "2026-11-17T10:20:00+08:00"
     result = runner.invoke(args=["visits", "import", write(tmp_path, [record]), "--lang", "en"])
     assert result.exit_code == 0, result.output
     db.session.expire_all()

@@ -256,3 +256,15 @@ def test_a_hand_planned_visit_and_the_plan_share_the_rules(app, planning_org):
     item = proposal.items[0]
     assert planning.check_plan(db.session, planning.Plan(item.hall, item.checklist_version, item.type, item.supervisor,
                                                          item.due_from, item.due_until)) == []
+
+
+def test_a_large_company_gets_its_proposal_from_a_background_job(app, client, login_en, planning_org):
+    app.config["PLAN_JOB_HALLS"] = 1
+    login_en("market")
+    form = form_fields(client.get("/visits/plan-month/").get_data(as_text=True))
+    started = client.post("/visits/plan-month/", data=form)
+    assert started.status_code == 302 and "/jobs/" in started.headers["Location"]
+    proposal = db.session.scalar(sa.select(PlanProposal))
+    done = client.get(started.headers["Location"])  # the tests' queue runs jobs at once
+    assert done.status_code == 302 and done.headers["Location"] == f"/visits/plan-month/{proposal.uid}"
+    assert "Proposed plan for 2026-12" in client.get(done.headers["Location"]).get_data(as_text=True)

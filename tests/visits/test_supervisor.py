@@ -233,8 +233,28 @@ def test_the_oldest_visit_time_is_a_setting(app, client, mine, make_visit):
     old = clock.local(clock.now() - dt.timedelta(days=400)).strftime("%Y-%m-%dT%H:%M")
     app.config["VISIT_MAX_AGE_YEARS"] = 1
     assert "visited_at" in _submit_fields(client, visit, page_fields(visit, visited_at=old)).get_json()["fields"]
-    app.config["VISIT_MAX_AGE_YEARS"] = 2
+    app.config.update(VISIT_MAX_AGE_YEARS=2, VISIT_PLAN_GRACE_DAYS=1000, VISIT_MAX_BACKDATE_DAYS=1000)
     assert _submit_fields(client, visit, page_fields(visit, visited_at=old)).status_code == 200
+
+
+def test_visit_times_before_the_plans_window_or_too_far_back_are_refused(app, client, mine, make_visit):
+    today = clock.today()
+    visit = make_visit(mine["hall"], "unannounced", mine["supervisor"], status="in_progress",
+                       due=(today - dt.timedelta(days=3), today + dt.timedelta(days=3)))
+
+    def back(days):
+        return clock.local(clock.now() - dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
+
+    fields = _submit_fields(client, visit, page_fields(visit, visited_at=back(6))).get_json()["fields"]
+    assert fields == {"visited_at": [(f"The visit time is before the plan's due window opened "
+                                     f"({(today - dt.timedelta(days=3)).isoformat()}; 1 days' grace): check the date.")]}
+    app.config["VISIT_PLAN_GRACE_DAYS"] = 30
+    with client.session_transaction() as session:
+        session["lang"] = "zh"
+    fields = _submit_fields(client, visit, page_fields(visit, visited_at=back(10))).get_json()["fields"]
+    assert fields == {"visited_at": ["检查时间早于提交时间超过 7 天：请核对日期。更早的纸质检查结果由市场部导入。"]}
+    app.config["VISIT_MAX_BACKDATE_DAYS"] = 14
+    assert _submit_fields(client, visit, page_fields(visit, visited_at=back(10))).status_code == 200
 
 
 def _count_item(visit):
