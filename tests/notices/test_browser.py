@@ -127,7 +127,8 @@ def test_the_publish_page_and_the_comparison_at_desktop_and_phone_width(make_hal
     page.goto(f"/visits/{waiting.uid}")
     expect(page.locator(".decision")).to_contain_text("已结账的 2026-11")
     page.get_by_label(f"我决定将这次迟到检查计入已结账的 {NOV}").check()
-    page.locator(".decision button[value=approve]").click()
+    with page.expect_navigation():
+        page.locator(".decision button[value=approve]").click()
     page.goto(f"/notices/{NOV}")
     page.get_by_role("link", name="如发布修订版将有哪些变化").click()
     row = page.locator("table.changes tbody tr").filter(has_text="解放路营业厅（H2）")
