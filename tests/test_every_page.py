@@ -24,7 +24,7 @@ from tests.browser import log_in
 pytestmark = pytest.mark.browser
 
 #: Files, photos and JSON, not pages.
-DOWNLOADS = re.compile(r"\.(pdf|xlsx|toml)$|/photos/|/export$|csrf-token|healthz|^/static/|^/visits/options$")
+DOWNLOADS = re.compile(r"\.(pdf|xlsx|toml|json)$|/photos/|/export$|/download$|csrf-token|healthz|^/static/|^/visits/options$")
 #: Runs of Chinese characters (punctuation between user data and English labels is not checked).
 CJK = re.compile(r"[\u3400-\u9fff]+")
 ROLES = (Role.SUPERVISOR, Role.HALL_MANAGER, Role.MARKET, Role.ADMIN)
@@ -40,6 +40,14 @@ def demo(app: Any, runner: Any) -> None:
     for args in (["forms", "load"], ["demo", "load"]):
         result = runner.invoke(args=args)
         assert result.exit_code == 0, result.output
+    # a job waiting for a worker, started by the market department: its progress page is a page too
+    from surveyapp import jobs
+    from surveyapp.notices.models import NoticeRevision
+
+    market = db.session.scalar(sa.select(User).where(User.role == Role.MARKET).order_by(User.id))
+    revision = db.session.scalar(sa.select(NoticeRevision).order_by(NoticeRevision.id))
+    jobs.start(db.session, market, "letters", {"revision_id": revision.id, "hall_ids": []})
+    db.session.commit()
 
 
 def _first(query: Any) -> Any:
@@ -51,6 +59,7 @@ def _values(user: User) -> dict[str, Any]:
     from surveyapp.assessment.models import PolicyVersion
     from surveyapp.checklists.models import Checklist, ChecklistVersion
     from surveyapp.feedback.models import Finding
+    from surveyapp.jobs.models import Job
     from surveyapp.notices.models import NoticeRevision
     from surveyapp.org.models import Hall, Staff, Unit
     from surveyapp.visits.models import Visit, VisitStatus
@@ -83,6 +92,7 @@ def _values(user: User) -> dict[str, Any]:
         "staff_id": _first(sa.select(Staff.id).order_by(Staff.id)), "user_id": user.id,
         "proposal": _first(sa.select(PlanProposal.uid).order_by(PlanProposal.id)),
         "kind_name": "halls", "code": hall.code if hall else None, "job_number": staff,
+        "job_id": _first(sa.select(Job.id).where(Job.created_by_id == user.id).order_by(Job.id)),
     }
 
 

@@ -303,6 +303,7 @@ def mark_revision_pending(session: Session, actor: User | None, period: str, rea
 display.register_actions({
     "notice.create": _l("Notice drafted"), "notice.edit": _l("Notice text edited"), "notice.publish": _l("Notice published"),
     "notice.revision_pending": _l("Notice needs a new revision"),
+    "notice.close": _l("Month closed"), "notice.reopen": _l("Month reopened"),
 })
 display.register_object("notice", _l("Notice"))
 display.register_field("reason", _l("Reason"))

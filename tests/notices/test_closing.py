@@ -45,7 +45,7 @@ def revisions() -> list[NoticeRevision]:
 
 def document(page: str) -> str:
     """The notice document shown on a page (the figures, without the page's status bar)."""
-    return page[page.index('<article class="notice-doc">'):]
+    return page[page.index('<article class="notice-doc"'):]
 
 
 def published_month(client, login_as):
