@@ -36,6 +36,7 @@ from surveyapp.auth.models import Role, User
 from surveyapp.db import db
 from surveyapp.errors import DomainError
 from surveyapp.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
+from surveyapp.locks import command_lock
 
 log = logging.getLogger("surveyapp.jobs")
 
@@ -139,7 +140,9 @@ def _make_queue(app: Flask) -> Queue:
                 if every == "hour" and not on_the_hour:
                     continue
                 try:
-                    fn()
+                    # workers on several hosts tick in the same minute: each duty runs on one at a time
+                    with command_lock(f"periodic {fn.__module__}.{fn.__name__}"):
+                        fn()
                 except Exception:  # one periodic duty failing must not stop the others
                     log.exception("periodic %s failed", fn.__name__)
                     db.rollback_quietly()
