@@ -12,7 +12,7 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -131,6 +131,43 @@ def _phone_figures(label: str, url: str, repeat: int) -> Iterator[Figure]:
     yield Figure(f"{CONCURRENT} concurrent repeats of one submission over HTTP", label,
                  _concurrent(app, client, uids[-1], fields), "ms", "all answered 200, one revision")
     app.extensions["surveyapp.db"][0].dispose()
+
+
+CPU_REPEAT = 40
+
+
+def bench_cpu(repeat: int = CPU_REPEAT) -> Iterator[Figure]:
+    """CPU time of the app process (``time.process_time``: valid on a shared machine, the database server's
+    work not included) per phone page and per JSON submission, the load suite's two hot requests."""
+    for label, url in databases("cpu"):
+        yield from _cpu_figures(label, url, repeat)
+
+
+def _cpu_figures(label: str, url: str, repeat: int) -> Iterator[Figure]:
+    app = make_app(url)
+    ids = _setup(app)
+    client = _client(app, ids["supervisor"])
+    uids = _started_visits(app, ids, repeat + 1)
+    fields = _fields(app, uids[0])
+    yield Figure("CPU per phone checklist page, GET", label,
+                 _cpu(lambda uid: client.get(f"/my/visits/{uid}").close(), uids), "ms", f"mean of {repeat}")
+
+    def submit(uid: str) -> None:
+        response = client.post(f"/my/visits/{uid}/submit", headers={"Accept": "application/json"},
+                               json={"submission_id": str(uuid.uuid4()), "fields": fields})
+        assert response.status_code == 200, response.get_data(as_text=True)
+
+    yield Figure("CPU per JSON submission (45 answers), POST", label, _cpu(submit, uids), "ms", f"mean of {repeat}")
+    app.extensions["surveyapp.db"][0].dispose()
+
+
+def _cpu(action: Callable[[str], Any], uids: list[str]) -> float:
+    """Mean CPU milliseconds of this process per ``action(uid)`` over ``uids`` (after one warm-up on the first)."""
+    action(uids[0])
+    start = time.process_time()
+    for uid in uids[1:]:
+        action(uid)
+    return (time.process_time() - start) * 1000 / (len(uids) - 1)
 
 
 def _concurrent(app: Any, client: Any, uid: str, fields: list[list[str]]) -> float:
