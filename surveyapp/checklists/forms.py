@@ -91,13 +91,16 @@ class OptionsMixin:
         return [Option(f"{self.id}-{i}", c.value, c.label, c.value == current) for i, c in enumerate(self.choices)]
 
 
+#: Made once: lazy labels are translated when drawn, so every request (and language) can share them.
+NOT_APPLICABLE = SelectChoice(scoring.NA, _l("Not applicable"))
+CHECK_CHOICES = (SelectChoice(scoring.PASS, _l("Pass")), SelectChoice(scoring.FAIL, _l("Fail")), NOT_APPLICABLE)
+
+
 class CheckField(OptionsMixin, RadioField):
     """pass / fail / not applicable."""
 
     def __init__(self, label: Any = None, **kwargs: Any) -> None:
-        choices = [SelectChoice(scoring.PASS, _l("Pass")), SelectChoice(scoring.FAIL, _l("Fail")),
-                   SelectChoice(scoring.NA, _l("Not applicable"))]
-        super().__init__(label, choices=choices, validate_choice=False, coerce=str, **kwargs)
+        super().__init__(label, choices=list(CHECK_CHOICES), validate_choice=False, coerce=str, **kwargs)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         self.data = valuelist[0] if valuelist and valuelist[0] else None
@@ -111,7 +114,7 @@ class ScaleField(OptionsMixin, RadioField):
     """0..points, or not applicable."""
 
     def __init__(self, label: Any = None, points: int = 1, **kwargs: Any) -> None:
-        choices = [SelectChoice(str(n), str(n)) for n in range(points + 1)] + [SelectChoice(scoring.NA, _l("Not applicable"))]
+        choices = [SelectChoice(str(n), str(n)) for n in range(points + 1)] + [NOT_APPLICABLE]
         # Coerced choices compare equal to the answer (3 == coerce("3")), which marks the checked one.
         super().__init__(label, choices=choices, validate_choice=False, coerce=_mark, **kwargs)
 
