@@ -21,10 +21,11 @@ never collide). Legality of answers is decided by :mod:`surveyapp.checklists.sco
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
 from markupsafe import Markup, escape
@@ -229,6 +230,8 @@ class VisitForm(Form):
     visit_type: ClassVar[VisitType]
     hall_type: ClassVar[HallType]
     layout: ClassVar[tuple[SectionFields, ...]]
+    #: (language, key) -> HTML drawn once (see :meth:`once`); each class made has its own.
+    _html: ClassVar[dict[tuple[str, str], Markup]]
     max_remark: ClassVar[int] = MAX_REMARK
 
     def __init__(self, *args: Any, answers: Mapping[str, object] | None = None,
@@ -253,6 +256,16 @@ class VisitForm(Form):
     @property
     def _keys(self) -> set[str]:
         return {f.item.key for s in self.layout for f in s.items}
+
+    def once(self, key: str, render: Callable[..., str], *args: Any) -> Markup:
+        """HTML that depends only on the checklist and the language (an item's text, badges and guidance), drawn
+        by ``render(*args)`` once per form class and language: the phone page's form class is made once per
+        checklist version (:func:`surveyapp.visits.forms.visit_page_form`), so this is once per process."""
+        cache_key = (str(get_locale()), key)
+        html = self._html.get(cache_key)
+        if html is None:
+            html = self._html[cache_key] = Markup(render(*args))
+        return html
 
     def item_fields(self) -> list[ItemFields]:
         return [f for section in self.layout for f in section.items]
@@ -338,5 +351,5 @@ def build_visit_form(checklist: Any, visit_type: VisitType | str, hall_type: Hal
             fields.append(ItemFields(item, number, item.key, f"{item.key}.remark", photos))
         if fields:
             layout.append(SectionFields(section, tuple(fields)))
-    attrs["layout"] = tuple(layout)
+    attrs["layout"], attrs["_html"] = tuple(layout), {}
     return type(f"VisitForm_{definition.id}_{definition.version}", (VisitForm,), attrs)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import statistics
 import threading
 import time
 import urllib.request
@@ -150,24 +151,27 @@ def _cpu_figures(label: str, url: str, repeat: int) -> Iterator[Figure]:
     uids = _started_visits(app, ids, repeat + 1)
     fields = _fields(app, uids[0])
     yield Figure("CPU per phone checklist page, GET", label,
-                 _cpu(lambda uid: client.get(f"/my/visits/{uid}").close(), uids), "ms", f"mean of {repeat}")
+                 _cpu(lambda uid: client.get(f"/my/visits/{uid}").close(), uids), "ms", f"median of {repeat}")
 
     def submit(uid: str) -> None:
         response = client.post(f"/my/visits/{uid}/submit", headers={"Accept": "application/json"},
                                json={"submission_id": str(uuid.uuid4()), "fields": fields})
         assert response.status_code == 200, response.get_data(as_text=True)
 
-    yield Figure("CPU per JSON submission (45 answers), POST", label, _cpu(submit, uids), "ms", f"mean of {repeat}")
+    yield Figure("CPU per JSON submission (45 answers), POST", label, _cpu(submit, uids), "ms", f"median of {repeat}")
     app.extensions["surveyapp.db"][0].dispose()
 
 
 def _cpu(action: Callable[[str], Any], uids: list[str]) -> float:
-    """Mean CPU milliseconds of this process per ``action(uid)`` over ``uids`` (after one warm-up on the first)."""
+    """Median CPU milliseconds of this process per ``action(uid)`` over ``uids`` (after one warm-up on the first):
+    the median, as other work on a shared machine inflates single requests (caches, frequency)."""
     action(uids[0])
-    start = time.process_time()
+    times = []
     for uid in uids[1:]:
+        start = time.process_time()
         action(uid)
-    return (time.process_time() - start) * 1000 / (len(uids) - 1)
+        times.append((time.process_time() - start) * 1000)
+    return statistics.median(times)
 
 
 def _concurrent(app: Any, client: Any, uid: str, fields: list[list[str]]) -> float:
