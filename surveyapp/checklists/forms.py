@@ -267,6 +267,16 @@ class VisitForm(Form):
             html = self._html[cache_key] = Markup(render(*args))
         return html
 
+    def options_html(self, fields: ItemFields, readonly: bool, render: Callable[..., str]) -> Markup:
+        """The radio buttons of a check or scale item, drawn by ``render(field, readonly)`` once per form class,
+        language, answer and ``readonly`` (an answer that is none of the choices, e.g. posted by a faulty
+        client, is drawn every time rather than kept)."""
+        field = self[fields.answer]
+        current = None if field.data is None else str(field.data)
+        if current is not None and current not in {choice.value for choice in field.choices}:
+            return Markup(render(field, readonly))
+        return self.once(f"{field.name}\0{current}\0{bool(readonly)}", render, field, readonly)
+
     def item_fields(self) -> list[ItemFields]:
         return [f for section in self.layout for f in section.items]
 
