@@ -261,7 +261,10 @@ class VisitForm(Form):
         """HTML that depends only on the checklist and the language (an item's text, badges and guidance), drawn
         by ``render(*args)`` once per form class and language: the phone page's form class is made once per
         checklist version (:func:`surveyapp.visits.forms.visit_page_form`), so this is once per process."""
-        cache_key = (str(get_locale()), key)
+        language = self.__dict__.get("_language")
+        if language is None:  # once per form (one request): asking Flask-Babel costs more than the lookup
+            language = self.__dict__["_language"] = str(get_locale())
+        cache_key = (language, key)
         html = self._html.get(cache_key)
         if html is None:
             html = self._html[cache_key] = Markup(render(*args))
