@@ -21,10 +21,11 @@ never collide). Legality of answers is decided by :mod:`surveyapp.checklists.sco
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
 from markupsafe import Markup, escape
@@ -91,13 +92,16 @@ class OptionsMixin:
         return [Option(f"{self.id}-{i}", c.value, c.label, c.value == current) for i, c in enumerate(self.choices)]
 
 
+#: Made once: lazy labels are translated when drawn, so every request (and language) can share them.
+NOT_APPLICABLE = SelectChoice(scoring.NA, _l("Not applicable"))
+CHECK_CHOICES = (SelectChoice(scoring.PASS, _l("Pass")), SelectChoice(scoring.FAIL, _l("Fail")), NOT_APPLICABLE)
+
+
 class CheckField(OptionsMixin, RadioField):
     """pass / fail / not applicable."""
 
     def __init__(self, label: Any = None, **kwargs: Any) -> None:
-        choices = [SelectChoice(scoring.PASS, _l("Pass")), SelectChoice(scoring.FAIL, _l("Fail")),
-                   SelectChoice(scoring.NA, _l("Not applicable"))]
-        super().__init__(label, choices=choices, validate_choice=False, coerce=str, **kwargs)
+        super().__init__(label, choices=list(CHECK_CHOICES), validate_choice=False, coerce=str, **kwargs)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         self.data = valuelist[0] if valuelist and valuelist[0] else None
@@ -111,7 +115,7 @@ class ScaleField(OptionsMixin, RadioField):
     """0..points, or not applicable."""
 
     def __init__(self, label: Any = None, points: int = 1, **kwargs: Any) -> None:
-        choices = [SelectChoice(str(n), str(n)) for n in range(points + 1)] + [SelectChoice(scoring.NA, _l("Not applicable"))]
+        choices = [SelectChoice(str(n), str(n)) for n in range(points + 1)] + [NOT_APPLICABLE]
         # Coerced choices compare equal to the answer (3 == coerce("3")), which marks the checked one.
         super().__init__(label, choices=choices, validate_choice=False, coerce=_mark, **kwargs)
 
@@ -226,6 +230,8 @@ class VisitForm(Form):
     visit_type: ClassVar[VisitType]
     hall_type: ClassVar[HallType]
     layout: ClassVar[tuple[SectionFields, ...]]
+    #: (language, key) -> HTML drawn once (see :meth:`once`); each class made has its own.
+    _html: ClassVar[dict[tuple[str, str], Markup]]
     max_remark: ClassVar[int] = MAX_REMARK
 
     def __init__(self, *args: Any, answers: Mapping[str, object] | None = None,
@@ -250,6 +256,29 @@ class VisitForm(Form):
     @property
     def _keys(self) -> set[str]:
         return {f.item.key for s in self.layout for f in s.items}
+
+    def once(self, key: str, render: Callable[..., str], *args: Any) -> Markup:
+        """HTML that depends only on the checklist and the language (an item's text, badges and guidance), drawn
+        by ``render(*args)`` once per form class and language: the phone page's form class is made once per
+        checklist version (:func:`surveyapp.visits.forms.visit_page_form`), so this is once per process."""
+        language = self.__dict__.get("_language")
+        if language is None:  # once per form (one request): asking Flask-Babel costs more than the lookup
+            language = self.__dict__["_language"] = str(get_locale())
+        cache_key = (language, key)
+        html = self._html.get(cache_key)
+        if html is None:
+            html = self._html[cache_key] = Markup(render(*args))
+        return html
+
+    def options_html(self, fields: ItemFields, readonly: bool, render: Callable[..., str]) -> Markup:
+        """The radio buttons of a check or scale item, drawn by ``render(field, readonly)`` once per form class,
+        language, answer and ``readonly`` (an answer that is none of the choices, e.g. posted by a faulty
+        client, is drawn every time rather than kept)."""
+        field = self[fields.answer]
+        current = None if field.data is None else str(field.data)
+        if current is not None and current not in {choice.value for choice in field.choices}:
+            return Markup(render(field, readonly))
+        return self.once(f"{field.name}\0{current}\0{bool(readonly)}", render, field, readonly)
 
     def item_fields(self) -> list[ItemFields]:
         return [f for section in self.layout for f in section.items]
@@ -335,5 +364,5 @@ def build_visit_form(checklist: Any, visit_type: VisitType | str, hall_type: Hal
             fields.append(ItemFields(item, number, item.key, f"{item.key}.remark", photos))
         if fields:
             layout.append(SectionFields(section, tuple(fields)))
-    attrs["layout"] = tuple(layout)
+    attrs["layout"], attrs["_html"] = tuple(layout), {}
     return type(f"VisitForm_{definition.id}_{definition.version}", (VisitForm,), attrs)

@@ -130,7 +130,8 @@ def find_flags(session: Session, condition: Any, rules: Rules) -> tuple[list[Fla
     visit too), and the ids of the visits checked."""
     facts = visit_facts(session, condition)
     flags = [flag for visit in facts.values() for flag in visit_flags(visit, rules)]
-    pairs = _candidate_pairs(session, condition)
+    # Pairs start from a photo of these visits: none (most submissions carry no photo) means no query to make.
+    pairs = _candidate_pairs(session, condition) if any(v.photos for v in facts.values()) else []
     known = {p.id for v in facts.values() for p in v.photos}
     others = sorted({q for _, q in pairs} - known)
     photos = [p for v in facts.values() for p in v.photos]

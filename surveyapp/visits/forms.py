@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import HiddenInput
 
 from surveyapp import clock
-from surveyapp.checklists.definition import ItemKind, VisitType
+from surveyapp.checklists.definition import HallType, ItemKind, VisitType
 from surveyapp.checklists.forms import StaffField, VisitForm, build_visit_form
 from surveyapp.checklists.scoring import applicable_items
 from surveyapp.i18n import localized
@@ -118,8 +118,26 @@ class VisitPageForm(VisitForm):
                        impression=(self.impression.data or "").strip() or None)
 
 
+#: Form classes made, by checklist version (and its source's hash: an unfrozen version may be reloaded), visit
+#: type and hall type. A per-process cache, safe to lose; a few dozen entries at most in practice.
+_PAGE_FORMS: dict[tuple[int, str, str, str], type[VisitPageForm]] = {}
+_PAGE_FORMS_MAX = 256
+
+
 def visit_page_form(visit: Visit) -> type[VisitPageForm]:
-    """The page's form class for ``visit``: its checklist's fields and the visit's own."""
+    """The page's form class for ``visit``: its checklist's fields and the visit's own (made once per checklist
+    version, visit type and hall type: building the ~140 fields cost a few milliseconds a request)."""
+    version = visit.checklist_version
+    key = (version.id, version.source_sha256, VisitType(visit.type).value, HallType(visit.hall.type).value)
+    form_class = _PAGE_FORMS.get(key)
+    if form_class is None:
+        if len(_PAGE_FORMS) >= _PAGE_FORMS_MAX:
+            _PAGE_FORMS.clear()
+        form_class = _PAGE_FORMS[key] = _make_page_form(visit)
+    return form_class
+
+
+def _make_page_form(visit: Visit) -> type[VisitPageForm]:
     base = build_visit_form(visit.checklist_version, visit.type, visit.hall.type)
     attrs: dict[str, Any] = {}
     items = applicable_items(visit.checklist_version.definition, visit.type, visit.hall.type)

@@ -190,6 +190,9 @@ def _submit(visit: Visit, form: Any, submission_id: str, submitted_at: dt.dateti
     for attempt in (1, 2):
         try:
             result = services.submit_visit(db.session, current_user, visit, submission_id, content, submitted_at)
+            # What the answer says, read before the commit expires it (not loaded again afterwards).
+            answer = {"status": visit.status.value, "revision": result.revision.number}
+            done = url_for(".visit", uid=visit.uid)
             db.session.commit()
             break
         except rules.ContentInvalid as exc:
@@ -200,11 +203,10 @@ def _submit(visit: Visit, form: Any, submission_id: str, submitted_at: dt.dateti
             if attempt == 2:
                 raise
             visit = _visit(visit.uid)
-    done = url_for(".visit", uid=visit.uid)
     message = (_("Submitted. Thank you: the market department will check it.") if not result.repeated
                else _("This submission had already been received."))
     if json:
-        return jsonify(status=visit.status.value, revision=result.revision.number, repeated=result.repeated,
+        return jsonify(status=answer["status"], revision=answer["revision"], repeated=result.repeated,
                        redirect=done, message=message)
     flash(message, "success")
     return redirect(done)

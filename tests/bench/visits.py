@@ -8,11 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import statistics
 import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -131,6 +132,67 @@ def _phone_figures(label: str, url: str, repeat: int) -> Iterator[Figure]:
     yield Figure(f"{CONCURRENT} concurrent repeats of one submission over HTTP", label,
                  _concurrent(app, client, uids[-1], fields), "ms", "all answered 200, one revision")
     app.extensions["surveyapp.db"][0].dispose()
+
+
+CPU_REPEAT = 40
+
+
+def bench_cpu(repeat: int = CPU_REPEAT) -> Iterator[Figure]:
+    """CPU time of the app process (``time.process_time``: valid on a shared machine, the database server's
+    work not included) per phone page and per JSON submission, the load suite's two hot requests."""
+    for label, url in databases("cpu"):
+        yield from _cpu_figures(label, url, repeat)
+
+
+def _cpu_figures(label: str, url: str, repeat: int) -> Iterator[Figure]:
+    app = make_app(url)
+    ids = _setup(app)
+    client = _client(app, ids["supervisor"])
+    uids = _started_visits(app, ids, 2 * repeat + 2)
+    fields = _fields(app, uids[0])
+    pages, submissions = uids[: repeat + 1], uids[repeat + 1:]
+
+    def page(uid: str) -> None:
+        client.get(f"/my/visits/{uid}").close()
+
+    def submit(uid: str) -> None:
+        response = client.post(f"/my/visits/{uid}/submit", headers={"Accept": "application/json"},
+                               json={"submission_id": str(uuid.uuid4()), "fields": fields})
+        assert response.status_code == 200, response.get_data(as_text=True)
+
+    for name, action, visits in (("phone checklist page, GET", page, pages),
+                                 ("JSON submission (45 answers), POST", submit, submissions)):
+        yield Figure(f"CPU per {name}", label, _cpu(action, visits[: repeat // 2 + 1]), "ms",
+                     f"median of {repeat // 2}")
+        yield Figure(f"Python calls per {name}", label, _calls(action, visits[repeat // 2 + 1:]), "k",
+                     "thousands of function calls, mean (load-independent)")
+    app.extensions["surveyapp.db"][0].dispose()
+
+
+def _calls(action: Callable[[str], Any], uids: list[str]) -> float:
+    """Mean number of Python function calls (thousands) per ``action(uid)``: unlike time, the same on a busy
+    machine, so two versions of the code compare exactly."""
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.enable()
+    for uid in uids:
+        action(uid)
+    profile.disable()
+    return pstats.Stats(profile).total_calls / len(uids) / 1000  # type: ignore[attr-defined]
+
+
+def _cpu(action: Callable[[str], Any], uids: list[str]) -> float:
+    """Median CPU milliseconds of this process per ``action(uid)`` over ``uids`` (after one warm-up on the first):
+    the median, as other work on a shared machine inflates single requests (caches, frequency)."""
+    action(uids[0])
+    times = []
+    for uid in uids[1:]:
+        start = time.process_time()
+        action(uid)
+        times.append((time.process_time() - start) * 1000)
+    return statistics.median(times)
 
 
 def _concurrent(app: Any, client: Any, uid: str, fields: list[list[str]]) -> float:

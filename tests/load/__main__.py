@@ -14,11 +14,12 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from tests.load import clients, stack
+from tests.load import clients, cpu, stack
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class Shape:
 FULL = Shape(supervisors=100, visits_each=12, market=4, seconds=300)
 #: Seconds after a fault ends in which 503s still count as the fault's (pooled connections are replaced).
 RECOVERY = 5
+#: The supervisors stop starting visits at this multiple of the expected run time (a shared machine is slower).
+LIMIT = 2
 SHORT = Shape(supervisors=8, visits_each=4, market=2, seconds=40)
 
 
@@ -55,6 +58,8 @@ def main() -> int:
             [j for j in running.jobs if j.username == f"sup{n}"], photos, 0.25)) for n in range(shape.supervisors)]
         threads += [threading.Thread(target=clients.market, args=(running.base_url, log, stop, name, stack.PASSWORD))
                     for name in running.market]
+        sampler = cpu.Sampler(sa.make_url(running.database_url).database or "")
+        sampler.start()
         started = time.monotonic()
         for thread in threads:
             thread.start()
@@ -69,6 +74,18 @@ def main() -> int:
             faults.append((name, begin, time.monotonic() + RECOVERY))
             print(f"  {name} at {begin - started:.0f} s", flush=True)
 
+        published: list[str] = []
+
+        def publisher() -> None:
+            """F7 beside the other faults (it needs a publish job under way, which takes a while to reach)."""
+            at(0.05)
+            try:
+                published.extend(f7(running, log, fault))
+            except RuntimeError as exc:  # a request that could not be completed
+                published.append(f"F7: {exc}")
+
+        threads.append(threading.Thread(target=publisher))
+        threads[-1].start()
         at(0.15)
         fault("F1 SIGKILL a worker of host 1", lambda: running.kill_worker(0))
         at(0.30)
@@ -77,15 +94,98 @@ def main() -> int:
         fault("F2 PostgreSQL unreachable 5 s", lambda: running.cut("pg"), lambda: running.restore("pg"), 5)
         at(0.65)
         fault("F3 object store unreachable 10 s", lambda: running.cut("s3"), lambda: running.restore("s3"), 10)
+        # The supervisors finish their visits, or stop starting new ones at the time limit (a busy machine).
         for thread in threads[: shape.supervisors]:
-            thread.join()
+            thread.join(max(0.0, started + LIMIT * shape.seconds - time.monotonic()))
         stop.set()
         for thread in threads:
             thread.join()
         seconds = time.monotonic() - started
-        problems = check(running, log, faults)
+        sampler.stop()
+        problems = published + check(running, log, faults)
     report(shape, log, [(name, b - started, e - started) for name, b, e in faults], seconds, problems)
+    if len(log.submitted) < len(running.jobs):
+        print(f"time limit ({LIMIT} x {shape.seconds:.0f} s) reached: {len(log.submitted)} of {len(running.jobs)} "
+              "visits submitted (the supervisors stopped starting new ones; every started one was finished)")
+    where(sampler.seconds(), seconds, len(log.submitted))
     return 1 if problems else 0
+
+
+def f7(running: stack.Stack, log: clients.Log, fault: Callable[..., None]) -> list[str]:
+    """F7: publish last month's notice (as the market department does, through the balancer), SIGKILL the job
+    worker while the job renders or writes, check in SQL that nothing of it is there, start a new worker and
+    check that the month is then fully published: the revision with its PDF, every visit released, the findings,
+    the hall manager's messages. Returns the problems found."""
+    month = running.month
+    assert month is not None and running.start_worker is not None
+    client = clients.Client(running.base_url, log, threading.Event())
+    client.login(month.publisher, stack.PASSWORD)
+    page = client.call("GET /notices/", "GET", "/notices/", {200}).text
+    client.call("POST /notices/", "POST", "/notices/", {302}, drop=False,
+                data={"period": month.period, "csrf_token": clients.hidden(page, "csrf_token")})
+    page = client.call("GET /notices/<month>", "GET", f"/notices/{month.period}", {200}).text
+    form = clients.form(page, "publish-form")
+    client.call("POST /notices/<month>/publish", "POST", f"/notices/{month.period}/publish", {302},
+                drop=False, data={**form, "confirm_open": "y"})  # answers with the job's progress page
+    job = publish_job(running)
+    stage = running.job_stage(job, ("pdf", "release", "notify"), timeout=120)
+    if stage is None:
+        return [f"F7: the publish job did not reach its PDF in 120 s (job status {job_status(running, job)})"]
+    fault(f"F7 SIGKILL the job worker while publishing ({stage})", running.kill_job_worker)
+    problems = [f"F7 after the kill: {p}" for p in published(running, month, job, expect=False)]
+    running.start_worker()
+    progress = lambda: client.call("GET /jobs/<id>.json", "GET", f"/jobs/{job}.json", {200}, drop=False).json()
+    deadline = time.monotonic() + 180
+    while (now := progress())["status"] != "done":  # what the publisher's progress page shows
+        if time.monotonic() > deadline or now["status"] == "failed":
+            return [*problems, f"F7: the restarted worker did not complete the job ({now})"]
+        time.sleep(0.5)
+    return problems + [f"F7 after the restart: {p}" for p in published(running, month, job, expect=True)]
+
+
+def publish_job(running: stack.Stack) -> int:
+    engine = sa.create_engine(running.database_url)
+    with engine.connect() as conn:
+        job = conn.execute(sa.text("SELECT id FROM job WHERE kind = 'publish'")).scalar_one()
+    engine.dispose()
+    return job
+
+
+def job_status(running: stack.Stack, job: int) -> str:
+    engine = sa.create_engine(running.database_url)
+    with engine.connect() as conn:
+        status = conn.execute(sa.text("SELECT status FROM job WHERE id = :job"), {"job": job}).scalar_one()
+    engine.dispose()
+    return status
+
+
+def published(running: stack.Stack, month: stack.Month, job: int, expect: bool) -> list[str]:
+    """In SQL: last month is either not published at all (``expect`` False) or completely (True)."""
+    engine = sa.create_engine(running.database_url)
+    with engine.connect() as conn:
+        one = lambda sql: conn.execute(sa.text(sql), {"period": month.period, "job": job}).scalar_one()
+        figures = {
+            "revisions": one("SELECT count(*) FROM notice_revision r JOIN notice n ON n.id = r.notice_id "
+                             "WHERE n.period = :period"),
+            "revisions with a PDF": one("SELECT count(*) FROM notice_revision r JOIN notice n ON n.id = r.notice_id "
+                                        "WHERE n.period = :period AND substr(r.pdf, 1, 4) = '%PDF'"),
+            "released visits": one("SELECT count(*) FROM visit WHERE period = :period AND released_at IS NOT NULL"),
+            "findings": one("SELECT count(*) FROM finding f JOIN visit v ON v.id = f.visit_id WHERE v.period = :period"),
+            "messages to the hall manager": one("SELECT count(*) FROM notification m JOIN \"user\" u ON u.id = m.user_id "
+                                           "WHERE u.username = 'f7manager'"),
+            "job status": one("SELECT status FROM job WHERE id = :job"),
+            "job runs": one("SELECT attempts FROM job WHERE id = :job"),
+        }
+    engine.dispose()
+    if expect:
+        wanted = {"revisions": 1, "revisions with a PDF": 1, "released visits": month.visits,
+                  "findings": month.visits, "job status": "done", "job runs": 2}
+        problems = [f"{name}: {figures[name]} (expected {value})" for name, value in wanted.items()
+                    if figures[name] != value]
+        return problems + ([] if figures["messages to the hall manager"] >= 2 else
+                           [f"messages to the hall manager: {figures['messages to the hall manager']} (expected 2)"])
+    return [f"{name}: {value} (expected none)" for name, value in figures.items()
+            if name not in ("job status", "job runs") and value]
 
 
 def check(running: stack.Stack, log: clients.Log, faults: list) -> list[str]:
@@ -139,6 +239,22 @@ def report(shape: Shape, log: clients.Log, faults: list, seconds: float, problem
                         if not problems else f"{len(problems)} FAILED"))
     for problem in problems[:30]:
         print("  " + problem)
+    sys.stdout.flush()
+
+
+def where(spent: dict[str, float], seconds: float, submissions: int) -> None:
+    """Where the CPU went: seconds and share per component, the web tier's per submission."""
+    total = sum(spent.values()) or 1.0
+    capacity = (os.cpu_count() or 1) * seconds
+    print(f"\nwhere the CPU goes ({total:.0f} CPU s in {seconds:.0f} s, {100 * total / capacity:.0f} % of the "
+          f"machine's {os.cpu_count()} cores; anything else running on the machine not counted):")
+    for component, used in spent.items():
+        print(f"  {component}: {used:.1f} s ({100 * used / total:.0f} %)")
+    web = next((used for component, used in spent.items() if component.startswith("web hosts")), 0.0)
+    if submissions:
+        print(f"  web hosts per visit (start, phone page, submission, its share of photos, logins, market pages): "
+              f"{1000 * web / submissions:.0f} ms CPU")
+    print("  inside the app: python -m tests.load.profile; CPU per request: python -m tests.bench visits (bench_cpu)")
     sys.stdout.flush()
 
 

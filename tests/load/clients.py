@@ -4,6 +4,7 @@ lost connection, a timeout or a 502/503/504, and 10 % of the answers are dropped
 as if it timed out and sends the request again)."""
 from __future__ import annotations
 
+import html
 import io
 import random
 import re
@@ -45,9 +46,9 @@ class Log:
 def phone_jpeg(seed: int) -> bytes:
     """A 12-megapixel phone-like JPEG of about 1.8 MB."""
     rng = random.Random(seed)
-    noise = Image.effect_noise((4032, 3024), 24).convert("RGB")
+    noise = Image.effect_noise((4032, 3024), 12).convert("RGB")
     base = Image.linear_gradient("L").resize((4032, 3024)).convert("RGB")
-    image = Image.blend(noise, base, 0.6)
+    image = Image.blend(noise, base, 0.7)  # noise and mix chosen for the size of a real 12-MP photo
     image.paste((rng.randrange(256), 40, 40), (0, 0, 400, 3024))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=88)
@@ -103,6 +104,19 @@ def hidden(page: str, name: str) -> str:
             found = re.search(r'value="([^"]*)"', tag)
             return found[1] if found else ""
     return ""
+
+
+def form(page: str, css_class: str) -> dict[str, str]:
+    """The hidden and text inputs of the form with this class, as the browser sends them (checkboxes left out)."""
+    found = re.search(rf'<form[^>]*class="{css_class}"[^>]*>(.*?)</form>', page, re.DOTALL)
+    if found is None:
+        raise RuntimeError(f"no form {css_class} on the page")
+    fields = {}
+    for tag in re.findall(r"<input[^>]*>", found[1]):
+        name, value = re.search(r'name="([^"]*)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name and 'type="checkbox"' not in tag:
+            fields[name[1]] = html.unescape(value[1]) if value else ""
+    return fields
 
 
 def supervisor(base: str, log: Log, stop: threading.Event, username: str, password: str, jobs: list,

@@ -20,7 +20,7 @@ def main(count: int) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/profile.sqlite"
-        jobs, _ = stack.populate(url, 1, count, 0)
+        jobs, _, _ = stack.populate(url, 1, count, 0)
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x", "TESTING": True, "WTF_CSRF_ENABLED": False,
                           "UPLOAD_FOLDER": tmp})
         client = app.test_client()

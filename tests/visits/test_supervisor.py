@@ -105,6 +105,24 @@ def test_start_then_fill_without_javascript(client, mine, make_visit):
     assert "Awaiting validation" in page and 'checked disabled' in page
 
 
+def test_each_visit_shows_its_own_answers_in_the_supervisors_language(client, mine, make_visit):
+    """The checklist's text and buttons are drawn once per checklist and language: two visits of the same
+    checklist, each with its own answer, read in English and then in Chinese, each show theirs."""
+    first = make_visit(mine["hall"], "unannounced", mine["supervisor"], status="in_progress")
+    second = make_visit(mine["hall"], "unannounced", mine["supervisor"], status="in_progress")
+    at = clock.now().isoformat()
+    for visit, answer in ((first, "fail"), (second, "pass")):
+        post_json(client, f"/my/visits/{visit.uid}/draft", {"fields": [["conduct.farewell", answer]], "client_at": at})
+    for language, text, label in (("en", "Customers seen off when done", ">Pass<"), ("zh_CN", "业务办理完毕主动道别", ">符合<")):
+        with client.session_transaction() as session:
+            session["lang"] = language
+        for visit, answer, other in ((first, "fail", "pass"), (second, "pass", "fail"), (first, "fail", "pass")):
+            page = client.get(f"/my/visits/{visit.uid}").get_data(as_text=True)
+            assert text in page and label in page
+            assert f'name="conduct.farewell" id="conduct.farewell-{"01"[answer == "fail"]}" value="{answer}" checked' in page
+            assert f'value="{other}" checked' not in page.split('id="item-conduct.farewell"')[1].split("</fieldset>")[0]
+
+
 def test_an_aged_csrf_token_shows_the_answers_again(client, mine, make_visit):
     visit = make_visit(mine["hall"], "unannounced", mine["supervisor"], status="in_progress")
     data = dict(page_fields(visit, **{"conduct.farewell": "fail", "conduct.farewell.remark": "没有道别"}))
