@@ -220,6 +220,22 @@ def test_paper_results_may_be_older_than_their_checklist_versions_loading(runner
     assert count() == 6
 
 
+def test_an_import_shows_its_progress_on_a_terminal_only(runner, tmp_path, planning_org, app):
+    from tests.terminal import run_on_terminal
+
+    path = write(tmp_path, paper_records(planning_org, 5))
+    checked = runner.invoke(args=["visits", "import", path, "--dry-run", "--lang", "en"])
+    # Not on a terminal: the output is the summary alone, as before there was a bar.
+    assert checked.output == (f"{path}: 5 records: 5 imported (0 validated), 0 unchanged. "
+                              "(Checked only: nothing was written.)\n")
+    code, out, shown = run_on_terminal(app, ["visits", "import", path, "--lang", "en"], tmp_path / "instance")
+    assert code == 0, shown
+    assert out == f"{path}: 5 records: 5 imported (0 validated), 0 unchanged.\n"
+    assert "Checking records 5/5" in shown and "Importing records 5/5" in shown and "100%" in shown
+    db.session.expire_all()
+    assert count() == 5
+
+
 def test_a_planned_visit_done_offline_is_completed_by_its_id(runner, tmp_path, planning_org, make_visit):
     org = planning_org
     hall = org["halls"][2]
