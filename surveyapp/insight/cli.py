@@ -20,7 +20,7 @@ from surveyapp.insight import integrity_queries as integrity
 from surveyapp.insight.integrity import Rules
 from surveyapp.labels import localtime as labels_localtime
 from surveyapp.terminal import LANG_HELP, progress_bar, table, use_language
-from surveyapp.visits.flags import flag_label, flag_reason
+from surveyapp.visits.flags import flag_label
 from surveyapp.visits.models import Visit
 
 
@@ -101,4 +101,4 @@ def integrity_command(ctx: click.Context, period: str, recompute: bool, as_json:
         for flag in line.flags:
             other = _(" (other visit: %(label)s, %(uid)s)", label=flag.other_label, uid=flag.other_uid) if flag.other_uid else ""
             item = f" [{flag.item_key}]" if flag.item_key else ""
-            click.echo(f"  - {flag_label(flag.kind)}{item}: {flag_reason(flag.kind, flag.details)}{other}")
+            click.echo(f"  - {flag_label(flag.kind)}{item}: {flag.reason()}{other}")

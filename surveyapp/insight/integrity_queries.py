@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, aliased
 from surveyapp import clock
 from surveyapp.assessment import services as assessment
 from surveyapp.auth.models import User
-from surveyapp.checklists.definition import Definition, EvidenceRule
+from surveyapp.checklists.definition import Definition, EvidenceRule, Item
 from surveyapp.checklists.models import ChecklistItem, ChecklistVersion
 from surveyapp.insight.integrity import (
     Flag,
@@ -40,7 +40,7 @@ from surveyapp.insight.integrity import (
 )
 from surveyapp.org.models import Hall
 from surveyapp.visits.content import answer_text
-from surveyapp.visits.flags import FLAGS, PAIRED
+from surveyapp.visits.flags import FLAGS, PAIRED, flag_reason
 from surveyapp.visits.models import Answer, Photo, PhotoHashBand, Visit, VisitFlag, VisitRevision, VisitStatus
 
 #: Visits whose evidence is checked: everything submitted at least once.
@@ -189,6 +189,12 @@ class FlagLine:
     details: dict[str, Any]
     other_uid: str | None
     other_label: str | None
+    #: The checklist item (of the visit's version) the flag is about, to show its answers as the form does.
+    item: Item | None = None
+
+    def reason(self) -> str:
+        """Why, in the reader's language (:func:`~surveyapp.visits.flags.flag_reason`)."""
+        return flag_reason(self.kind, self.details, self.item)
 
 
 @dataclass(frozen=True)
@@ -235,14 +241,18 @@ def month_report(session: Session, period: str, kind: str | None = None) -> Repo
     other = aliased(Visit)
     other_hall = aliased(Hall)
     query = (sa.select(VisitFlag.visit_id, VisitFlag.kind, VisitFlag.item_key, VisitFlag.details, other.uid,
-                       other_hall.code, other.period)
+                       other_hall.code, other.period, Visit.checklist_version_id)
              .join(Visit, Visit.id == VisitFlag.visit_id)
              .outerjoin(other, other.id == VisitFlag.other_visit_id).outerjoin(other_hall, other_hall.id == other.hall_id)
              .where(in_month).order_by(VisitFlag.visit_id, VisitFlag.id))
     by_visit: dict[int, list[FlagLine]] = defaultdict(list)
-    for visit_id, k, item_key, details, other_uid, other_code, other_period in session.execute(query):
+    rows = session.execute(query).all()
+    definitions = _definitions(session, {r.checklist_version_id for r in rows if r.item_key})
+    for visit_id, k, item_key, details, other_uid, other_code, other_period, version_id in rows:
+        definition = definitions.get(version_id) if item_key else None
         by_visit[visit_id].append(FlagLine(k, item_key, details or {}, other_uid,
-                                           f"{other_code} {other_period}" if other_uid else None))
+                                           f"{other_code} {other_period}" if other_uid else None,
+                                           definition.item(item_key) if definition and item_key else None))
     kinds = Counter(k for flags in by_visit.values() for k in {f.kind for f in flags})
     chosen = [vid for vid, flags in by_visit.items() if kind is None or any(f.kind == kind for f in flags)]
     lines = []

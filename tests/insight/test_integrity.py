@@ -219,8 +219,29 @@ def test_the_validator_sees_the_flags_and_the_queue_counts_and_filters_them(visi
     assert flagged.uid in only and clean.uid not in only
     detail = client.get(f"/visits/{flagged.uid}").get_data(as_text=True)
     assert "Integrity question answered wrongly" in detail
-    assert "Answered pass where a supervisor who was there answers na." in detail
+    assert "Answered “Pass” where a supervisor who was there answers “Not applicable”." in detail
     assert "Visit too short" in detail
+
+
+def test_a_wrong_answers_reason_reads_as_the_form_shows_it_and_json_keeps_the_values(visit_by, login_as, client,
+                                                                                    runner):
+    caught = visit_by(awning="pass")
+    login_as(Role.MARKET)
+    pages = {"zh": [client.get(f"/visits/{caught.uid}"), client.get("/insight/integrity/?period=2026-11")]}
+    english(client)
+    pages["en"] = [client.get(f"/visits/{caught.uid}"), client.get("/insight/integrity/?period=2026-11")]
+    said = {"zh": "回答为“符合”，而到过现场的监督员会回答“不适用”。",
+            "en": "Answered “Pass” where a supervisor who was there answers “Not applicable”."}
+    for lang, responses in pages.items():
+        for response in responses:
+            text = response.get_data(as_text=True)
+            assert response.status_code == 200 and said[lang] in text, (lang, response.request.path)
+            assert " answers na" not in text and "answers “na”" not in text
+    assert said["zh"] in runner.invoke(args=["integrity", "2026-11"]).output
+    assert said["en"] in runner.invoke(args=["integrity", "2026-11", "--lang", "en"]).output
+    data = json.loads(runner.invoke(args=["integrity", "2026-11", "--json"]).output)
+    [flag] = [f for v in data["flagged_visits"] for f in v["flags"] if f["kind"] == "integrity_answer"]
+    assert flag["details"] == {"answer": "pass", "expected": "na"}
 
 
 def test_an_integrity_question_never_reaches_the_hall(visit_by, make_user, login, client, app):
