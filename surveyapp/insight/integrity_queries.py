@@ -179,6 +179,40 @@ def check(session: Session, condition: Any, rules: Rules) -> int:
     return sum(1 for f in flags if f.visit_id in checked)
 
 
+def refresh(session: Session, condition: Any, rules: Rules, *, moved: bool = False) -> None:
+    """Check again the visits matching ``condition`` after something their checks read changed (a photo taken
+    off, the visit cancelled or submitted again, its hall's location changed), with every visit whose flags link
+    to them, so no stored flag outlives its reason. Flushes, does not commit.
+
+    :param moved: the visits may have moved in time (a new submission): their supervisors' other visits around
+        the old and the new times are checked too, as the visits next to each other in time may have changed.
+    """
+    rows = session.execute(sa.select(Visit.id, Visit.supervisor_id, Visit.visited_at).where(condition)).all()
+    if not rows:
+        return
+    ids = {r.id for r in rows}
+    targets = set(ids)
+    for chunk in _chunks(sorted(ids)):
+        targets |= set(session.scalars(sa.select(VisitFlag.visit_id).where(VisitFlag.other_visit_id.in_(chunk))))
+    if moved:
+        times: dict[int, set[dt.datetime]] = defaultdict(set)
+        for r in rows:
+            if r.visited_at is not None:
+                times[r.supervisor_id].add(r.visited_at)
+        for revision in session.scalars(sa.select(VisitRevision).where(VisitRevision.visit_id.in_(sorted(ids)))):
+            moment = revision.content.get("visited_at") if isinstance(revision.content, dict) else None
+            if moment:
+                times[revision.visit.supervisor_id].add(dt.datetime.fromisoformat(moment).astimezone(dt.UTC))
+        for supervisor, moments in times.items():
+            targets |= set(session.scalars(sa.select(Visit.id).where(
+                Visit.supervisor_id == supervisor, Visit.visited_at >= min(moments) - SCHEDULE_MARGIN,
+                Visit.visited_at <= max(moments) + SCHEDULE_MARGIN)))
+    for chunk in _chunks(sorted(targets)):
+        # Flags of a visit no longer checked (cancelled) go; the others are written again by check().
+        session.execute(sa.delete(VisitFlag).where(VisitFlag.visit_id.in_(chunk)))
+        check(session, Visit.id.in_(chunk), rules)
+
+
 # --- the month's report -------------------------------------------------------------------------------------
 
 
