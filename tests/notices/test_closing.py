@@ -178,6 +178,24 @@ def test_a_late_phone_visit_counts_only_by_an_explicit_decision(client, login_as
     assert not notice.revision_pending
 
 
+def test_rejecting_a_late_visit_leaves_the_published_month_as_it_stands(client, login_as, month, make_visit):
+    _h1, h2, _ = month
+    notice = published_month(client, login_as)
+    published_page = client.get(f"/notices/{NOV}").get_data(as_text=True)
+    visit = make_visit(h2, "announced", status="submitted", visited_at=at(NOV, 29), answers={"interior.clean": "fail"})
+    assert visit.late
+    login_as(Role.MARKET)
+    assert client.post(f"/visits/{visit.uid}/decide", data={"action": "reject", "version": visit.version,
+                                                            "comment": "结账后补交，不予计入"}).status_code == 302
+    db.session.refresh(visit)
+    db.session.refresh(notice)
+    assert visit.status is VisitStatus.REJECTED and not notice.revision_pending
+    assert document(client.get(f"/notices/{NOV}").get_data(as_text=True)) == document(published_page)
+    compare = client.get(f"/notices/{NOV}/compare", follow_redirects=True).get_data(as_text=True)
+    assert "结账后审核通过" not in compare  # no changed line: the rejected visit never counted
+    assert [r.number for r in revisions()] == [1]
+
+
 def test_a_late_paper_import_needs_accept_late(app, client, login_as, month, tmp_path, make_user):
     h1, _h2, _ = month
     published_month(client, login_as)
