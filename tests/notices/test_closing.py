@@ -245,6 +245,21 @@ def test_a_hall_added_after_publication_leaves_the_published_pages_alone(app, cl
     assert client.get("/home/hall").get_data(as_text=True).count("人民路营业厅") == home_before.count("人民路营业厅")
 
 
+def test_a_policy_changed_after_publication_is_named_on_the_comparison(client, login_as, month, make_user):
+    import dataclasses
+    from decimal import Decimal
+
+    from surveyapp.assessment import services as assessment
+    from surveyapp.assessment.policy import DEFAULT
+
+    published_month(client, login_as)
+    stricter = dataclasses.replace(DEFAULT, penalties=dataclasses.replace(DEFAULT.penalties, last_place=Decimal("800")))
+    assessment.save_policy(db.session, make_user(Role.MARKET, password=None), stricter, based_on=1, note="提高达标线")
+    db.session.commit()
+    compare = client.get(f"/notices/{NOV}/compare", follow_redirects=True).get_data(as_text=True)
+    assert "现行考核办法为第 2 版；修订版沿用首次发布时的第 1 版。" in compare
+
+
 def test_close_and_reopen_before_publishing(client, login_as, month, make_visit):
     h1, _h2, _ = month
     login_as(Role.MARKET)
