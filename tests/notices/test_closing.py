@@ -283,3 +283,19 @@ def test_published_revisions_cannot_be_changed_by_a_bulk_update(client, login_as
     with pytest.raises(sa.exc.IntegrityError, match="never changes"), db.engine.begin() as connection:
         connection.execute(sa.delete(NoticeRevision))
     assert [r.reason for r in revisions()] == [None]
+
+
+def test_a_letter_opened_before_it_is_stored_is_rendered_from_the_snapshot_and_kept(client, login_as, login, month):
+    from surveyapp.notices.models import NoticeLetter
+
+    h1, _h2, managers = month
+    published_month(client, login_as)
+    revision = revisions()[0]
+    db.session.execute(sa.delete(NoticeLetter))  # as if the letters job had not reached this hall yet
+    db.session.commit()
+    login(managers[0])
+    first = client.get(f"/notices/revisions/{revision.id}/halls/{h1.id}.pdf")
+    assert first.status_code == 200 and first.data.startswith(b"%PDF")
+    stored = db.session.scalar(sa.select(NoticeLetter).where(NoticeLetter.hall_id == h1.id))
+    assert stored is not None and stored.pdf == first.data
+    assert client.get(f"/notices/revisions/{revision.id}/halls/{h1.id}.pdf").data == first.data
