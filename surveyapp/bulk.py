@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from surveyapp.audit.services import record
@@ -181,12 +182,23 @@ def parse_rows(kind: Kind, table: Table) -> list[Row]:
     return rows
 
 
-def import_file(session: Session, actor: User | None, kind_name: str, filename: str, data: bytes) -> Report:
+def _no_progress(stage: str, done: int = 0, total: int = 0) -> None:
+    """An import from a page reports its progress to no one."""
+
+
+#: The stages of an import (``progress(stage)``), for a progress bar.
+STAGES = {"read": _l("Reading the file"), "write": _l("Checking and writing the rows"), "record": _l("Recording the import")}
+
+
+def import_file(session: Session, actor: User | None, kind_name: str, filename: str, data: bytes,
+                progress: Callable[..., None] = _no_progress) -> Report:
     """Import a CSV or XLSX file of ``kind_name`` records; the caller commits on success.
 
+    :param progress: hears each of :data:`STAGES` as it begins (rows are checked together, all or nothing).
     :raise ValidationError: with one line per bad row; nothing was changed that the caller must keep.
     """
     kind = KINDS[kind_name]
+    progress("read")
     rows = parse_rows(kind, read_table(filename, data))
     if not rows:
         raise ValidationError(_("The file has column names but no data rows."))
@@ -196,8 +208,10 @@ def import_file(session: Session, actor: User | None, kind_name: str, filename: 
             stray.add(row, _("the value \"%(value)s\" is in a column without a name", value=row.values["__extra__"]))
     stray.raise_if_any()
     report = Report(kind=kind.name, rows=len(rows))
+    progress("write", 0, len(rows))
     kind.apply(session, actor, rows, report)
     session.flush()
+    progress("record")
     record(session, actor, f"{kind.name}.import", "import", None, filename[:200],
            {"rows": report.rows, "created": report.created, "updated": report.updated, "unchanged": report.unchanged})
     return report

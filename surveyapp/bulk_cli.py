@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from surveyapp import bulk
 from surveyapp.db import db
 from surveyapp.errors import ValidationError
-from surveyapp.terminal import language
+from surveyapp.terminal import language, progress_bar
 
 
 def lang_option(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -24,7 +24,8 @@ def run_import(kind: str, path: Path, lang: str | None, dry_run: bool = False) -
     """Import ``path`` in one transaction; print every row error and exit 1 if there is any."""
     with force_locale(language(lang)):
         try:
-            report = bulk.import_file(db.session, None, kind, path.name, path.read_bytes())
+            with progress_bar(bulk.STAGES) as progress:
+                report = bulk.import_file(db.session, None, kind, path.name, path.read_bytes(), progress=progress)
         except ValidationError as exc:
             db.session.rollback()
             click.echo(f"{path}: {exc.message}", err=True)

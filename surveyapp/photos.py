@@ -27,7 +27,7 @@ import secrets
 import struct
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -510,16 +510,19 @@ class Migration:
     mismatched: list[str] = field(default_factory=list)
 
 
-def migrate_folder(app: Flask) -> Migration:
+def migrate_folder(app: Flask, progress: Callable[..., None] | None = None) -> Migration:
     """Copy every photo file of the upload folder into the configured store, verifying each copy's SHA-256
     by reading it back. Files already there with the same SHA-256 are skipped, so an interrupted run can be
-    started again; the folder is left as it was."""
+    started again; the folder is left as it was. ``progress("copy", done, total)`` hears of each file."""
     source = make_store(None, folder(app))
     target = store(app)
     if target.describe() == source.describe():
         raise ValueError("PHOTO_STORAGE_URL names no other store than the upload folder")
     result = Migration()
-    for found in sorted(source.files(), key=lambda f: f.name):
+    files = sorted(source.files(), key=lambda f: f.name)
+    for done, found in enumerate(files, start=1):
+        if progress is not None:
+            progress("copy", done, len(files))
         with source.open(found.name) as f:
             data = f.read()
         digest = hashlib.sha256(data).hexdigest()

@@ -11,6 +11,7 @@ from surveyapp import photos
 from surveyapp.db import db
 from surveyapp.errors import Unavailable
 from surveyapp.photo_store import StoreUnavailable
+from surveyapp.terminal import progress_bar
 
 
 @click.group("photos")
@@ -25,7 +26,8 @@ def migrate_command() -> None:
     (safe to run again: files already copied are checked and skipped; the folder is left as it was)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        result = photos.migrate_folder(app)
+        with progress_bar({"copy": "Copying photos"}) as progress:
+            result = photos.migrate_folder(app, progress)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     except StoreUnavailable as exc:

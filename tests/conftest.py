@@ -322,10 +322,16 @@ def make_checklist(app: Flask) -> Callable[..., Any]:
     from surveyapp.checklists import services as checklist_services
     from surveyapp.checklists.loader import SourceFile
     from surveyapp.resources import resource_dir
+    from surveyapp.visits.rules import EARLIEST_VISIT
 
-    def make(name: str = "hall-etiquette", source: str | None = None, frozen: bool = False) -> Any:
+    def make(name: str = "hall-etiquette", source: str | None = None, frozen: bool = False,
+             since: Any = EARLIEST_VISIT) -> Any:
+        """``since``: when the version first existed. Tests date their visits freely, so by default the version
+        is as old as the oldest visit time accepted; ``since=None`` keeps the moment it was loaded."""
         text = source if source is not None else (resource_dir("forms") / f"{name}.toml").read_text(encoding="utf-8")
         [outcome] = checklist_services.load_sources(db.session, None, [SourceFile(f"forms/{name}.toml", text)])
+        if since is not None:
+            outcome.version.first_loaded_at = min(outcome.version.first_loaded_at, since)
         if frozen:
             checklist_services.mark_used(db.session, outcome.version)
         db.session.commit()

@@ -42,3 +42,32 @@ def test_commands_on_a_database_not_yet_migrated_say_what_to_do(tmp_path, make_a
         assert "at revision 0003_visits but this version of surveyapp needs" in result.output
         assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
         assert runner.invoke(args=["forms", "list"]).exit_code == 0
+
+
+def test_a_checklist_versions_first_existence_is_backfilled_from_what_is_known(tmp_path, make_app):
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'old.sqlite'}")
+    runner = app.test_cli_runner()
+    with app.app_context():
+        assert runner.invoke(args=["db", "upgrade", "0014_trends"]).exit_code == 0
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO checklist (id, slug, title, created_at) "
+                                 "VALUES (1, 'f', '表', '2026-11-01 00:00:00')"))
+            version = ("INSERT INTO checklist_version (id, checklist_id, version, title, definition, source, "
+                       "source_sha256, source_name, loaded_at, frozen_at) VALUES "
+                       "(:id, 1, :id, '表', '{}', '', '', 'f.toml', :loaded, NULL)")
+            # Version 1 reloaded on the 20th after a first load on the 5th (the audit trail remembers it);
+            # version 2 loaded once, on the 12th.
+            conn.execute(sa.text(version), [{"id": 1, "loaded": "2026-11-20 08:00:00"},
+                                            {"id": 2, "loaded": "2026-11-12 08:00:00"}])
+            conn.execute(sa.text("INSERT INTO audit_entry (at, action, object_type, object_id) VALUES "
+                                 "('2026-11-05 08:00:00', 'checklist.load', 'checklist_version', '1'), "
+                                 "('2026-11-20 08:00:00', 'checklist.reload', 'checklist_version', '1')"))
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+        from surveyapp.checklists.models import ChecklistVersion
+
+        first = dict(db.session.execute(sa.select(ChecklistVersion.id, ChecklistVersion.first_loaded_at)).all())
+        assert first == {1: dt.datetime(2026, 11, 5, 8, tzinfo=dt.UTC), 2: dt.datetime(2026, 11, 12, 8, tzinfo=dt.UTC)}

@@ -9,13 +9,14 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from surveyapp.assessment import labels, services
 from surveyapp.assessment import policy as policy_rules
 from surveyapp.assessment.results import MonthResults
 from surveyapp.db import db
 from surveyapp.errors import DomainError, ValidationError
-from surveyapp.terminal import LANG_HELP, table, use_language
+from surveyapp.terminal import LANG_HELP, progress_bar, table, use_language
 
 
 def _fail(messages: Sequence[str], summary: str) -> None:
@@ -90,6 +91,10 @@ def history() -> None:
             click.echo(f"  {labels.setting_label(change.key)}: {change.old or '–'} → {change.new or '–'}")
 
 
+#: What ``flask assess`` shows on its progress bar (a big company's month takes seconds).
+ASSESS_STAGES = {"policy": _l("Reading the policy"), "assess": _l("Assessing the halls")}
+
+
 @click.command("assess")
 @click.argument("period")
 @click.option("--unit", default=None, help="A unit code: only its halls and those of the units below it.")
@@ -104,8 +109,11 @@ def assess_command(ctx: click.Context, period: str, unit: str | None, number: in
     """The results of month PERIOD (YYYY-MM): scores, ranks, bands, rewards and penalties of every hall."""
     use_language(ctx, lang)
     try:
-        policy = None if number is None else services.policy_version(db.session, number)
-        results = services.assess(db.session, period, unit=unit, policy=policy)
+        with progress_bar(ASSESS_STAGES) as progress:
+            progress("policy")
+            policy = None if number is None else services.policy_version(db.session, number)
+            progress("assess")
+            results = services.assess(db.session, period, unit=unit, policy=policy)
     except DomainError as exc:
         _fail([], str(exc.message))
     if as_json:

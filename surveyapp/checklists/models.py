@@ -54,7 +54,10 @@ class ChecklistVersion(Model):
     source_sha256: Mapped[str] = mapped_column(sa.String(64))
     #: Where the file was loaded from, as given to ``flask forms load`` (e.g. ``forms/hall-etiquette.toml``).
     source_name: Mapped[str] = mapped_column(sa.String(255))
+    #: When the file was last (re)loaded: a version not used yet may be replaced.
     loaded_at: Mapped[dt.datetime]
+    #: When this version first existed (its first load; never rewritten): no visit on it is dated earlier.
+    first_loaded_at: Mapped[dt.datetime]
     #: When the first visit used this version (set by the visits capability); from then on it never changes.
     frozen_at: Mapped[dt.datetime | None]
 

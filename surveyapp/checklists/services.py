@@ -84,7 +84,7 @@ def _load_one(session: Session, actor: User | None, source: loader.SourceFile, d
     version = ChecklistVersion(
         checklist=checklist, version=definition.version, title=definition.title, title_en=definition.title_en,
         definition_json=definition.to_json(), source=source.text, source_sha256=source.sha256,
-        source_name=source.name[:255], loaded_at=now, items=item_rows(definition),
+        source_name=source.name[:255], loaded_at=now, first_loaded_at=now, items=item_rows(definition),
     )
     session.add(version)
     if newest is None or definition.version > newest:

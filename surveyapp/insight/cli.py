@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from surveyapp.assessment import services as assessment
 from surveyapp.db import db
@@ -18,8 +19,8 @@ from surveyapp.insight import calibration_queries as calibration
 from surveyapp.insight import integrity_queries as integrity
 from surveyapp.insight.integrity import Rules
 from surveyapp.labels import localtime as labels_localtime
-from surveyapp.terminal import LANG_HELP, table, use_language
-from surveyapp.visits.flags import flag_label, flag_reason
+from surveyapp.terminal import LANG_HELP, progress_bar, table, use_language
+from surveyapp.visits.flags import flag_label
 from surveyapp.visits.models import Visit
 
 
@@ -61,6 +62,10 @@ def calibration_command(ctx: click.Context, period: str, months: str | None, as_
                  "(positive: lenient, negative: severe)."))
 
 
+#: What ``flask integrity`` shows on its progress bar (``--recompute`` checks a whole month's evidence).
+INTEGRITY_STAGES = {"check": _l("Checking the month's visits"), "report": _l("Reading the flags")}
+
+
 @click.command("integrity")
 @click.argument("period")
 @click.option("--recompute", is_flag=True, help="Check the month's submitted visits again first (and store the flags).")
@@ -74,10 +79,13 @@ def integrity_command(ctx: click.Context, period: str, recompute: bool, as_json:
     use_language(ctx, lang)
     try:
         period = assessment.parse_period(period)
-        if recompute:
-            integrity.check(db.session, Visit.period == period, Rules.from_config(current_app.config))
-            db.session.commit()
-        report = integrity.month_report(db.session, period)
+        with progress_bar(INTEGRITY_STAGES) as progress:
+            if recompute:
+                progress("check")
+                integrity.check(db.session, Visit.period == period, Rules.from_config(current_app.config))
+                db.session.commit()
+            progress("report")
+            report = integrity.month_report(db.session, period)
     except DomainError as exc:
         click.echo(str(exc.message), err=True)
         sys.exit(1)
@@ -93,4 +101,4 @@ def integrity_command(ctx: click.Context, period: str, recompute: bool, as_json:
         for flag in line.flags:
             other = _(" (other visit: %(label)s, %(uid)s)", label=flag.other_label, uid=flag.other_uid) if flag.other_uid else ""
             item = f" [{flag.item_key}]" if flag.item_key else ""
-            click.echo(f"  - {flag_label(flag.kind)}{item}: {flag_reason(flag.kind, flag.details)}{other}")
+            click.echo(f"  - {flag_label(flag.kind)}{item}: {flag.reason()}{other}")

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, aliased
 from surveyapp import clock
 from surveyapp.assessment import services as assessment
 from surveyapp.auth.models import User
-from surveyapp.checklists.definition import Definition, EvidenceRule
+from surveyapp.checklists.definition import Definition, EvidenceRule, Item
 from surveyapp.checklists.models import ChecklistItem, ChecklistVersion
 from surveyapp.insight.integrity import (
     Flag,
@@ -40,7 +40,7 @@ from surveyapp.insight.integrity import (
 )
 from surveyapp.org.models import Hall
 from surveyapp.visits.content import answer_text
-from surveyapp.visits.flags import FLAGS, PAIRED
+from surveyapp.visits.flags import FLAGS, PAIRED, flag_reason
 from surveyapp.visits.models import Answer, Photo, PhotoHashBand, Visit, VisitFlag, VisitRevision, VisitStatus
 
 #: Visits whose evidence is checked: everything submitted at least once.
@@ -180,6 +180,40 @@ def check(session: Session, condition: Any, rules: Rules) -> int:
     return sum(1 for f in flags if f.visit_id in checked)
 
 
+def refresh(session: Session, condition: Any, rules: Rules, *, moved: bool = False) -> None:
+    """Check again the visits matching ``condition`` after something their checks read changed (a photo taken
+    off, the visit cancelled or submitted again, its hall's location changed), with every visit whose flags link
+    to them, so no stored flag outlives its reason. Flushes, does not commit.
+
+    :param moved: the visits may have moved in time (a new submission): their supervisors' other visits around
+        the old and the new times are checked too, as the visits next to each other in time may have changed.
+    """
+    rows = session.execute(sa.select(Visit.id, Visit.supervisor_id, Visit.visited_at).where(condition)).all()
+    if not rows:
+        return
+    ids = {r.id for r in rows}
+    targets = set(ids)
+    for chunk in _chunks(sorted(ids)):
+        targets |= set(session.scalars(sa.select(VisitFlag.visit_id).where(VisitFlag.other_visit_id.in_(chunk))))
+    if moved:
+        times: dict[int, set[dt.datetime]] = defaultdict(set)
+        for r in rows:
+            if r.visited_at is not None:
+                times[r.supervisor_id].add(r.visited_at)
+        for revision in session.scalars(sa.select(VisitRevision).where(VisitRevision.visit_id.in_(sorted(ids)))):
+            moment = revision.content.get("visited_at") if isinstance(revision.content, dict) else None
+            if moment:
+                times[revision.visit.supervisor_id].add(dt.datetime.fromisoformat(moment).astimezone(dt.UTC))
+        for supervisor, moments in times.items():
+            targets |= set(session.scalars(sa.select(Visit.id).where(
+                Visit.supervisor_id == supervisor, Visit.visited_at >= min(moments) - SCHEDULE_MARGIN,
+                Visit.visited_at <= max(moments) + SCHEDULE_MARGIN)))
+    for chunk in _chunks(sorted(targets)):
+        # Flags of a visit no longer checked (cancelled) go; the others are written again by check().
+        session.execute(sa.delete(VisitFlag).where(VisitFlag.visit_id.in_(chunk)))
+        check(session, Visit.id.in_(chunk), rules)
+
+
 # --- the month's report -------------------------------------------------------------------------------------
 
 
@@ -190,6 +224,12 @@ class FlagLine:
     details: dict[str, Any]
     other_uid: str | None
     other_label: str | None
+    #: The checklist item (of the visit's version) the flag is about, to show its answers as the form does.
+    item: Item | None = None
+
+    def reason(self) -> str:
+        """Why, in the reader's language (:func:`~surveyapp.visits.flags.flag_reason`)."""
+        return flag_reason(self.kind, self.details, self.item)
 
 
 @dataclass(frozen=True)
@@ -236,14 +276,18 @@ def month_report(session: Session, period: str, kind: str | None = None) -> Repo
     other = aliased(Visit)
     other_hall = aliased(Hall)
     query = (sa.select(VisitFlag.visit_id, VisitFlag.kind, VisitFlag.item_key, VisitFlag.details, other.uid,
-                       other_hall.code, other.period)
+                       other_hall.code, other.period, Visit.checklist_version_id)
              .join(Visit, Visit.id == VisitFlag.visit_id)
              .outerjoin(other, other.id == VisitFlag.other_visit_id).outerjoin(other_hall, other_hall.id == other.hall_id)
              .where(in_month).order_by(VisitFlag.visit_id, VisitFlag.id))
     by_visit: dict[int, list[FlagLine]] = defaultdict(list)
-    for visit_id, k, item_key, details, other_uid, other_code, other_period in session.execute(query):
+    rows = session.execute(query).all()
+    definitions = _definitions(session, {r.checklist_version_id for r in rows if r.item_key})
+    for visit_id, k, item_key, details, other_uid, other_code, other_period, version_id in rows:
+        definition = definitions.get(version_id) if item_key else None
         by_visit[visit_id].append(FlagLine(k, item_key, details or {}, other_uid,
-                                           f"{other_code} {other_period}" if other_uid else None))
+                                           f"{other_code} {other_period}" if other_uid else None,
+                                           definition.item(item_key) if definition and item_key else None))
     kinds = Counter(k for flags in by_visit.values() for k in {f.kind for f in flags})
     chosen = [vid for vid, flags in by_visit.items() if kind is None or any(f.kind == kind for f in flags)]
     lines = []

@@ -17,10 +17,12 @@ from surveyapp.db import db
 from surveyapp.errors import ValidationError
 from surveyapp.insight import integrity_queries as integrity
 from surveyapp.insight.integrity import Rules
+from surveyapp.org.models import Hall
+from surveyapp.org.signals import hall_moved
 from surveyapp.pagination import Page
 from surveyapp.visits.flags import FLAGS
 from surveyapp.visits.models import Visit
-from surveyapp.visits.signals import visit_submitted
+from surveyapp.visits.signals import evidence_changed, visit_submitted
 
 bp = Blueprint("insight_integrity", __name__, url_prefix="/insight/integrity")
 nav.register("insight_integrity.index", _l("Evidence integrity"), (Role.MARKET,), order=68, group="visits")
@@ -28,8 +30,24 @@ nav.register("insight_integrity.index", _l("Evidence integrity"), (Role.MARKET,)
 
 @visit_submitted.connect
 def _check_submitted(session: Session, actor: User | None, visit: Visit, **_: Any) -> None:
-    """Every submission is checked at once, so the validator finds the reasons waiting in the queue."""
-    integrity.check(session, Visit.id == visit.id, Rules.from_config(current_app.config))
+    """Every submission is checked at once, so the validator finds the reasons waiting in the queue; a second
+    submission may have moved the visit in time or changed its photos, so the visits linked to it or next to it
+    are checked again too."""
+    integrity.refresh(session, Visit.id == visit.id, Rules.from_config(current_app.config), moved=len(visit.revisions) > 1)
+
+
+@evidence_changed.connect
+def _check_changed(session: Session, actor: User | None, visit: Visit, **_: Any) -> None:
+    """A photo taken off a visit, or the visit cancelled: its flags and those linking to it are found again."""
+    integrity.refresh(session, Visit.id == visit.id, Rules.from_config(current_app.config))
+
+
+@hall_moved.connect
+def _check_moved(session: Session, actor: User | None, hall: Hall, **_: Any) -> None:
+    """The travel checks of the hall's visits measure from its location: check them again from the new one.
+    (A photo's distance to the hall was measured at upload, from the location the hall had then, and its
+    coordinates were not kept: that verdict stays as measured.)"""
+    integrity.refresh(session, Visit.hall_id == hall.id, Rules.from_config(current_app.config))
 
 
 @bp.get("/")

@@ -14,6 +14,7 @@ from surveyapp.audit.services import changes, record
 from surveyapp.auth.models import Role, User
 from surveyapp.errors import PermissionDenied, ValidationError
 from surveyapp.org.models import Hall, HallType, Staff, Unit
+from surveyapp.org.signals import hall_moved
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
 MAX_CODE, MAX_NAME, MAX_ADDRESS = 32, 100, 200
@@ -213,6 +214,8 @@ def update_hall(session: Session, actor: User | None, hall: Hall, *, code: str, 
         diff["unit"] = [old_unit.code, new_unit.code]
     if diff:
         record(session, actor, "hall.update", "hall", hall.id, hall_label(hall), diff)
+    if "latitude" in diff or "longitude" in diff:
+        hall_moved.send(session, actor=actor, hall=hall)
     return diff
 
 

@@ -13,7 +13,7 @@ from surveyapp.auth.models import User
 from surveyapp.bulk_cli import lang_option
 from surveyapp.db import db
 from surveyapp.errors import DomainError
-from surveyapp.terminal import language
+from surveyapp.terminal import language, progress_bar
 
 
 @click.group("visits")
@@ -53,7 +53,9 @@ def import_command(file: Path, validate: bool, by: str | None, accept_late: bool
                 click.echo(f"{file}: " + _("There is no user %(name)s.", name=by), err=True)
                 raise SystemExit(1)
         try:
-            report = imports.import_visits(db.session, None, file.read_bytes(), file.name, validator, accept_late)
+            with progress_bar(imports.STAGES) as progress:
+                report = imports.import_visits(db.session, None, file.read_bytes(), file.name, validator, accept_late,
+                                               progress=progress)
         except DomainError as exc:
             _fail(file, exc)
         if dry_run:

@@ -144,6 +144,10 @@ def load(session: Session) -> str:
     today = clock.today()
     this_month = today.replace(day=1)
     last_month = (this_month - dt.timedelta(days=1)).replace(day=1)
+    # The demo's story: the company has used these checklist versions since before its first demo month.
+    since = dt.datetime.combine(last_month, dt.time(0), clock.company_tz())
+    for version in versions.values():
+        version.first_loaded_at = min(version.first_loaded_at, since)
     made = 0
     for month in (last_month, this_month):
         rng = random.Random(f"surveyapp-demo-{month:%Y-%m}")

@@ -19,6 +19,7 @@ from surveyapp.checklists.definition import EvidenceRule
 from surveyapp.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from surveyapp.visits.models import Photo, PhotoHashBand, Visit
 from surveyapp.visits.services import clean_uuid, require_own
+from surveyapp.visits.signals import evidence_changed
 
 #: Most photos one item (or the visit as a whole) may carry.
 MAX_PER_ITEM = 10
@@ -98,6 +99,8 @@ def remove_photo(session: Session, actor: User | None, visit: Visit, photo_uid: 
     if photo.removed_at is None:
         photo.removed_at = clock.now()
         record(session, actor, "visit.photo_remove", "visit", visit.uid, photo.item_key or "-", {"photo": photo.uid})
+        session.flush()
+        evidence_changed.send(session, actor=actor, visit=visit)
 
 
 def serve(photo: Photo, thumbnail: bool = False) -> Any:

@@ -10,6 +10,8 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from surveyapp.checklists.definition import Item, ItemKind
+
 INTEGRITY_ANSWER, PHOTO_TIME, PHOTO_NO_TIME, PHOTO_FAR = "integrity_answer", "photo_time", "photo_no_time", "photo_far"
 SAME_PHOTO, SIMILAR_PHOTO, TOO_SHORT, OVERLAP, TRAVEL = "same_photo", "similar_photo", "too_short", "overlap", "travel"
 #: Every kind, in the order they are shown.
@@ -35,12 +37,31 @@ def flag_label(kind: str) -> str:
     return str(LABEL.get(kind, kind))
 
 
-def flag_reason(kind: str, details: Mapping[str, Any]) -> str:
-    """Why the visit has the flag, with its numbers (the other visit is linked beside it)."""
+def answer_label(item: Item | None, value: object) -> str:
+    """An answer as the checklist's form shows it, in the reader's language (``na`` → 不适用, ``0`` of a count
+    item → 0 次); the stored value itself when the item is unknown (a checklist since replaced)."""
+    text = "" if value is None else str(value)
+    if item is None:
+        return text
+    if text == "na":
+        return _("Not applicable")
+    if item.kind is ItemKind.CHECK:
+        return {"pass": _("Pass"), "fail": _("Fail")}.get(text, text)
+    if item.kind is ItemKind.COUNT:
+        return _("%(n)s times", n=text)
+    if item.kind is ItemKind.SCALE:
+        return f"{text} / {item.points}"
+    return text
+
+
+def flag_reason(kind: str, details: Mapping[str, Any], item: Item | None = None) -> str:
+    """Why the visit has the flag, with its numbers (the other visit is linked beside it). ``item``: the checklist
+    item the flag is about, so an integrity question's answers read as the form shows them (JSON keeps the stored
+    values)."""
     d = details
     if kind == INTEGRITY_ANSWER:
-        return _("Answered %(answer)s where a supervisor who was there answers %(expected)s.", answer=d.get("answer"),
-                 expected=d.get("expected"))
+        return _("Answered “%(answer)s” where a supervisor who was there answers “%(expected)s”.",
+                 answer=answer_label(item, d.get("answer")), expected=answer_label(item, d.get("expected")))
     if kind == SAME_PHOTO:
         return _("The same picture (identical SHA-256) is evidence on the other visit.")
     if kind == SIMILAR_PHOTO:

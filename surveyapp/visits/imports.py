@@ -18,12 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -325,8 +326,17 @@ def _evidence_hint(name: str, message: str) -> str:
 # --- importing ---------------------------------------------------------------------------------------
 
 
+def _no_progress(stage: str, done: int = 0, total: int = 0) -> None:
+    """An import from the upload page reports its progress to no one."""
+
+
+#: The stages an import reports (``progress(stage, done, total)``), for a progress bar.
+STAGES = {"read": _l("Reading the file"), "check": _l("Checking records"), "write": _l("Importing records")}
+
+
 def import_visits(session: Session, actor: User | None, data: bytes, filename: str,
-                  validate_by: User | None = None, accept_late: bool = False) -> ImportReport:
+                  validate_by: User | None = None, accept_late: bool = False,
+                  progress: Callable[..., None] = _no_progress) -> ImportReport:
     """Import a JSON file of visits done on paper or offline; the caller commits on success.
 
     A visit dated in a closed month is imported *late*; validating it here needs ``accept_late`` (the explicit
@@ -334,6 +344,7 @@ def import_visits(session: Session, actor: User | None, data: bytes, filename: s
 
     :param actor: who imports (``None``: the command line).
     :param validate_by: a market user who validates the imported visits (never their supervisor).
+    :param progress: hears ``(stage, done, total)`` for each record checked and written (:data:`STAGES`).
     :raise ValidationError: with one line per problem; the caller rolls back.
     """
     if actor is not None and actor.role is not Role.MARKET:
@@ -342,6 +353,7 @@ def import_visits(session: Session, actor: User | None, data: bytes, filename: s
     if validate_by is not None and (validate_by.role is not Role.MARKET or not validate_by.active):
         raise ValidationError(_("%(name)s is not an active market department user, so cannot validate.",
                                 name=validate_by.username))
+    progress("read")
     raw = read_records(data)
     found = _Lookups.load(session, raw)
     errors = RecordErrors()
@@ -356,9 +368,11 @@ def import_visits(session: Session, actor: User | None, data: bytes, filename: s
             continue
         first[parsed.uid] = number
         records.append((parsed, check_record(session, parsed, errors)))
+        progress("check", number, len(raw))
     errors.raise_if_any()
     report = ImportReport(records=len(raw))
-    for record, outcome in records:
+    for done, (record, outcome) in enumerate(records, start=1):
+        progress("write", done, len(records))
         if outcome == "unchanged":
             report.unchanged += 1
             continue

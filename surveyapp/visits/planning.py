@@ -30,6 +30,7 @@ from surveyapp.visits.services import (
     flush_or_conflict,
     log_event,
 )
+from surveyapp.visits.signals import evidence_changed
 
 #: The longest due window accepted, in days.
 MAX_WINDOW_DAYS = 62
@@ -161,3 +162,4 @@ def cancel_visit(session: Session, actor: User | None, visit: Visit, expected_ve
     flush_or_conflict(session, visit)
     log_event(session, actor, visit, "cancel", before, VisitStatus.CANCELLED, comment=(reason or "").strip() or None,
               label=_label(visit))
+    evidence_changed.send(session, actor=actor, visit=visit)

@@ -113,13 +113,21 @@ def hall_staff(session: Session, visit: Visit) -> dict[str, Staff]:
 def plausibility_problem(visit: Visit, moment: dt.datetime, submitted: dt.datetime, imported: bool) -> str | None:
     """Why ``moment`` is not a plausible time for this visit (translated), or ``None``: not before its plan's due
     window opened (less ``VISIT_PLAN_GRACE_DAYS``), and, unless the market department imports it from paper, not
-    more than ``VISIT_MAX_BACKDATE_DAYS`` before its submission."""
+    before its checklist version first existed and not more than ``VISIT_MAX_BACKDATE_DAYS`` before its
+    submission (paper results may be older than their entry, and older than the version's loading: README
+    "Visits", plausible visit times)."""
     if visit.due_from is not None:
         grace = max(0, int(setting("VISIT_PLAN_GRACE_DAYS", 1)))
         first = visit.due_from - dt.timedelta(days=grace)
         if clock.local(moment).date() < first:
             return _("The visit time is before the plan's due window opened (%(date)s; %(n)d days' grace): "
                      "check the date.", date=visit.due_from.isoformat(), n=grace)
+    version = visit.checklist_version
+    existed = version.first_loaded_at if version is not None else None
+    # Visit times are entered to the minute: a visit begun in the minute the version was loaded is not before it.
+    if not imported and existed is not None and moment < existed.replace(second=0, microsecond=0):
+        return _("The visit time is before version %(version)s of this checklist existed (loaded %(when)s): "
+                 "check the date.", version=version.version, when=clock.local(existed).strftime("%Y-%m-%d %H:%M"))
     days = max(0, int(setting("VISIT_MAX_BACKDATE_DAYS", 7)))
     if not imported and moment < submitted - dt.timedelta(days=days):
         return _("The visit time is more than %(n)d days before its submission: check the date. Older results "

@@ -19,3 +19,6 @@ visit_submitted = _signals.signal("visit-submitted")
 visit_approved = _signals.signal("visit-approved")
 #: ``send(session, actor=User, visit=Visit)``: a visit dated in a closed month was validated (an explicit decision).
 late_visit_validated = _signals.signal("late-visit-validated")
+#: ``send(session, actor=User | None, visit=Visit)``: what a visit's evidence checks read changed without a new
+#: submission: a photo was taken off it, or it was cancelled (evidence integrity checks it again).
+evidence_changed = _signals.signal("evidence-changed")

@@ -147,3 +147,19 @@ def test_assess_with_an_earlier_policy_version(runner, month, tmp_path: Path):
     assert now["halls"][0]["reward"] == "2000.00" and before["halls"][0]["reward"] == "1000.00"
     missing = runner.invoke(args=["assess", "--lang", "en", "2026-11", "--policy-version", "5"])
     assert missing.exit_code == 1 and "The assessment policy has no version 5." in missing.stderr
+
+
+def test_assess_shows_a_progress_bar_on_a_terminal_and_keeps_its_json_clean(app, runner, month, tmp_path):
+    from tests.terminal import run_on_terminal
+
+    piped = runner.invoke(args=["assess", "2026-11", "--json"])
+    assert piped.exit_code == 0, repr(piped.exception)
+    code, out, shown = run_on_terminal(app, ["assess", "2026-11", "--json", "--lang", "en"], tmp_path / "instance")
+    assert code == 0, shown
+    # Standard output is byte for byte what a script gets without a terminal; the bar is on the terminal only.
+    assert out == piped.output and json.loads(out)["halls"][0]["code"] == "H2"
+    assert "Assessing the halls" in shown and "100%" in shown
+    assert "{" not in shown
+    # Without a terminal (a log, a pipe, cron) nothing is drawn: the table run prints exactly the table.
+    table = runner.invoke(args=["assess", "2026-11", "--lang", "en"])
+    assert table.output.startswith("Assessment of 2026-11 for the whole company") and "%" not in table.output

@@ -67,6 +67,7 @@ def _company(halls: int) -> str:
     version = checklists.get_version(session, "hall-etiquette", 1)
     period = assessment.shift_period(assessment.current_period(), -1)
     when = dt.datetime.fromisoformat(f"{period}-10T10:00:00+08:00")
+    version.first_loaded_at = min(version.first_loaded_at, when)  # the checklist was in use that month
     visit = planning.plan_visit(session, None, planning.Plan(rows[0], version, "unannounced", supervisor,
                                                               when.date().replace(day=1), when.date()))
     services.start_visit(session, supervisor, visit)

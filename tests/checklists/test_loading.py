@@ -68,6 +68,20 @@ def test_an_unused_version_may_be_corrected_in_place(app):
     assert outcome.version.definition.item("appearance.smile").text == "主动微笑"
 
 
+def test_correcting_an_unused_version_keeps_when_it_first_existed(app):
+    import datetime as dt
+
+    app.config["FROZEN_NOW"] = "2026-11-02T09:00:00+08:00"
+    load(MINI)
+    app.config["FROZEN_NOW"] = "2026-11-20T09:00:00+08:00"
+    [outcome] = load(variant('text = "微笑服务"', 'text = "主动微笑"'))
+    assert outcome.status == "updated"
+    db.session.expire_all()
+    version = outcome.version
+    assert version.loaded_at == dt.datetime(2026, 11, 20, 1, tzinfo=dt.UTC)
+    assert version.first_loaded_at == dt.datetime(2026, 11, 2, 1, tzinfo=dt.UTC)
+
+
 def test_a_used_version_is_frozen_and_a_changed_file_must_carry_a_new_version(app):
     [outcome] = load(MINI, names=("forms/mini.toml",))
     assert services.mark_used(db.session, outcome.version) is True

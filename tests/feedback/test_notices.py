@@ -65,6 +65,10 @@ def test_an_upheld_appeal_flags_the_month_and_the_revision_changes_the_rank(app,
     login(m2)
     page = client.get(f"/feedback/hall?hall={h2.id}").get_data(as_text=True)
     assert "待修订" in page
+    login(market)  # the comparison names the upheld appeal as the reason of the hall's changed line
+    compare = client.get(f"/notices/{NOV}/compare").get_data(as_text=True)
+    assert "解放路营业厅（H2）" in compare and "申诉成立：" in compare
+    login(m2)
     second = notices.publish(db.session, market, notice, "申诉成立，解放路营业厅得分更正")
     db.session.commit()
     assert notice_queries.hall_line(second, h2.id)["rank"] == 1

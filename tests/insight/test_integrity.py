@@ -219,8 +219,29 @@ def test_the_validator_sees_the_flags_and_the_queue_counts_and_filters_them(visi
     assert flagged.uid in only and clean.uid not in only
     detail = client.get(f"/visits/{flagged.uid}").get_data(as_text=True)
     assert "Integrity question answered wrongly" in detail
-    assert "Answered pass where a supervisor who was there answers na." in detail
+    assert "Answered “Pass” where a supervisor who was there answers “Not applicable”." in detail
     assert "Visit too short" in detail
+
+
+def test_a_wrong_answers_reason_reads_as_the_form_shows_it_and_json_keeps_the_values(visit_by, login_as, client,
+                                                                                    runner):
+    caught = visit_by(awning="pass")
+    login_as(Role.MARKET)
+    pages = {"zh": [client.get(f"/visits/{caught.uid}"), client.get("/insight/integrity/?period=2026-11")]}
+    english(client)
+    pages["en"] = [client.get(f"/visits/{caught.uid}"), client.get("/insight/integrity/?period=2026-11")]
+    said = {"zh": "回答为“符合”，而到过现场的监督员会回答“不适用”。",
+            "en": "Answered “Pass” where a supervisor who was there answers “Not applicable”."}
+    for lang, responses in pages.items():
+        for response in responses:
+            text = response.get_data(as_text=True)
+            assert response.status_code == 200 and said[lang] in text, (lang, response.request.path)
+            assert " answers na" not in text and "answers “na”" not in text
+    assert said["zh"] in runner.invoke(args=["integrity", "2026-11"]).output
+    assert said["en"] in runner.invoke(args=["integrity", "2026-11", "--lang", "en"]).output
+    data = json.loads(runner.invoke(args=["integrity", "2026-11", "--json"]).output)
+    [flag] = [f for v in data["flagged_visits"] for f in v["flags"] if f["kind"] == "integrity_answer"]
+    assert flag["details"] == {"answer": "pass", "expected": "na"}
 
 
 def test_an_integrity_question_never_reaches_the_hall(visit_by, make_user, login, client, app):
@@ -285,3 +306,75 @@ def test_the_paper_form_prints_the_integrity_question_like_the_others(trap, logi
     item = text[text.index("门头雨棚干净无破损"):]
     assert "5分" in item[:40]  # its points printed beside it, as on every item
     assert "诚信" not in text and "预期" not in text
+
+
+# --- flags kept true: every change to what a check reads finds the flags again --------------------------------
+
+
+def test_taking_a_reused_photo_off_a_returned_visit_drops_the_flags_on_both_visits(visit_by, make_user):
+    first = visit_by(photo=jpeg(picture(7), VISIT_TIME))
+    reused = visit_by(photo=jpeg(picture(7), VISIT_TIME), visited_at=VISIT_TIME + dt.timedelta(days=2))
+    assert flags_of(first) == [("same_photo", reused.id)]
+    assert flags_of(reused) == [("photo_time", None), ("same_photo", first.id)]
+    validation.return_visit(db.session, make_user(Role.MARKET, password=None), reused, None, "请换成本次拍摄的照片")
+    db.session.commit()
+    # Returned, the visit still holds what it submitted: its flags stand until it changes.
+    assert flags_of(reused) == [("photo_time", None), ("same_photo", first.id)]
+    evidence.remove_photo(db.session, reused.supervisor, reused, reused.photos[0].uid)
+    db.session.commit()
+    assert flags_of(first) == [] and flags_of(reused) == []
+
+
+def test_cancelling_a_started_visit_drops_the_flag_it_gave_another_visit(app, visit_by, trap, make_hall, make_user):
+    hall = make_hall()
+    supervisor = make_user(Role.SUPERVISOR, password=None, units=[hall.unit])
+    started = planning.plan_visit(db.session, None, planning.Plan(hall, trap, "unannounced", supervisor,
+                                                                  VISIT_TIME.date(), VISIT_TIME.date()))
+    services.start_visit(db.session, supervisor, started)
+    evidence.add_photo(db.session, supervisor, started, "main.counter", str(uuid.uuid4()),
+                       FileStorage(io.BytesIO(jpeg(picture(9), VISIT_TIME)), filename="a.jpg"))
+    db.session.commit()
+    submitted = visit_by(photo=jpeg(picture(9), VISIT_TIME))
+    assert flags_of(submitted) == [("same_photo", started.id)]
+    planning.cancel_visit(db.session, make_user(Role.MARKET, password=None), started, None, "重复安排")
+    db.session.commit()
+    assert flags_of(submitted) == []
+
+
+def test_a_visit_submitted_again_at_another_time_no_longer_overlaps(visit_by, make_hall, make_user):
+    first_hall = make_hall()
+    supervisor = make_user(Role.SUPERVISOR, password=None, units=[first_hall.unit])
+    first = visit_by(first_hall, supervisor, visited_at=VISIT_TIME)
+    second = visit_by(make_hall(unit=first_hall.unit), supervisor, visited_at=VISIT_TIME + dt.timedelta(seconds=10))
+    assert flags_of(second) == [("overlap", first.id)] and flags_of(first) == [("overlap", second.id)]
+    validation.return_visit(db.session, make_user(Role.MARKET, password=None), second, None, "请核对检查时间")
+    later = VISIT_TIME + dt.timedelta(hours=4)
+    services.submit_visit(db.session, supervisor, second, str(uuid.uuid4()), Content(
+        answers={"main.score": 90, "main.counter": "pass", "main.awning": "na"}, visited_at=later, scenario="缴费",
+        impression="整体服务规范，营业员态度热情，业务办理高效。"), submitted_at=later + dt.timedelta(minutes=15))
+    db.session.commit()
+    # No overlap any more, on either visit; its photo, taken at the first time, is now 4 hours off.
+    assert flags_of(first) == [] and flags_of(second) == [("photo_time", None)]
+
+
+def test_halls_given_their_locations_later_get_the_travel_check_and_lose_it_when_cleared(visit_by, make_hall,
+                                                                                       make_user):
+    from surveyapp.org import services as org
+
+    shanghai = make_hall("SH1")
+    suzhou = make_hall("SZ1", unit=shanghai.unit)
+    supervisor = make_user(Role.SUPERVISOR, password=None, units=[shanghai.unit])
+    first = visit_by(shanghai, supervisor, visited_at=VISIT_TIME)
+    far = visit_by(suzhou, supervisor, visited_at=VISIT_TIME + dt.timedelta(minutes=40))
+    assert flags_of(far) == []  # no location, no travel check
+
+    def locate(hall, position):
+        org.update_hall(db.session, None, hall, code=hall.code, name=hall.name, type=hall.type, unit=hall.unit,
+                        address=hall.address, latitude=position[0], longitude=position[1])
+        db.session.commit()
+
+    locate(shanghai, (31.2304, 121.4737))
+    locate(suzhou, (31.2990, 120.5853))  # about 85 km away
+    assert flags_of(far) == [("travel", first.id)] and flags_of(first) == [("travel", far.id)]
+    locate(suzhou, (None, None))
+    assert flags_of(far) == [] and flags_of(first) == []

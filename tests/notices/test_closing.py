@@ -178,6 +178,24 @@ def test_a_late_phone_visit_counts_only_by_an_explicit_decision(client, login_as
     assert not notice.revision_pending
 
 
+def test_rejecting_a_late_visit_leaves_the_published_month_as_it_stands(client, login_as, month, make_visit):
+    _h1, h2, _ = month
+    notice = published_month(client, login_as)
+    published_page = client.get(f"/notices/{NOV}").get_data(as_text=True)
+    visit = make_visit(h2, "announced", status="submitted", visited_at=at(NOV, 29), answers={"interior.clean": "fail"})
+    assert visit.late
+    login_as(Role.MARKET)
+    assert client.post(f"/visits/{visit.uid}/decide", data={"action": "reject", "version": visit.version,
+                                                            "comment": "结账后补交，不予计入"}).status_code == 302
+    db.session.refresh(visit)
+    db.session.refresh(notice)
+    assert visit.status is VisitStatus.REJECTED and not notice.revision_pending
+    assert document(client.get(f"/notices/{NOV}").get_data(as_text=True)) == document(published_page)
+    compare = client.get(f"/notices/{NOV}/compare", follow_redirects=True).get_data(as_text=True)
+    assert "结账后审核通过" not in compare  # no changed line: the rejected visit never counted
+    assert [r.number for r in revisions()] == [1]
+
+
 def test_a_late_paper_import_needs_accept_late(app, client, login_as, month, tmp_path, make_user):
     h1, _h2, _ = month
     published_month(client, login_as)
@@ -227,6 +245,21 @@ def test_a_hall_added_after_publication_leaves_the_published_pages_alone(app, cl
     assert client.get("/home/hall").get_data(as_text=True).count("人民路营业厅") == home_before.count("人民路营业厅")
 
 
+def test_a_policy_changed_after_publication_is_named_on_the_comparison(client, login_as, month, make_user):
+    import dataclasses
+    from decimal import Decimal
+
+    from surveyapp.assessment import services as assessment
+    from surveyapp.assessment.policy import DEFAULT
+
+    published_month(client, login_as)
+    stricter = dataclasses.replace(DEFAULT, penalties=dataclasses.replace(DEFAULT.penalties, last_place=Decimal("800")))
+    assessment.save_policy(db.session, make_user(Role.MARKET, password=None), stricter, based_on=1, note="提高达标线")
+    db.session.commit()
+    compare = client.get(f"/notices/{NOV}/compare", follow_redirects=True).get_data(as_text=True)
+    assert "现行考核办法为第 2 版；修订版沿用首次发布时的第 1 版。" in compare
+
+
 def test_close_and_reopen_before_publishing(client, login_as, month, make_visit):
     h1, _h2, _ = month
     login_as(Role.MARKET)
@@ -250,3 +283,19 @@ def test_published_revisions_cannot_be_changed_by_a_bulk_update(client, login_as
     with pytest.raises(sa.exc.IntegrityError, match="never changes"), db.engine.begin() as connection:
         connection.execute(sa.delete(NoticeRevision))
     assert [r.reason for r in revisions()] == [None]
+
+
+def test_a_letter_opened_before_it_is_stored_is_rendered_from_the_snapshot_and_kept(client, login_as, login, month):
+    from surveyapp.notices.models import NoticeLetter
+
+    h1, _h2, managers = month
+    published_month(client, login_as)
+    revision = revisions()[0]
+    db.session.execute(sa.delete(NoticeLetter))  # as if the letters job had not reached this hall yet
+    db.session.commit()
+    login(managers[0])
+    first = client.get(f"/notices/revisions/{revision.id}/halls/{h1.id}.pdf")
+    assert first.status_code == 200 and first.data.startswith(b"%PDF")
+    stored = db.session.scalar(sa.select(NoticeLetter).where(NoticeLetter.hall_id == h1.id))
+    assert stored is not None and stored.pdf == first.data
+    assert client.get(f"/notices/revisions/{revision.id}/halls/{h1.id}.pdf").data == first.data

@@ -206,6 +206,36 @@ def test_validate_by_a_market_user(runner, tmp_path, planning_org):
     assert [e.action for e in visits[0].events] == ["import", "submit", "approve"]
 
 
+def test_paper_results_may_be_older_than_their_checklist_versions_loading(runner, tmp_path, planning_org, app):
+    # The market department imports paper results of any age (as with VISIT_MAX_BACKDATE_DAYS): the company may
+    # have used the checklist on paper before it loaded it here. A supervisor's phone may not (test_supervisor).
+    org = planning_org
+    for version in (org["etiquette"], org["social"]):
+        version.first_loaded_at = dt.datetime(2026, 11, 15, tzinfo=dt.UTC)
+    db.session.commit()
+    records = paper_records(org, 6)
+    assert min(r["visited_at"] for r in records) < "2026-11-15"
+    result = runner.invoke(args=["visits", "import", write(tmp_path, records), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert count() == 6
+
+
+def test_an_import_shows_its_progress_on_a_terminal_only(runner, tmp_path, planning_org, app):
+    from tests.terminal import run_on_terminal
+
+    path = write(tmp_path, paper_records(planning_org, 5))
+    checked = runner.invoke(args=["visits", "import", path, "--dry-run", "--lang", "en"])
+    # Not on a terminal: the output is the summary alone, as before there was a bar.
+    assert checked.output == (f"{path}: 5 records: 5 imported (0 validated), 0 unchanged. "
+                              "(Checked only: nothing was written.)\n")
+    code, out, shown = run_on_terminal(app, ["visits", "import", path, "--lang", "en"], tmp_path / "instance")
+    assert code == 0, shown
+    assert out == f"{path}: 5 records: 5 imported (0 validated), 0 unchanged.\n"
+    assert "Checking records 5/5" in shown and "Importing records 5/5" in shown and "100%" in shown
+    db.session.expire_all()
+    assert count() == 5
+
+
 def test_a_planned_visit_done_offline_is_completed_by_its_id(runner, tmp_path, planning_org, make_visit):
     org = planning_org
     hall = org["halls"][2]

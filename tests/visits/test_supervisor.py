@@ -275,6 +275,33 @@ def test_visit_times_before_the_plans_window_or_too_far_back_are_refused(app, cl
     assert _submit_fields(client, visit, page_fields(visit, visited_at=back(10))).status_code == 200
 
 
+def test_a_visit_time_before_its_checklist_version_existed_is_refused(app, client, mine, make_visit):
+    today = clock.today()
+    visit = make_visit(mine["hall"], "unannounced", mine["supervisor"], status="in_progress",
+                       due=(today - dt.timedelta(days=5), today + dt.timedelta(days=3)))
+    version = visit.checklist_version
+    version.first_loaded_at = clock.now() - dt.timedelta(days=2)  # loaded the day before yesterday
+    db.session.commit()
+    loaded = clock.local(version.first_loaded_at).strftime("%Y-%m-%d %H:%M")
+
+    def back(hours):
+        return clock.local(clock.now() - dt.timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M")
+
+    response = _submit_fields(client, visit, page_fields(visit, visited_at=back(3 * 24)))
+    assert response.status_code == 422 and _revisions(visit) == 0
+    assert response.get_json()["fields"] == {"visited_at": [
+        f"The visit time is before version {version.version} of this checklist existed (loaded {loaded}): check the date."]}
+    with client.session_transaction() as session:
+        session["lang"] = "zh"
+    response = _submit_fields(client, visit, page_fields(visit, visited_at=back(2 * 24 + 1)))
+    assert response.get_json()["fields"] == {"visited_at": [
+        f"检查时间早于该检查表第 {version.version} 版存在的时间（{loaded} 载入）：请核对日期。"]}
+    # The minute it was loaded counts (times are entered to the minute), and any time after.
+    response = _submit_fields(client, visit, page_fields(visit, visited_at=clock.local(version.first_loaded_at).strftime("%Y-%m-%dT%H:%M")))
+    assert response.status_code == 200, response.get_json()
+    assert _revisions(visit) == 1
+
+
 def _count_item(visit):
     from surveyapp.checklists import scoring
     from surveyapp.checklists.definition import ItemKind
