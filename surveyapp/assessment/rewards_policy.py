@@ -43,8 +43,8 @@ class RewardRules:
     def toml_lines(self) -> list[str]:
         """The ``[policy.rewards]`` table of a policy file."""
         return ["[policy.rewards]",
-                f'remainder = "{self.remainder}"   # fen left by a tied split: "none" (not paid), "first" (all to '
-                'the first tied hall by hall code), "spread" (one fen each, in hall-code order)']
+                (f'remainder = "{self.remainder}"   # fen left by a tied split: "none" (not paid), "first" (all to '
+                 'the first tied hall by hall code), "spread" (one fen each, in hall-code order)')]
 
     def settings(self) -> dict[str, str]:
         return {"rewards.remainder": self.remainder}

@@ -121,8 +121,8 @@ def _money(doc: Document) -> str:
 
 def _remainder_text(share: ranking.Share, names: dict[str, str]) -> str:
     """Where the fen of a tied split went, as the policy's ``rewards.remainder`` says."""
-    said = dict(k=len(share.keys), rank=share.rank, pool=money_text(share.pool), each=money_text(share.each),
-                rest=money_text(share.left))
+    said = {"k": len(share.keys), "rank": share.rank, "pool": money_text(share.pool), "each": money_text(share.each),
+            "rest": money_text(share.left)}
     if share.rule == rewards_policy.FIRST:
         return _(" The %(k)d halls tied at rank %(rank)d share %(pool)s yuan: %(each)s yuan each, rounded down to "
                  "the fen; as the policy says, the remaining %(rest)s yuan goes to the first of them by hall code, "

@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from surveyapp.assessment.policy import DEFAULT, RankReward
-from surveyapp.assessment.rewards_policy import RewardRules
 from surveyapp.assessment.ranking import (
     ChannelTally,
     HallInfo,
@@ -23,6 +22,7 @@ from surveyapp.assessment.ranking import (
     rank_rewards,
     tally,
 )
+from surveyapp.assessment.rewards_policy import RewardRules
 from surveyapp.checklists.definition import VisitType
 
 U, A, S = VisitType.UNANNOUNCED, VisitType.ANNOUNCED, VisitType.SUPERVISOR
