@@ -81,6 +81,12 @@ def main() -> None:
         page.goto(f"/notices/{previous}/edit")
         page.locator(".cases").scroll_into_view_if_needed()
         page.screenshot(path=OUT / "notice-editor.png")
+        market_phone.goto(f"/notices/{previous}/edit")
+        market_phone.screenshot(path=OUT / "notice-editor-phone.png", full_page=True)
+        market_phone.goto(f"/notices/{previous}/compare")
+        market_phone.screenshot(path=OUT / "notice-compare-phone.png", clip={"x": 0, "y": 0, "width": 390, "height": 1600})
+        page.goto(f"/notices/{previous}/compare")
+        page.screenshot(path=OUT / "notice-compare.png")
         manager = session("hm0101", phone=True)  # hall managers read this on their phones
         manager.goto("/feedback/hall")
         manager.screenshot(path=OUT / "hall-home.png", full_page=True)

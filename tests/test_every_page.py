@@ -27,6 +27,8 @@ pytestmark = pytest.mark.browser
 DOWNLOADS = re.compile(r"\.(pdf|xlsx|toml|json)$|/photos/|/export$|/download$|csrf-token|healthz|^/static/|^/visits/options$")
 #: Runs of Chinese characters (punctuation between user data and English labels is not checked).
 CJK = re.compile(r"[\u3400-\u9fff]+")
+#: Chinese full-width punctuation next to a Latin letter or digit: 「Visit types: Unannounced、Announced」.
+FULL_WIDTH = re.compile(r"[A-Za-z0-9][，：；（）、。]|[，：；（）、][A-Za-z0-9]")
 ROLES = (Role.SUPERVISOR, Role.HALL_MANAGER, Role.MARKET, Role.ADMIN)
 
 
@@ -179,6 +181,8 @@ def test_every_page_of_every_role_fits_a_phone_and_speaks_one_language(app, demo
                     if locale == "en":
                         problems.extend(f"{where}: Chinese in the English UI: {run!r} in {text[:60]!r}"
                                         for run in CJK.findall(text) if run not in corpus)
+                        problems.extend(f"{where}: Chinese punctuation in the English UI: {text[:60]!r}"
+                                        for _ in FULL_WIDTH.findall(text)[:1] if not CJK.search(text))
                     elif text in msgids and text not in corpus:
                         problems.append(f"{where}: untranslated: {text!r}")
             context.close()

@@ -35,7 +35,7 @@ def results_workbook(month: MonthResults) -> bytes:
             *[v for c in channels for v in (_score(ranking, hall.channel_scores[c]), hall.visits[c])],
             _score(ranking, hall.score), _score(ranking, hall.change), hall.band, hall.redline_visits,
             _money(ranking, hall.reward), _money(ranking, hall.reward_withheld), _money(ranking, hall.penalty),
-            "、".join(labels.flag_label(f) for f in hall.flags),
+            _(", ").join(labels.flag_label(f) for f in hall.flags),
         ])
     missing = book.create_sheet(_("Not assessed"))
     _header(missing, [_("Code"), _("Hall"), _("Unit"), *[f"{labels.channel_label(c)} {_('visits')}" for c in channels]])

@@ -13,9 +13,11 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    SelectField,
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from surveyapp import inputs, webforms
@@ -59,6 +61,11 @@ class PolicyForm(webforms.Form):
     weight_supervisor = StringField(_l("Social supervisors"), render_kw=NUMBER)
     bands = FieldList(FormField(BandRow), min_entries=1)
     rewards = FieldList(FormField(RewardRow), min_entries=1)
+    remainder = SelectField(_l("The fen a tied split leaves"), default="none", choices=[
+        SelectChoice("none", _l("Not paid out (the notice says so)")),
+        SelectChoice("first", _l("All to the first tied hall by hall code")),
+        SelectChoice("spread", _l("One fen each to the tied halls, in hall-code order")),
+    ], description=_l("2,000 yuan shared six ways is 333.33 each, rounded down to the fen: 0.02 is left."))
     last_place = StringField(_l("Last place (yuan)"), render_kw=NUMBER,
                              description=_l("Halls ranked last, when at least 2 are assessed and the last is below the best."))
     below_score = StringField(_l("Threshold score"), render_kw=NUMBER,
@@ -98,6 +105,7 @@ class PolicyForm(webforms.Form):
             **{f"weight_{c.value}": number_text(w) for c, w in policy.weights},
             "bands": [{"name": b.name, "minimum": number_text(b.minimum)} for b in policy.bands],
             "rewards": [{"ranks": ranks_text(r.ranks), "amount": str(r.amount)} for r in policy.rank_rewards],
+            "remainder": policy.rewards.remainder,
             "last_place": str(p.last_place), "below_score": number_text(p.below_score), "below_amount": str(p.below_amount),
             "per_redline_visit": str(p.per_redline_visit), "redline_bars_reward": p.redline_bars_reward,
             "escalate": str(p.escalate_after_consecutive_last), "appeal_days": str(d.appeal_days),
@@ -150,6 +158,7 @@ class PolicyForm(webforms.Form):
             "weights": {c.value: (getattr(self, f"weight_{c.value}").data or "").strip() for c in CHANNELS},
             "bands": bands,
             "rank_reward": rewards,
+            "rewards": {"remainder": self.remainder.data},
             "penalties": {
                 "last_place": (self.last_place.data or "").strip(), "below_score": (self.below_score.data or "").strip(),
                 "below_amount": (self.below_amount.data or "").strip(),
@@ -195,6 +204,8 @@ class PolicyForm(webforms.Form):
             return getattr(self, "escalate" if rest[0] == "escalate_after_consecutive_last" else str(rest[0]), None)
         if head == "calibration" and rest:
             return getattr(self, f"cal_{rest[0]}", None)
+        if head == "rewards":
+            return self.remainder
         if head == "stars":
             return getattr(self, f"star_{rest[0]}", None) if rest else self.star_levels
         if head == "deadlines" and rest == ("appeal_days",):

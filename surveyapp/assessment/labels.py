@@ -42,6 +42,7 @@ PENALTY = {
 #: weights and rectification days are labelled by :func:`setting_label`.
 SETTING = {
     "bands": _l("Bands"),
+    "rewards.remainder": _l("The fen a tied split leaves"),
     "penalties.last_place": _l("Last-place penalty"),
     "penalties.below_score": _l("Threshold score"),
     "penalties.below_amount": _l("Penalty below the threshold"),
@@ -73,6 +74,22 @@ def flag_label(flag: str) -> str:
 
 def penalty_label(kind: str) -> str:
     return str(PENALTY[kind])
+
+
+REMAINDER = {
+    "none": _l("not paid out"),
+    "first": _l("all to the first tied hall by hall code"),
+    "spread": _l("one fen each to the tied halls, in hall-code order"),
+}
+
+
+def setting_value(key: str, value: str | None) -> str:
+    """A setting's value as a person reads it (``true`` → 是, a remainder rule by its label); ``–`` for none."""
+    if value is None:
+        return "–"
+    if key == "rewards.remainder" and value in REMAINDER:
+        return str(REMAINDER[value])
+    return {"true": str(_l("yes")), "false": str(_l("no"))}.get(value, value)
 
 
 def setting_label(key: str) -> str:

@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 
 from surveyapp import inputs
 from surveyapp.assessment.calibration_policy import DEFAULT_CALIBRATION, CalibrationRules, check_calibration
+from surveyapp.assessment.rewards_policy import DEFAULT_REWARDS, RewardRules, check_rewards
 from surveyapp.assessment.stars_policy import DEFAULT_STARS, StarRules, check_stars
 from surveyapp.checklists.definition import VisitType
 from surveyapp.checklists.loader import ID_PATTERN
@@ -46,7 +47,7 @@ MAX_DAYS = 365
 MAX_ESCALATION = 24
 CENT = Decimal("0.01")
 
-POLICY_KEYS = ("weights", "bands", "rank_reward", "penalties", "deadlines", "calibration", "stars")
+POLICY_KEYS = ("weights", "bands", "rank_reward", "rewards", "penalties", "deadlines", "calibration", "stars")
 REWARD_KEYS = ("ranks", "amount")
 PENALTY_KEYS = ("last_place", "below_score", "below_amount", "per_redline_visit", "redline_bars_reward",
                 "escalate_after_consecutive_last")
@@ -115,6 +116,8 @@ class Policy:
     calibration: CalibrationRules = DEFAULT_CALIBRATION
     #: Staff star levels (星级) from the visits naming them (``[policy.stars]``).
     stars: StarRules = DEFAULT_STARS
+    #: Who gets the fen a tied split leaves (``[policy.rewards]``).
+    rewards: RewardRules = DEFAULT_REWARDS
 
     def weight(self, channel: VisitType | str) -> Decimal:
         return dict(self.weights)[VisitType(channel)]
@@ -146,6 +149,7 @@ class Policy:
             "deadlines": {"appeal_days": d.appeal_days, "rectify_days": [list(pair) for pair in d.rectify_days]},
             "calibration": self.calibration.to_json(),
             "stars": self.stars.to_json(),
+            "rewards": self.rewards.to_json(),
         }
 
     @classmethod
@@ -167,6 +171,7 @@ class Policy:
                                 rectify_days=tuple((s, n) for s, n in d["rectify_days"])),
             calibration=CalibrationRules.from_json(data.get("calibration")),
             stars=StarRules.from_json(data.get("stars")),
+            rewards=RewardRules.from_json(data.get("rewards")),
         )
 
     def to_toml(self, header: Sequence[str] = ()) -> str:
@@ -185,6 +190,7 @@ class Policy:
         for reward in self.rank_rewards:
             lines += ["", "[[policy.rank_reward]]", f"ranks = [{', '.join(map(str, reward.ranks))}]",
                       f'amount = "{reward.amount}"']
+        lines += ["", *self.rewards.toml_lines()]
         lines += [
             "", "[policy.penalties]",
             f'last_place = "{p.last_place}"',
@@ -359,10 +365,12 @@ class Checker:
         deadlines = self.deadlines(data)
         calibration = check_calibration(self, data)
         stars = check_stars(self, data)
-        if self.problems or None in (weights, bands, rewards, penalties, deadlines, calibration, stars):
+        remainder = check_rewards(self, data)
+        if self.problems or None in (weights, bands, rewards, penalties, deadlines, calibration, stars, remainder):
             return None
         return Policy(weights=weights, bands=bands, rank_rewards=rewards, penalties=penalties,  # type: ignore[arg-type]
-                      deadlines=deadlines, calibration=calibration, stars=stars)  # type: ignore[arg-type]
+                      deadlines=deadlines, calibration=calibration, stars=stars,  # type: ignore[arg-type]
+                      rewards=remainder)  # type: ignore[arg-type]
 
     def weights(self, data: Mapping[str, Any]) -> tuple[tuple[VisitType, Decimal], ...] | None:
         table = self.table(data, "weights", ())
@@ -577,6 +585,7 @@ def settings(policy: Policy) -> dict[str, str]:
     for reward in policy.rank_rewards:
         for rank in reward.ranks:
             out[f"rank_reward.{rank}"] = str(reward.amount)
+    out.update(policy.rewards.settings())
     out.update({
         "penalties.last_place": str(p.last_place), "penalties.below_score": number_text(p.below_score),
         "penalties.below_amount": str(p.below_amount), "penalties.per_redline_visit": str(p.per_redline_visit),

@@ -15,6 +15,7 @@ from functools import cached_property
 from math import gcd
 from typing import Any, NamedTuple, TypeVar
 
+from surveyapp.assessment import rewards_policy
 from surveyapp.assessment.policy import CENT, CHANNELS, WEIGHT_PLACES, Policy
 from surveyapp.assessment.results import (
     BELOW_THRESHOLD,
@@ -142,36 +143,59 @@ def last_placed(scores: Mapping[K, Fraction]) -> set[K]:
 
 @dataclass(frozen=True)
 class Share:
-    """Halls tied at ``rank`` sharing ``pool``: each gets ``each``; ``remainder`` (under one fen per hall) is
-    not paid out."""
+    """Halls tied at ``rank`` sharing ``pool``: ``each`` is the pool divided among them, rounded down to the fen;
+    ``paid`` is what each of ``keys`` (in the policy's stated order: hall code) gets after the policy's
+    ``[policy.rewards] remainder`` rule; ``remainder`` is what is left unpaid."""
 
     rank: int
     keys: tuple[Any, ...]
     pool: Decimal
     each: Decimal
+    paid: tuple[Decimal, ...]
+    rule: str = rewards_policy.NONE
+
+    @property
+    def left(self) -> Decimal:
+        """The fen the rounding down leaves, before the remainder rule (0.02 for 2,000 six ways)."""
+        return self.pool - self.each * len(self.keys)
 
     @property
     def remainder(self) -> Decimal:
-        return self.pool - self.each * len(self.keys)
+        """What is not paid out."""
+        return self.pool - sum(self.paid, ZERO)
+
+    def amounts(self) -> dict[Any, Decimal]:
+        return dict(zip(self.keys, self.paid, strict=True))
 
 
-def shares(ranks: Mapping[K, int], policy: Policy) -> list[Share]:
+def shares(ranks: Mapping[K, int], policy: Policy, order: Mapping[K, Any] | None = None) -> list[Share]:
     """The rank rewards by place before any bar: halls tied at rank r with k halls occupy places
     r … r + k − 1 and share the sum of those places' rewards equally, rounded down to the fen (so the
-    rewards never add up to more than the policy pays)."""
+    rewards never add up to more than the policy pays). The fen left over go as the policy's
+    ``rewards.remainder`` says, to the tied halls in ``order`` (hall code by key; the key itself without it)."""
     tied: dict[int, list[K]] = defaultdict(list)
     for key, rank in ranks.items():
         tied[rank].append(key)
+    rule = policy.rewards.remainder
     out = []
     for rank, keys in sorted(tied.items()):
+        keys.sort(key=lambda k: order[k] if order is not None else k)
         pool = sum((policy.reward_for_rank(place) for place in range(rank, rank + len(keys))), ZERO)
-        out.append(Share(rank, tuple(keys), pool, (pool / len(keys)).quantize(CENT, rounding=ROUND_DOWN)))
+        each = (pool / len(keys)).quantize(CENT, rounding=ROUND_DOWN)
+        paid = [each] * len(keys)
+        left = pool - each * len(keys)
+        if left and rule == rewards_policy.FIRST:
+            paid[0] += left
+        elif left and rule == rewards_policy.SPREAD:
+            for n in range(int(left / CENT)):  # fewer fen than halls: one each, in order
+                paid[n] += CENT
+        out.append(Share(rank, tuple(keys), pool, each, tuple(paid), rule))
     return out
 
 
-def rank_rewards(ranks: Mapping[K, int], policy: Policy) -> dict[K, Decimal]:
+def rank_rewards(ranks: Mapping[K, int], policy: Policy, order: Mapping[K, Any] | None = None) -> dict[K, Decimal]:
     """The rank reward of each hall before any bar (see :func:`shares`)."""
-    return {key: share.each for share in shares(ranks, policy) for key in share.keys}
+    return {key: amount for share in shares(ranks, policy, order) for key, amount in share.amounts().items()}
 
 
 @dataclass(frozen=True)
@@ -227,7 +251,7 @@ def evaluate(halls: Sequence[HallInfo], tallies: Tallies, policy: Policy,
     standings = [Standing.of(tallies.get(p, {}), policy) for p in periods]
     now, before = standings[0], standings[1]
     this_month = tallies.get(periods[0], {})
-    rewards = rank_rewards(now.ranks, policy)
+    rewards = rank_rewards(now.ranks, policy, {hall.id: hall.code for hall in halls})
     p = policy.penalties
     threshold = Fraction(p.below_score)
     results = []

@@ -245,5 +245,5 @@ def _template_helpers(state: Any) -> None:
     state.app.jinja_env.globals.update(
         score_text=labels.score_text, change_text=labels.change_text, money_text=labels.money_text,
         channel_label=labels.channel_label, flag_label=labels.flag_label, penalty_label=labels.penalty_label,
-        setting_label=labels.setting_label, when_text=labels.when_text, ranks_text=labels.ranks_text,
+        setting_label=labels.setting_label, setting_value=labels.setting_value, when_text=labels.when_text, ranks_text=labels.ranks_text,
     )

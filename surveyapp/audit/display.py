@@ -121,7 +121,7 @@ def _text(value: Any, field: str = "") -> str:
     if isinstance(value, bool):
         return str(_l("yes")) if value else str(_l("no"))
     if isinstance(value, list):
-        return ", ".join(_text(v, field) for v in value)
+        return str(_l(", ")).join(_text(v, field) for v in value)
     return str(value)
 
 

@@ -36,7 +36,7 @@ def version_xlsx(version: ChecklistVersion) -> bytes:
         (_("Checklist"), definition.id), (_("Version"), definition.version),
         (_("Loaded"), clock.local(version.loaded_at).strftime("%Y-%m-%d %H:%M")),
         (_("In use since"), clock.local(version.frozen_at).strftime("%Y-%m-%d %H:%M") if version.frozen_at else "-"),
-        (_("Visit types"), "、".join(visit_type_label(v) for v in definition.visit_types)),
+        (_("Visit types"), _(", ").join(visit_type_label(v) for v in definition.visit_types)),
         (_("File"), version.source_name), ("SHA-256", version.source_sha256),
     ]
     for label, value in facts:
@@ -57,8 +57,8 @@ def version_xlsx(version: ChecklistVersion) -> bytes:
                 item.position, localized(section.title, section.title_en), item.key, item.text, item.text_en,
                 item_kind_label(item.kind), item.points, item.per, yes if item.redline else "",
                 evidence_label(item.evidence),
-                "、".join(visit_type_label(v) for v in item.visit_types) if item.visit_types else _("All"),
-                "、".join(hall_type_label(h) for h in item.hall_types) if item.hall_types else _("All"),
+                _(", ").join(visit_type_label(v) for v in item.visit_types) if item.visit_types else _("All"),
+                _(", ").join(hall_type_label(h) for h in item.hall_types) if item.hall_types else _("All"),
                 yes if item.required else "", item.guidance, item.guidance_en,
                 str(item.expected) if item.integrity else "",
             ])

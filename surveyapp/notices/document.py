@@ -41,11 +41,13 @@ COMPARED = ("assessed", "score", "rank", "band", "channel_scores", "visits", "re
 
 
 def build_snapshot(session: Session, notice: Any, version: PolicyVersion, *, issued_on: dt.date,
-                   company: str, issuer: str, previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                   company: str, issuer: str, previous: Mapping[str, Any] | None = None,
+                   formal: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Everything the notice of ``notice.period`` shows, computed now with policy ``version``, as JSON-ready data.
 
     :param issued_on: the date the notice is (or would be) published: deadlines count from it.
     :param previous: the snapshot of the previous revision, to list the hall lines that changed since.
+    :param formal: the formal layout's lines (``services.formal_texts``).
     """
     period = notice.period
     results = assessment.assess(session, period, policy=version, closed_at=notice.closed_at)
@@ -59,6 +61,7 @@ def build_snapshot(session: Session, notice: Any, version: PolicyVersion, *, iss
     snapshot = {
         "schema": SCHEMA, "period": period, "company": company, "issuer": issuer,
         "doc_number": notice.doc_number or "", "layout": notice.layout or "report", "issued_on": issued_on.isoformat(),
+        "formal": dict(formal or {}),
         "policy_number": version.number, "results": results.to_json(),
         "problems": [_problem_json(p) for p in problems],
         "cases": [{**_finding_json(f, deadlines), "hall_name": names.get(f.hall_code, f.hall_code)} for f in cases],

@@ -15,7 +15,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from surveyapp.notices import narrative
-from surveyapp.notices.services import MAX_DOC_NUMBER, MAX_REASON
+from surveyapp.notices.models import FORMAL_KEYS
+from surveyapp.notices.services import MAX_DOC_NUMBER, MAX_FORMAL_LINE, MAX_REASON
 from surveyapp.webforms import Form, strip
 
 
@@ -39,6 +40,14 @@ class NoticeTextForm(Form):
         SelectChoice("report", _l("Report: title, sections and signature")),
         SelectChoice("formal", _l("Formal company document: issuing unit, document number, addressee and distribution lines"))],
         default="report")
+    issuing_unit = StringField(_l("Issuing unit"), validators=[Optional(), Length(max=MAX_FORMAL_LINE)],
+                               filters=[strip], description=_l("Printed in red at the top: the company's name and the word for document."))
+    main_to = StringField(_l("Main recipients"), validators=[Optional(), Length(max=MAX_FORMAL_LINE)],
+                          filters=[strip], description=_l("Also the addressee line under the title."))
+    report_to = StringField(_l("Reported to"), validators=[Optional(), Length(max=MAX_FORMAL_LINE)],
+                            filters=[strip], description=_l("Optional: the superior bodies informed."))
+    copy_to = StringField(_l("Copied to"), validators=[Optional(), Length(max=MAX_FORMAL_LINE)],
+                          filters=[strip], description=_l("Optional: other departments that get a copy."))
     overview = TextAreaField(narrative.SECTIONS["overview"], validators=[Length(max=narrative.MAX_LENGTH)])
     problems = TextAreaField(narrative.SECTIONS["problems"], validators=[Length(max=narrative.MAX_LENGTH)])
     commendations = TextAreaField(narrative.SECTIONS["commendations"], validators=[Length(max=narrative.MAX_LENGTH)])
@@ -46,6 +55,9 @@ class NoticeTextForm(Form):
     instructions = TextAreaField(narrative.SECTIONS["instructions"], validators=[Length(max=narrative.MAX_LENGTH)])
     auto_cases = BooleanField(_l("Choose the typical cases from the figures (red lines and findings with photos first)"))
     cases = MultiCheckboxField(_l("Typical cases"), choices=[], validate_choice=False)
+
+    def formal_lines(self) -> dict[str, str]:
+        return {key: getattr(self, key).data or "" for key in FORMAL_KEYS}
 
     def texts(self) -> dict[str, str]:
         return {key: getattr(self, key).data or "" for key in narrative.SECTIONS}

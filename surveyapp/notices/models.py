@@ -15,6 +15,9 @@ DRAFT, PUBLISHED = "draft", "published"
 #: How the notice is laid out: ``report`` (title, sections, signature) or ``formal``, an official company
 #: document (公文: issuing unit and document number over a red rule, addressee, distribution lines at the end).
 LAYOUTS = ("report", "formal")
+#: The formal layout's editable lines: the issuing unit printed in red (发文机关标志), 主送 (also the addressee),
+#: 抄报 (to superiors) and 抄送 (copies); an empty 抄报 or 抄送 is not printed.
+FORMAL_KEYS = ("issuing_unit", "main_to", "report_to", "copy_to")
 
 
 class Notice(Model):
@@ -31,6 +34,9 @@ class Notice(Model):
     doc_number: Mapped[str | None] = mapped_column(sa.String(100))
     #: One of :data:`LAYOUTS`.
     layout: Mapped[str] = mapped_column(sa.String(20), default="report", server_default="report")
+    #: The formal layout's lines (:data:`FORMAL_KEYS`: issuing unit, 主送, 抄报, 抄送) as the editor saved them;
+    #: ``None`` until saved: then the previous month's, or the defaults (``services.formal_texts``).
+    formal: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
     #: Narrative text per section (``overview``, ``problems``, ``commendations``, ``money``, ``instructions``,
     #: ``closing``); a missing or empty section is written from the figures when drafted.
     narrative: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from surveyapp.assessment import ranking
+from surveyapp.assessment import ranking, rewards_policy
 from surveyapp.assessment.labels import money_text, score_text
 from surveyapp.i18n import localized
 
@@ -112,12 +112,28 @@ def _money(doc: Document) -> str:
     text = _("Under version %(n)s of the assessment policy, rewards this month total %(rewards)s yuan and penalties "
              "%(penalties)s yuan; the table below lists them by hall.", n=doc.data["policy_number"],
              rewards=money_text(s.rewards), penalties=money_text(s.penalties))
+    names = {h.code: h.name for h in doc.results.ranked}
     for share in ranking.shares({h.code: h.rank for h in doc.results.ranked}, doc.results.policy):
-        if share.remainder:
-            text += _(" The %(k)d halls tied at rank %(rank)d share %(pool)s yuan: %(each)s yuan each, rounded down "
-                      "to the fen; the remaining %(rest)s yuan is not paid out.", k=len(share.keys), rank=share.rank,
-                      pool=money_text(share.pool), each=money_text(share.each), rest=money_text(share.remainder))
+        if share.left:
+            text += _remainder_text(share, names)
     return text
+
+
+def _remainder_text(share: ranking.Share, names: dict[str, str]) -> str:
+    """Where the fen of a tied split went, as the policy's ``rewards.remainder`` says."""
+    said = {"k": len(share.keys), "rank": share.rank, "pool": money_text(share.pool), "each": money_text(share.each),
+            "rest": money_text(share.left)}
+    if share.rule == rewards_policy.FIRST:
+        return _(" The %(k)d halls tied at rank %(rank)d share %(pool)s yuan: %(each)s yuan each, rounded down to "
+                 "the fen; as the policy says, the remaining %(rest)s yuan goes to the first of them by hall code, "
+                 "%(hall)s.", hall=names.get(share.keys[0], share.keys[0]), **said)
+    if share.rule == rewards_policy.SPREAD:
+        fen = [names.get(k, k) for k, paid in share.amounts().items() if paid > share.each]
+        return _(" The %(k)d halls tied at rank %(rank)d share %(pool)s yuan: %(each)s yuan each, rounded down to "
+                 "the fen; as the policy says, the remaining %(rest)s yuan is paid one fen each to the first of "
+                 "them by hall code: %(halls)s.", halls=_(", ").join(fen), **said)
+    return _(" The %(k)d halls tied at rank %(rank)d share %(pool)s yuan: %(each)s yuan each, rounded down "
+             "to the fen; the remaining %(rest)s yuan is not paid out.", **said)
 
 
 def _instructions(doc: Document) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -41,7 +42,7 @@ from surveyapp.errors import (
     ValidationError,
 )
 from surveyapp.notices import closing, document, narrative, queries, rendering
-from surveyapp.notices.models import DRAFT, LAYOUTS, PUBLISHED, Notice, NoticeRevision
+from surveyapp.notices.models import DRAFT, FORMAL_KEYS, LAYOUTS, PUBLISHED, Notice, NoticeRevision
 from surveyapp.notices.signals import notice_published
 from surveyapp.visits.models import Visit, VisitStatus
 from surveyapp.visits.validation import release_visits
@@ -50,6 +51,7 @@ log = logging.getLogger("surveyapp.notices")
 
 MAX_REASON = 2000
 MAX_DOC_NUMBER = 100
+MAX_FORMAL_LINE = 200
 
 
 class RevisionFrozen(InvalidTransition):
@@ -113,9 +115,11 @@ def create_notice(session: Session, actor: User | None, period: str) -> Notice:
 
 def update_text(session: Session, actor: User | None, notice: Notice, texts: Mapping[str, str], *,
                 doc_number: str | None = None, cases: list[str] | None = None,
-                expected_version: int | None = None, layout: str | None = None) -> None:
+                expected_version: int | None = None, layout: str | None = None,
+                formal: Mapping[str, str] | None = None) -> None:
     """Save the editable text of the next publication. A section left empty, or equal to the text written from
     the figures, keeps following the figures. ``cases`` chooses the typical cases (``None``: automatic).
+    ``formal`` sets the formal layout's lines (:data:`FORMAL_KEYS`; ``None`` keeps them).
 
     Published revisions are not touched: the text goes into the next revision.
 
@@ -140,15 +144,62 @@ def update_text(session: Session, actor: User | None, notice: Notice, texts: Map
         problems.append(_("Document number: at most %(n)d characters.", n=MAX_DOC_NUMBER))
     if layout is not None and layout not in LAYOUTS:
         problems.append(_("Layout: choose one of the layouts offered."))
+    lines = None
+    if formal is not None:
+        lines = {key: " ".join((formal.get(key) or "").split()) for key in FORMAL_KEYS}
+        labels = formal_labels()
+        problems += [_("%(field)s: at most %(n)d characters.", field=labels[key], n=MAX_FORMAL_LINE)
+                     for key, text in lines.items() if len(text) > MAX_FORMAL_LINE]
+        if not lines["issuing_unit"]:
+            problems.append(_("%(field)s: required for the formal layout.", field=labels["issuing_unit"]))
+        if not lines["main_to"]:
+            problems.append(_("%(field)s: required for the formal layout.", field=labels["main_to"]))
     if problems:
         raise ValidationError(_("The notice was not saved."), errors=problems)
     changed = {k for k in narrative.SECTIONS if cleaned.get(k) != (notice.narrative or {}).get(k)}
     notice.narrative, notice.doc_number, notice.cases = cleaned, doc_number, cases
     notice.layout = layout or notice.layout
+    if lines is not None:
+        notice.formal = lines
     notice.updated_at, notice.updated_by = clock.now(), actor
     flush(session)
     record(session, actor, "notice.edit", "notice", notice.id, notice.period,
-           {"sections": sorted(changed), "doc_number": doc_number, "cases": cases, "layout": notice.layout})
+           {"sections": sorted(changed), "doc_number": doc_number, "cases": cases, "layout": notice.layout,
+            "formal": notice.formal})
+
+
+def formal_labels() -> dict[str, str]:
+    return {"issuing_unit": _("Issuing unit"), "main_to": _("Main recipients"),
+            "report_to": _("Reported to"), "copy_to": _("Copied to")}
+
+
+def _previous_notice(session: Session, notice: Notice) -> Notice | None:
+    return session.scalars(sa.select(Notice).where(Notice.period < notice.period)
+                           .order_by(Notice.period.desc()).limit(1)).first()
+
+
+def formal_texts(session: Session, notice: Notice, company: str) -> dict[str, str]:
+    """The formal layout's lines of ``notice``: as saved in its editor; unsaved, the previous month's notice's
+    (the market department sets them once); else the defaults: 「<company>文件」, 主送 各分公司、各营业厅."""
+    saved = notice.formal or (previous.formal if (previous := _previous_notice(session, notice)) else None)
+    defaults = {"issuing_unit": _("%(company)s document", company=company),
+                "main_to": _("all branches and business halls"), "report_to": "", "copy_to": ""}
+    return {key: (saved or {}).get(key, defaults[key]) for key in FORMAL_KEYS}
+
+
+_NUMBERED = re.compile(r"^(?P<head>.*?〔)(?P<year>\d{4})(?P<mid>〕\D*?)(?P<n>\d+)(?P<tail>号.*)$")
+
+
+def suggested_doc_number(session: Session, notice: Notice) -> str:
+    """The document number the editor offers when the notice has none: the previous notice's, numbered on
+    (市场〔2026〕45号 → 市场〔2026〕46号; a new year starts at 1); empty when there is none to follow."""
+    previous = _previous_notice(session, notice)
+    match = _NUMBERED.match(previous.doc_number or "") if previous else None
+    if match is None:
+        return ""
+    year = notice.period[:4]
+    number = int(match["n"]) + 1 if match["year"] == year else 1
+    return f"{match['head']}{year}{match['mid']}{number}{match['tail']}"
 
 
 def company_texts(session: Session) -> tuple[str, str]:
@@ -174,7 +225,8 @@ def draft_snapshot(session: Session, notice: Notice) -> dict[str, Any]:
     with force_locale(rendering.document_language()):
         company, issuer = company_texts(session)
         return document.build_snapshot(session, notice, version, issued_on=clock.today(), company=company,
-                                       issuer=issuer, previous=latest.snapshot if latest else None)
+                                       issuer=issuer, previous=latest.snapshot if latest else None,
+                                       formal=formal_texts(session, notice, company))
 
 
 def preview_document(session: Session, notice: Notice) -> document.Document:
@@ -247,7 +299,8 @@ def publish(session: Session, actor: User | None, notice: Notice, reason: str | 
         company, issuer = company_texts(session)
         snapshot = document.build_snapshot(session, notice, version, issued_on=clock.local(now).date(),
                                            company=company, issuer=issuer,
-                                           previous=latest.snapshot if latest else None)
+                                           previous=latest.snapshot if latest else None,
+                                           formal=formal_texts(session, notice, company))
     digest = closing.snapshot_digest(snapshot)
     if guarded:
         closing.check_draft(session, notice, draft_version, preview_sha256, previewed_at, snapshot)

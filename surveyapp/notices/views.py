@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -193,6 +194,12 @@ def edit(period: str) -> Any:
         form.version.data = str(notice.version)
         form.doc_number.data = notice.doc_number
         form.layout.data = notice.layout
+        if not notice.doc_number and notice.layout == "formal":
+            form.doc_number.data = services.suggested_doc_number(db.session, notice)
+        with force_locale(rendering.document_language()):
+            lines = services.formal_texts(db.session, notice, services.company_texts(db.session)[0])
+        for key, text in lines.items():
+            getattr(form, key).data = text
         for key, text in doc.narrative.items():
             getattr(form, key).data = text
         form.auto_cases.data = notice.cases is None
@@ -206,6 +213,7 @@ def edit(period: str) -> Any:
         try:
             services.update_text(db.session, current_user, notice, form.texts(), doc_number=form.doc_number.data,
                                  layout=form.layout.data,
+                                 formal=form.formal_lines() if form.layout.data == "formal" else None,
                                  cases=cases, expected_version=-1 if version is None else version)
         except (ValidationError, Conflict) as exc:
             db.session.rollback()

@@ -20,6 +20,7 @@ from surveyapp.assessment.policy import (
     Policy,
     RankReward,
 )
+from surveyapp.assessment.rewards_policy import REMAINDER_RULES, RewardRules
 from surveyapp.checklists.definition import VisitType
 
 #: DOMAIN.md's example, verbatim.
@@ -110,12 +111,16 @@ def test_every_problem_is_named_with_its_key(app):
     (("escalate_after_consecutive_last = 2", "escalate_after_consecutive_last = 2.5"),
      "p.toml: policy.penalties.escalate_after_consecutive_last: must be a whole number"),
     (("[policy.deadlines]", "[policy.deadline]"),
-     "p.toml: policy.deadline: unknown key deadline (allowed: weights, bands, rank_reward, penalties, deadlines, calibration, stars)"),
+     "p.toml: policy.deadline: unknown key deadline (allowed: weights, bands, rank_reward, rewards, penalties, deadlines, calibration, stars)"),
     (("[policy]", "[policy]\nextra = 1"),
-     "p.toml: policy.extra: unknown key extra (allowed: weights, bands, rank_reward, penalties, deadlines, calibration, stars)"),
+     "p.toml: policy.extra: unknown key extra (allowed: weights, bands, rank_reward, rewards, penalties, deadlines, calibration, stars)"),
     (("[policy]", "[rules]"), "p.toml: unknown table [rules] (the file has one table, [policy])"),
     (("appeal_days = 3", "appeal_days = 3\nappeal_days = 4"),
      "p.toml: not valid TOML: Cannot overwrite a value (at line 23, column 16)"),
+    (("[policy.penalties]", '[policy.rewards]\nremainder = "largest"\n\n[policy.penalties]'),
+     "p.toml: policy.rewards.remainder: must be one of \"none\", \"first\" or \"spread\" (not 'largest')"),
+    (("[policy.penalties]", '[policy.rewards]\nremainder = "none"\nto = "H001"\n\n[policy.penalties]'),
+     "p.toml: policy.rewards.to: unknown key to (allowed: remainder)"),
 ])
 def test_each_rule_has_its_message(app, change, expected):
     text = DOMAIN_EXAMPLE.replace(*change)
@@ -123,6 +128,17 @@ def test_each_rule_has_its_message(app, change, expected):
         assert P.parse_toml(text) == (DEFAULT, [])
     else:
         assert expected in problems(text)
+
+
+def test_the_remainder_rule_is_none_unless_the_policy_says_otherwise(app):
+    assert P.parse_toml(DOMAIN_EXAMPLE)[0].rewards.remainder == "none"
+    text = DOMAIN_EXAMPLE.replace("[policy.penalties]", '[policy.rewards]\nremainder = "spread"\n\n[policy.penalties]')
+    policy, found = P.parse_toml(text)
+    assert found == [] and policy.rewards.remainder == "spread"
+    assert P.diff(DEFAULT, policy) == [P.Change("rewards.remainder", "none", "spread")]
+    with force_locale("zh_CN"):
+        assert [str(p) for p in P.parse_toml(text.replace('"spread"', '"all"'))[1]] == [
+            'policy.rewards.remainder: 只能是 "none"、"first" 或 "spread"（不能是 \'all\'）']
 
 
 def test_the_lowest_band_is_implied_only_after_a_letter(app):
@@ -164,6 +180,7 @@ def policies(draw):
                             draw(st.integers(0, 24))),
         deadlines=Deadlines(draw(st.integers(1, 365)),
                             (("default", draw(st.integers(1, 365))), *((s, draw(st.integers(1, 365))) for s in sections))),
+        rewards=RewardRules(draw(st.sampled_from(REMAINDER_RULES))),
     )
 
 

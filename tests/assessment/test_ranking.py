@@ -22,6 +22,7 @@ from surveyapp.assessment.ranking import (
     rank_rewards,
     tally,
 )
+from surveyapp.assessment.rewards_policy import RewardRules
 from surveyapp.checklists.definition import VisitType
 
 U, A, S = VisitType.UNANNOUNCED, VisitType.ANNOUNCED, VisitType.SUPERVISOR
@@ -278,3 +279,41 @@ def test_every_month_keeps_the_rules(groups, escalate, bars):
         assert ("escalate" in line.flags) == (escalate > 0 and line.consecutive_last >= escalate)
         assert line.consecutive_last <= 2 and (line.consecutive_last > 0) == ("last" in line.flags)
     assert summary.assessed == len(assessed) and summary.rewards == sum((line.reward for line in lines), Decimal(0))
+
+
+# --- the remainder of a tied split ([policy.rewards] remainder) ----------------------------------------------
+
+
+def six_way_tie(rule: str):
+    """Six halls tied first: places 1–6 pay 1,000 + 500 + 500 = 2,000. Ids run against hall codes (id 1 is H006),
+    so the stated order (hall code) is visible."""
+    policy = dataclasses.replace(DEFAULT, rewards=RewardRules(rule))
+    infos = [HallInfo(i, f"H{7 - i:03d}", f"营业厅{7 - i}", "U1", "城区", "self-run") for i in range(1, 7)]
+    lines, summary = evaluate(infos, tally([group(i, U, 90) for i in range(1, 7)]), policy, [NOV, OCT])
+    return {line.code: line.reward for line in lines}, summary
+
+
+def test_by_default_the_fen_of_a_six_way_tie_are_not_paid():
+    rewards, summary = six_way_tie("none")
+    assert set(rewards.values()) == {Decimal("333.33")} and summary.rewards == Decimal("1999.98")
+
+
+def test_first_pays_the_remainder_to_the_first_tied_hall_by_code():
+    rewards, summary = six_way_tie("first")
+    assert rewards == {"H001": Decimal("333.35"), **{f"H00{n}": Decimal("333.33") for n in range(2, 7)}}
+    assert summary.rewards == Decimal("2000.00")
+
+
+def test_spread_pays_one_fen_each_in_code_order():
+    rewards, summary = six_way_tie("spread")
+    assert rewards == {"H001": Decimal("333.34"), "H002": Decimal("333.34"),
+                       **{f"H00{n}": Decimal("333.33") for n in range(3, 7)}}
+    assert summary.rewards == Decimal("2000.00")
+
+
+@given(st.integers(1, 40), st.decimals(0, 5000, places=2), st.sampled_from(["first", "spread"]))
+def test_a_remainder_rule_pays_the_pool_exactly(tied, pool, rule):
+    policy = dataclasses.replace(DEFAULT, rank_rewards=(RankReward((1,), pool),), rewards=RewardRules(rule))
+    paid = rank_rewards(dict.fromkeys(range(tied), 1), policy)
+    assert sum(paid.values(), Decimal(0)) == pool
+    assert max(paid.values()) - min(paid.values()) < (Decimal("0.01") * tied if rule == "first" else Decimal("0.02"))

@@ -101,10 +101,20 @@ def test_an_action_without_a_label_cannot_be_recorded(app):
 
 def test_a_visits_history_reads_in_the_readers_language(client, login_as, make_visit):
     """Not "visit.start" twice and "H0001 unannounced": the action's label, the visit type and the status change
-    in words ("状态: 计划中 → 进行中")."""
+    in words ("状态：计划中 → 进行中", the colon full-width in Chinese and ": " in English)."""
     login_as(Role.ADMIN)
     visit = make_visit(type="unannounced", status="in_progress")
     page = client.get("/audit/?action=visit.start").get_data(as_text=True).split("<tbody>")[1]
     assert "检查已开始" in page and "visit.start</" not in page and "unannounced" not in page
     assert f"{visit.hall.code} 暗访" in page
-    assert "<b>状态</b>: <del>已计划</del> → <ins>进行中</ins>" in page
+    assert "<b>状态</b>：<del>已计划</del> → <ins>进行中</ins>" in page
+
+
+def test_a_list_in_the_details_is_separated_as_the_language_separates_it(client, login_as):
+    from surveyapp.audit.services import record
+
+    login_as(Role.ADMIN)
+    record(db.session, None, "notice.edit", "notice", "1", "2026-11", {"photos": ["p1", "p2", "p3"]})
+    db.session.commit()
+    page = client.get("/audit/?action=notice.edit").get_data(as_text=True).split("<tbody>")[1]
+    assert "p1、p2、p3" in page and "p1, p2" not in page

@@ -142,3 +142,15 @@ def test_the_publish_page_and_the_comparison_at_desktop_and_phone_width(make_hal
         phone.goto(path)
         phone.screenshot(path=tmp_path / name, full_page=False)
         assert fits_width(phone), path
+    # on the phone each changed line is a card as wide as the screen, not a squeezed three-column table
+    phone.goto(f"/notices/{NOV}/compare")
+    expect(phone.locator("table.changes thead")).to_be_hidden()
+    card = phone.locator("table.changes tbody tr").filter(has_text="解放路营业厅（H2）")
+    assert card.bounding_box()["width"] > 300
+    # the editor's fields take the full width, one under the other
+    phone.goto(f"/notices/{NOV}/edit")
+    phone.screenshot(path=tmp_path / "edit-390.png", full_page=True)
+    assert fits_width(phone)
+    assert phone.locator("#version").count() == 1  # the draft's version once (it was rendered twice, one id for two)
+    boxes = [phone.locator(f"[name={name}]").bounding_box() for name in ("doc_number", "issuing_unit", "main_to", "overview")]
+    assert all(box["width"] > 280 for box in boxes) and boxes[0]["y"] < boxes[1]["y"] < boxes[2]["y"] < boxes[3]["y"]

@@ -1,10 +1,12 @@
 """A hall's letter: addressed to the hall, its result and red lines first, only what it must still do."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from surveyapp.auth.models import Role
 from surveyapp.db import db
+from surveyapp.errors import ValidationError
 from surveyapp.feedback import services as feedback
 from surveyapp.feedback.models import Finding
 from surveyapp.notices import services
@@ -41,3 +43,47 @@ def test_the_letter_lists_what_the_hall_must_still_do(app, client, login, make_h
     assert "分区" not in todo and "另有1个问题已整改并经确认" in todo
     assert "元" in text[text.index("奖励"):text.index("奖励") + 12]
     assert "附件" not in text and "请各营业厅" not in text  # not the notice's body, no annex it lacks
+
+
+def test_a_formal_notice_sends_formal_letters_with_its_distribution_lines(app, client, login, make_hall, make_user,
+                                                                         make_scored_visit):
+    from surveyapp.notices import rendering
+
+    hall = make_hall("H1", "人民路营业厅")
+    market = make_user(Role.MARKET, password=None)
+    make_scored_visit(hall, score=90, visited_at=at(NOV))
+    notice = services.create_notice(db.session, market, NOV)
+    services.update_text(db.session, market, notice, {}, doc_number="市场〔2026〕45号", layout="formal",
+                         formal={"issuing_unit": "江州通信有限公司市场部文件", "main_to": "各县分公司、各营业厅",
+                                 "report_to": "省公司市场部", "copy_to": "公司办公室、财务部"})
+    revision = services.publish(db.session, market, notice, None)
+    db.session.commit()
+    notice_text = squeeze(read_pdf(revision.pdf).text)
+    # the notice: the issuing unit and the addressee as edited, 主送 / 抄报 / 抄送 at the end
+    assert notice_text.index("江州通信有限公司市场部文件") < notice_text.index("市场〔2026〕45号") < notice_text.index("各县分公司、各营业厅：")
+    assert "主送：各县分公司、各营业厅抄报：省公司市场部抄送：公司办公室、财务部" in notice_text
+    # the hall's letter: the same head and number, addressed to the hall, 主送 the hall, with the issue date
+    letter = squeeze(read_pdf(rendering.letter_pdf(revision.snapshot, "H1")).text)
+    assert letter.index("江州通信有限公司市场部文件") < letter.index("市场〔2026〕45号") < letter.index("人民路营业厅：")
+    assert "主送：人民路营业厅抄报：省公司市场部抄送：公司办公室、财务部" in letter
+    assert "印发" in letter[letter.index("主送：人民路营业厅"):]
+
+
+def test_the_next_month_starts_with_the_lines_and_the_next_number(app, make_hall, make_user, make_scored_visit):
+    from flask_babel import force_locale
+
+    market = make_user(Role.MARKET, password=None)
+    make_scored_visit(make_hall("H1"), score=90, visited_at=at(NOV))
+    october = services.create_notice(db.session, market, "2026-10")
+    services.update_text(db.session, market, october, {}, doc_number="市场〔2026〕45号", layout="formal",
+                         formal={"issuing_unit": "江州通信有限公司文件", "main_to": "各营业厅", "copy_to": "办公室"})
+    november = services.create_notice(db.session, market, NOV)
+    with force_locale("zh_CN"):
+        assert services.formal_texts(db.session, november, "江州通信有限公司") == {
+            "issuing_unit": "江州通信有限公司文件", "main_to": "各营业厅", "report_to": "", "copy_to": "办公室"}
+    assert services.suggested_doc_number(db.session, november) == "市场〔2026〕46号"
+    october.doc_number = "市场〔2025〕9号"
+    assert services.suggested_doc_number(db.session, november) == "市场〔2026〕1号"
+    # the formal layout needs its issuing unit and addressee
+    with pytest.raises(ValidationError):
+        services.update_text(db.session, market, november, {}, layout="formal", formal={"issuing_unit": "", "main_to": ""})

@@ -1,6 +1,8 @@
 """The notice's generated text says what went wrong, where the money went, and deadlines from publication."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from surveyapp.auth.models import Role
@@ -44,6 +46,25 @@ def test_a_six_way_tie_says_where_the_remainder_went(market, make_hall, make_sco
     # places 1-6 pay 1,000 + 500 + 500 = 2,000; a sixth is 333.33 rounded down to the fen
     assert doc.results.summary.rewards == 6 * doc.results.ranked[0].reward
     assert "并列第 1 名的 6 个营业厅分享 2,000.00 元，每厅 333.33 元（按分向下取整），余下 0.02 元不予发放" in doc.narrative["money"]
+
+
+@pytest.mark.parametrize(("rule", "said", "paid"), [
+    ("first", "余下 0.02 元按考核办法发给其中营业厅编码最前的人民路营业厅", ["333.35"] + ["333.33"] * 5),
+    ("spread", "余下 0.02 元按考核办法按营业厅编码顺序每厅 0.01 元发放：人民路营业厅、城北营业厅",
+     ["333.34"] * 2 + ["333.33"] * 4),
+])
+def test_the_policy_may_pay_the_remainder_of_a_six_way_tie(market, make_hall, make_scored_visit, rule, said, paid):
+    from surveyapp.assessment import services as assessment
+    from surveyapp.assessment.rewards_policy import RewardRules
+
+    policy = assessment.current_policy(db.session).policy
+    assessment.save_policy(db.session, market, dataclasses.replace(policy, rewards=RewardRules(rule)))
+    for n, name in enumerate(["人民路营业厅", "城北营业厅", "城南营业厅", "东门营业厅", "西门营业厅", "江滨营业厅"], start=1):
+        make_scored_visit(make_hall(f"H{n}", name), score=90, visited_at=at(NOV))
+    doc = services.preview_document(db.session, services.create_notice(db.session, market, NOV))
+    assert [str(h.reward) for h in sorted(doc.results.ranked, key=lambda h: h.code)] == paid
+    assert doc.results.summary.rewards == 2000
+    assert "并列第 1 名的 6 个营业厅分享 2,000.00 元，每厅 333.33 元（按分向下取整），" + said in doc.narrative["money"]
 
 
 def test_deadlines_count_from_publication_not_from_the_draft(app, market, make_hall, make_scored_visit):
