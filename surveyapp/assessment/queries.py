@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from surveyapp.assessment.ranking import HallInfo, VisitGroup
 from surveyapp.checklists.definition import VisitType
 from surveyapp.checklists.models import Checklist, ChecklistItem, ChecklistVersion
+from surveyapp.db import plain_rows
 from surveyapp.org.models import Hall, Unit
 from surveyapp.visits.models import Answer, Photo, Visit, VisitStatus
 from surveyapp.visits.queries import unit_subtree
@@ -59,8 +60,8 @@ def visit_groups(session: Session, periods: Sequence[str], unit_id: int | None =
         .group_by(Visit.period, Visit.hall_id, Visit.type, Visit.redline, possible)
     )
     channels = {c.value: c for c in VisitType}
-    return [VisitGroup(period, hall_id, channels[channel], bool(redline), possible, visits, earned)
-            for period, hall_id, channel, redline, possible, visits, earned in session.execute(grouped)]
+    return [VisitGroup(period, hall_id, channels[channel], bool(redline), possible, visits, int(earned))
+            for period, hall_id, channel, redline, possible, visits, earned in plain_rows(session, grouped)]
 
 
 def halls_listed(session: Session, period: str, unit_id: int | None = None,
@@ -70,15 +71,14 @@ def halls_listed(session: Session, period: str, unit_id: int | None = None,
     (``closed_at``) is not the month's."""
     with_visits = sa.select(Visit.hall_id).where(counted_visits([period], None))  # the scope applies below
     query = (sa.select(Hall.id, Hall.code, Hall.name, Unit.code.label("unit_code"), Unit.name.label("unit_name"),
-                       Hall.type)
+                       sa.type_coerce(Hall.type, sa.String))
              .join(Hall.unit).where(sa.or_(Hall.active.is_(True), Hall.id.in_(with_visits))))
     if closed_at is not None:
         query = query.where(sa.or_(Hall.created_at.is_(None), Hall.created_at <= closed_at))
     if unit_id is not None:
         tree = unit_subtree([unit_id])
         query = query.where(Hall.unit_id.in_(sa.select(tree.c.id)))
-    return [HallInfo(row.id, row.code, row.name, row.unit_code, row.unit_name, row.type.value)
-            for row in session.execute(query.order_by(Hall.code))]
+    return [HallInfo(*row) for row in plain_rows(session, query.order_by(Hall.code))]
 
 
 # --- for the notice: the month's problems -------------------------------------------------------------

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
-from functools import cached_property
 from math import gcd
 from typing import Any, NamedTuple, TypeVar
 
@@ -76,23 +75,46 @@ class ChannelTally:
         """Σ visit scores."""
         return Fraction(self.numerator, self.denominator)
 
-    @cached_property
+    @property
     def mean(self) -> Fraction | None:
         return Fraction(self.numerator, self.denominator * self.scored) if self.scored else None
 
 
 #: period → hall id → channel → tally
 Tallies = dict[str, dict[int, dict[VisitType, ChannelTally]]]
+#: A channel by itself or by its text (the grouping's rows may give either).
+_CHANNEL = {**{c: c for c in VisitType}, **{c.value: c for c in VisitType}}
+_CHANNEL_VALUES = tuple(c.value for c in CHANNELS)
 
 
-def tally(groups: Iterable[VisitGroup]) -> Tallies:
-    """Sum the grouped rows per month, hall and channel."""
+def tally(groups: Iterable[VisitGroup | tuple[Any, ...]]) -> Tallies:
+    """Sum the grouped rows per month, hall and channel.
+
+    The rows are :class:`VisitGroup` or plain tuples in its order (the channel as a ``VisitType`` or its text,
+    the red line as a boolean or 0/1): a month of 5,000 halls has about one row per visit, so the sums are
+    kept in plain lists and each channel's Σ scores is reduced once at the end (the same fraction as adding
+    the groups one by one with :meth:`ChannelTally.add`).
+    """
+    # period, hall id, channel → [visits, scored, red-line visits, Σ scores numerator, denominator]
+    sums: dict[tuple[str, int, Any], list[int]] = {}
+    for period, hall_id, channel, redline, possible, visits, earned in groups:
+        key = (period, hall_id, channel)
+        acc = sums.get(key)
+        if acc is None:
+            acc = sums[key] = [0, 0, 0, 0, 1]
+        acc[0] += visits
+        if redline:
+            acc[2] += visits
+        if possible:
+            acc[1] += visits
+            if not redline:  # a red-line visit scores 0; others 100 × earned / possible each
+                acc[3] = acc[3] * possible + 100 * earned * acc[4]
+                acc[4] *= possible
     out: Tallies = defaultdict(lambda: defaultdict(dict))
-    for group in groups:
-        channels = out[group.period][group.hall_id]
-        if group.channel not in channels:
-            channels[group.channel] = ChannelTally()
-        channels[group.channel].add(group)
+    for (period, hall_id, channel), (visits, scored, redline_visits, numerator, denominator) in sums.items():
+        g = gcd(numerator, denominator)
+        out[period][hall_id][_CHANNEL[channel]] = ChannelTally(visits, scored, redline_visits, numerator // g,
+                                                              denominator // g)
     return out
 
 
@@ -110,34 +132,51 @@ def hall_score(channels: Mapping[VisitType, ChannelTally], policy: Policy,
     """
     weights = weights or scaled_weights(policy)
     numerator, denominator, weight_sum = 0, 1, 0
-    for channel, channel_tally in channels.items():
-        mean, weight = channel_tally.mean, weights[channel]
-        if mean is None or not weight:
+    for channel, t in channels.items():
+        weight = weights[channel]
+        if not t.scored or not weight:
             continue
-        numerator = numerator * mean.denominator + weight * mean.numerator * denominator
-        denominator *= mean.denominator
+        # The channel's mean is t.numerator / (t.denominator × t.scored); the score's fraction reduces it once.
+        d = t.denominator * t.scored
+        numerator = numerator * d + weight * t.numerator * denominator
+        denominator *= d
         weight_sum += weight
     return Fraction(numerator, denominator * weight_sum) if weight_sum else None
 
 
-def competition_ranks(scores: Mapping[K, Fraction]) -> dict[K, int]:
-    """Rank by descending score, ties sharing the best place and leaving gaps: 1, 2, 2, 4."""
-    # float() is monotonic, so it orders like the fraction and decides most comparisons quickly; the
-    # fraction itself settles floats that are equal.
-    ordered = sorted(scores.items(), key=lambda kv: (float(kv[1]), kv[1]), reverse=True)
+def competition_ranks(scores: Mapping[K, Fraction], floats: Mapping[K, float] | None = None) -> dict[K, int]:
+    """Rank by descending score, ties sharing the best place and leaving gaps: 1, 2, 2, 4.
+
+    :param floats: ``float(score)`` by key, when the caller has them (:class:`Standing`).
+    """
+    floats = floats if floats is not None else {k: float(s) for k, s in scores.items()}
+    # float() is monotonic, so it orders like the fraction; the fractions themselves settle the (rare) runs of
+    # equal floats, which keeps the sort and the comparisons on plain floats.
+    ordered = sorted(scores, key=floats.__getitem__, reverse=True)
     ranks: dict[K, int] = {}
-    for position, (key, score) in enumerate(ordered, start=1):
-        previous = ordered[position - 2] if position > 1 else None
-        ranks[key] = ranks[previous[0]] if previous is not None and previous[1] == score else position
+    start = 0
+    while start < len(ordered):
+        end = start + 1
+        while end < len(ordered) and floats[ordered[end]] == floats[ordered[start]]:
+            end += 1
+        run = sorted(ordered[start:end], key=scores.__getitem__, reverse=True) if end - start > 1 else ordered[start:end]
+        for offset, key in enumerate(run):
+            previous = run[offset - 1] if offset else None
+            ranks[key] = ranks[previous] if previous is not None and scores[previous] == scores[key] else start + offset + 1
+        start = end
     return ranks
 
 
-def last_placed(scores: Mapping[K, Fraction]) -> set[K]:
+def last_placed(scores: Mapping[K, Fraction], floats: Mapping[K, float] | None = None) -> set[K]:
     """The halls ranked last, when at least 2 are assessed and the last score is below the best."""
     if len(scores) < 2:
         return set()
-    lowest, highest = min(scores.values()), max(scores.values())
-    return {k for k, s in scores.items() if s == lowest} if lowest < highest else set()
+    floats = floats if floats is not None else {k: float(s) for k, s in scores.items()}
+    low, high = min(floats.values()), max(floats.values())
+    # The exact extremes are among the scores with the extreme floats.
+    lowest = min(scores[k] for k, f in floats.items() if f == low)
+    highest = max(scores[k] for k, f in floats.items() if f == high)
+    return {k for k, f in floats.items() if f == low and scores[k] == lowest} if lowest < highest else set()
 
 
 @dataclass(frozen=True)
@@ -162,10 +201,13 @@ def shares(ranks: Mapping[K, int], policy: Policy) -> list[Share]:
     tied: dict[int, list[K]] = defaultdict(list)
     for key, rank in ranks.items():
         tied[rank].append(key)
+    # Only the places the policy names pay; thousands of places after them share nothing.
+    paid = {place: r.amount for r in reversed(policy.rank_rewards) for place in r.ranks}
     out = []
     for rank, keys in sorted(tied.items()):
-        pool = sum((policy.reward_for_rank(place) for place in range(rank, rank + len(keys))), ZERO)
-        out.append(Share(rank, tuple(keys), pool, (pool / len(keys)).quantize(CENT, rounding=ROUND_DOWN)))
+        pool = sum((paid[place] for place in range(rank, rank + len(keys)) if place in paid), ZERO)
+        each = (pool / len(keys)).quantize(CENT, rounding=ROUND_DOWN) if pool else ZERO
+        out.append(Share(rank, tuple(keys), pool, each))
     return out
 
 
@@ -186,7 +228,8 @@ class Standing:
     def of(cls, halls: Mapping[int, Mapping[VisitType, ChannelTally]], policy: Policy) -> Standing:
         weights = scaled_weights(policy)
         scores = {h: s for h, channels in halls.items() if (s := hall_score(channels, policy, weights)) is not None}
-        return cls(scores, competition_ranks(scores), last_placed(scores))
+        floats = {h: float(s) for h, s in scores.items()}
+        return cls(scores, competition_ranks(scores, floats), last_placed(scores, floats))
 
     @property
     def mean(self) -> Fraction | None:
@@ -259,8 +302,9 @@ def evaluate(halls: Sequence[HallInfo], tallies: Tallies, policy: Policy,
         results.append(HallResult(
             hall_id=hall.id, code=hall.code, name=hall.name, unit_code=hall.unit_code, unit_name=hall.unit_name,
             hall_type=hall.hall_type, assessed=score is not None,
-            visits={**empty_visits(), **{c.value: t.visits for c, t in channels.items()}},
-            channel_scores={c.value: channels[c].mean if c in channels else None for c in CHANNELS},
+            visits={**empty_visits(), **{c.value: t.visits for c, t in channels.items()}} if channels else empty_visits(),
+            channel_scores={c.value: channels[c].mean if c in channels else None for c in CHANNELS} if channels
+            else dict.fromkeys(_CHANNEL_VALUES),
             score=score, rank=now.ranks.get(hall.id), band=None if score is None else policy.band(score),
             redline_visits=redline_visits, reward=reward, reward_withheld=withheld,
             penalties={k: v for k, v in penalties.items() if v}, flags=tuple(flags), consecutive_last=in_a_row,

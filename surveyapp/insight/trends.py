@@ -11,6 +11,7 @@ Section trends and the heat map count the answers of validated visits (live: an 
 """
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from surveyapp.assessment import cache
 from surveyapp.assessment import services as assessment
+from surveyapp.assessment.models import HeatTally, HeatTallyMonth
 from surveyapp.assessment.policy import Policy
 from surveyapp.assessment.queries import counted_visits
 from surveyapp.checklists.models import Checklist, ChecklistItem, ChecklistVersion
@@ -31,6 +33,8 @@ from surveyapp.notices import queries as notices
 from surveyapp.org.models import Hall, Unit
 from surveyapp.visits.models import Answer, Visit
 from surveyapp.visits.queries import unit_subtree
+
+log = logging.getLogger("surveyapp.insight")
 
 #: Months a trend shows, ending with the month asked.
 MONTHS = 12
@@ -314,16 +318,47 @@ def heat_map(session: Session, span: str) -> HeatMap:
     return cache.cached(session, ("heat-map", label), lambda: _heat_map(session, label, periods))
 
 
-def _heat_map(session: Session, label: str, periods: list[str]) -> HeatMap:
-    # One pass over the answers, grouped by item row and hall unit only (a few thousand rows); the checklist
-    # names and the unit tree are joined in here, which keeps the scan of millions of answers as lean as it gets.
+def month_tallies(session: Session, period: str) -> list[tuple[int, int, int, int]]:
+    """The month's ``(item row, hall unit, failures, counted answers)`` over its validated visits: read from
+    :class:`~surveyapp.assessment.models.HeatTally` when counted under the month's current key
+    (:func:`surveyapp.assessment.cache.month_key`), else counted from the answers and stored for the next reader
+    (a month of 5,000 halls is 1.6 million answers; a closed month is counted once)."""
+    key = cache.month_key(session, period)
+    if key is not None and session.scalar(
+            sa.select(HeatTallyMonth.stamp).where(HeatTallyMonth.period == period)) == key:
+        return [tuple(row) for row in session.execute(  # type: ignore[misc]
+            sa.select(HeatTally.item_id, HeatTally.unit_id, HeatTally.failures, HeatTally.answered)
+            .where(HeatTally.period == period)).all()]
+    # One pass over the month's answers, grouped by item row and hall unit only (a few thousand rows); the
+    # checklist names and the unit tree are joined in later, which keeps the scan as lean as it gets.
     failed = sa.case((Answer.failed.is_(True), 1), else_=0)
-    rows = session.execute(
-        sa.select(Answer.item_id, Hall.unit_id, sa.func.sum(failed), sa.func.count())
-        .select_from(Answer).join(Visit, Visit.id == Answer.visit_id).join(Hall, Hall.id == Visit.hall_id)
-        .where(counted_visits(periods, None), Answer.possible.is_not(None))
-        .group_by(Answer.item_id, Hall.unit_id)
-    ).all()
+    rows = [(item_id, unit_id, int(failures or 0), int(answered or 0)) for item_id, unit_id, failures, answered in
+            session.execute(
+                sa.select(Answer.item_id, Hall.unit_id, sa.func.sum(failed), sa.func.count())
+                .select_from(Answer).join(Visit, Visit.id == Answer.visit_id).join(Hall, Hall.id == Visit.hall_id)
+                .where(counted_visits([period], None), Answer.possible.is_not(None))
+                .group_by(Answer.item_id, Hall.unit_id))]
+    if key is not None:
+        _store_tallies(session, period, key, rows)
+    return rows
+
+
+def _store_tallies(session: Session, period: str, key: str, rows: list[tuple[int, int, int, int]]) -> None:
+    """Keep the month's counts, in a transaction of their own (the reader's stays a read)."""
+    try:
+        with session.get_bind().begin() as connection:
+            connection.execute(sa.delete(HeatTally).where(HeatTally.period == period))
+            connection.execute(sa.delete(HeatTallyMonth).where(HeatTallyMonth.period == period))
+            if rows:
+                connection.execute(sa.insert(HeatTally), [
+                    {"period": period, "item_id": i, "unit_id": u, "failures": f, "answered": a} for i, u, f, a in rows])
+            connection.execute(sa.insert(HeatTallyMonth).values(period=period, stamp=key))
+    except sa.exc.SQLAlchemyError as exc:  # another reader stored the month at the same moment: theirs stands
+        log.info("heat map counts of %s not stored: %s", period, exc.__class__.__name__)
+
+
+def _heat_map(session: Session, label: str, periods: list[str]) -> HeatMap:
+    rows = [row for period in periods for row in month_tallies(session, period)]
     columns, column_of = _columns(session)
     items = {i.id: i for i in _items(session, {r[0] for r in rows})}
     slugs = dict(session.execute(
@@ -335,8 +370,8 @@ def _heat_map(session: Session, label: str, periods: list[str]) -> HeatMap:
         item = items[item_id]
         key = (slugs[item.version_id], item.key)
         cell = cells[key][column_of[unit_id]]
-        cell[0] += int(failures or 0)
-        cell[1] += int(answered or 0)
+        cell[0] += failures
+        cell[1] += answered
         if key not in newest or item.id > newest[key].id:
             newest[key] = item
     heat_rows = [HeatRow(slug, key, newest[(slug, key)].section_title, newest[(slug, key)].section_title_en,

@@ -119,4 +119,4 @@ def trend_months(make_unit, make_hall, make_checklist, make_visit):
     visit(s1, "2026-10", 6, talk_greeting=1)
     visit(n1, "2026-11", 3)
     visit(s1, "2026-11", 4, look_uniform=1)
-    return {"company": company, "north": north, "halls": {"N1": n1, "N2": n2, "S1": s1}}
+    return {"company": company, "north": north, "south": south, "halls": {"N1": n1, "N2": n2, "S1": s1}, "form": form}
