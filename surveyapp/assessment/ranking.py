@@ -144,6 +144,12 @@ def hall_score(channels: Mapping[VisitType, ChannelTally], policy: Policy,
     return Fraction(numerator, denominator * weight_sum) if weight_sum else None
 
 
+def scores_of(halls: Mapping[int, Mapping[VisitType, ChannelTally]], policy: Policy) -> dict[int, Fraction]:
+    """The assessed halls' scores (halls without a score left out)."""
+    weights = scaled_weights(policy)
+    return {h: s for h, channels in halls.items() if (s := hall_score(channels, policy, weights)) is not None}
+
+
 def competition_ranks(scores: Mapping[K, Fraction], floats: Mapping[K, float] | None = None) -> dict[K, int]:
     """Rank by descending score, ties sharing the best place and leaving gaps: 1, 2, 2, 4.
 
@@ -213,7 +219,12 @@ def shares(ranks: Mapping[K, int], policy: Policy) -> list[Share]:
 
 def rank_rewards(ranks: Mapping[K, int], policy: Policy) -> dict[K, Decimal]:
     """The rank reward of each hall before any bar (see :func:`shares`)."""
-    return {key: share.each for share in shares(ranks, policy) for key in share.keys}
+    # Halls placed after the last paid place get nothing: only the others are shared out.
+    last_paid = max((place for r in policy.rank_rewards for place in r.ranks), default=0)
+    out = dict.fromkeys(ranks, ZERO)
+    paid = {key: rank for key, rank in ranks.items() if rank <= last_paid}
+    out.update({key: share.each for share in shares(paid, policy) for key in share.keys})
+    return out
 
 
 @dataclass(frozen=True)
@@ -226,8 +237,7 @@ class Standing:
 
     @classmethod
     def of(cls, halls: Mapping[int, Mapping[VisitType, ChannelTally]], policy: Policy) -> Standing:
-        weights = scaled_weights(policy)
-        scores = {h: s for h, channels in halls.items() if (s := hall_score(channels, policy, weights)) is not None}
+        scores = scores_of(halls, policy)
         floats = {h: float(s) for h, s in scores.items()}
         return cls(scores, competition_ranks(scores, floats), last_placed(scores, floats))
 
