@@ -119,10 +119,10 @@ class Policy:
     def weight(self, channel: VisitType | str) -> Decimal:
         return dict(self.weights)[VisitType(channel)]
 
-    def band(self, score: Fraction) -> str:
-        """The band of a full-precision score."""
+    def band(self, score: Fraction, approx: float | None = None) -> str:
+        """The band of a full-precision score (``approx``: its ``float()``, when the caller has it)."""
         # float() never reverses an order, so unequal floats decide; equal ones are settled exactly.
-        approx = float(score)
+        approx = float(score) if approx is None else approx
         return next(name for floor, near, name in self._band_floors
                     if approx > near or (approx == near and score >= floor))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 from math import gcd
@@ -84,7 +84,8 @@ class ChannelTally:
 Tallies = dict[str, dict[int, dict[VisitType, ChannelTally]]]
 #: A channel by itself or by its text (the grouping's rows may give either).
 _CHANNEL = {**{c: c for c in VisitType}, **{c.value: c for c in VisitType}}
-_CHANNEL_VALUES = tuple(c.value for c in CHANNELS)
+_CHANNEL_PAIRS = tuple((c, c.value) for c in CHANNELS)
+_CHANNEL_VALUES = tuple(value for _, value in _CHANNEL_PAIRS)
 
 
 def tally(groups: Iterable[VisitGroup | tuple[Any, ...]]) -> Tallies:
@@ -234,12 +235,14 @@ class Standing:
     scores: dict[int, Fraction]
     ranks: dict[int, int]
     last: set[int]
+    #: ``float(score)`` by hall, which orders like the scores (for quick comparisons settled exactly when equal).
+    floats: dict[int, float] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, halls: Mapping[int, Mapping[VisitType, ChannelTally]], policy: Policy) -> Standing:
         scores = scores_of(halls, policy)
         floats = {h: float(s) for h, s in scores.items()}
-        return cls(scores, competition_ranks(scores, floats), last_placed(scores, floats))
+        return cls(scores, competition_ranks(scores, floats), last_placed(scores, floats), floats)
 
     @property
     def mean(self) -> Fraction | None:
@@ -283,17 +286,28 @@ def evaluate(halls: Sequence[HallInfo], tallies: Tallies, policy: Policy,
     rewards = rank_rewards(now.ranks, policy)
     p = policy.penalties
     threshold = Fraction(p.below_score)
+    no_visits = dict.fromkeys(_CHANNEL_VALUES, 0)
     results = []
     for hall in halls:
-        channels = this_month.get(hall.id, {})
-        score = now.scores.get(hall.id)
-        redline_visits = sum(t.redline_visits for t in channels.values())
+        hall_id = hall.id
+        channels = this_month.get(hall_id)
+        score = now.scores.get(hall_id)
+        redline_visits = 0
+        visits, channel_scores = dict(no_visits), dict.fromkeys(_CHANNEL_VALUES)
+        if channels:
+            for channel, t in channels.items():
+                redline_visits += t.redline_visits
+                visits[channel.value] = t.visits
+            channel_scores = {value: channels[c].mean if c in channels else None for c, value in _CHANNEL_PAIRS}
         reward = withheld = ZERO
         penalties: dict[str, Decimal] = {}
         flags: list[str] = []
-        in_a_row = consecutive_last(hall.id, standings)
+        in_a_row = consecutive_last(hall_id, standings)
+        band = None
         if score is not None:
-            if hall.id in now.last:
+            approx = now.floats[hall_id]
+            band = policy.band(score, approx)
+            if hall_id in now.last:
                 flags.append(LAST)
                 penalties[LAST] = p.last_place
             if p.escalate_after_consecutive_last and in_a_row >= p.escalate_after_consecutive_last:
@@ -302,23 +316,20 @@ def evaluate(halls: Sequence[HallInfo], tallies: Tallies, policy: Policy,
                 flags.append(BELOW_THRESHOLD)
                 penalties[BELOW_THRESHOLD] = p.below_amount
             if redline_visits and p.redline_bars_reward:
-                withheld = rewards[hall.id]
+                withheld = rewards[hall_id]
             else:
-                reward = rewards[hall.id]
+                reward = rewards[hall_id]
         if redline_visits:
             flags.append(REDLINE)
             if score is not None:
                 penalties[REDLINE] = p.per_redline_visit * redline_visits
         results.append(HallResult(
-            hall_id=hall.id, code=hall.code, name=hall.name, unit_code=hall.unit_code, unit_name=hall.unit_name,
-            hall_type=hall.hall_type, assessed=score is not None,
-            visits={**empty_visits(), **{c.value: t.visits for c, t in channels.items()}} if channels else empty_visits(),
-            channel_scores={c.value: channels[c].mean if c in channels else None for c in CHANNELS} if channels
-            else dict.fromkeys(_CHANNEL_VALUES),
-            score=score, rank=now.ranks.get(hall.id), band=None if score is None else policy.band(score),
-            redline_visits=redline_visits, reward=reward, reward_withheld=withheld,
-            penalties={k: v for k, v in penalties.items() if v}, flags=tuple(flags), consecutive_last=in_a_row,
-            previous_score=before.scores.get(hall.id), previous_rank=before.ranks.get(hall.id),
+            hall_id=hall_id, code=hall.code, name=hall.name, unit_code=hall.unit_code, unit_name=hall.unit_name,
+            hall_type=hall.hall_type, assessed=score is not None, visits=visits, channel_scores=channel_scores,
+            score=score, rank=now.ranks.get(hall_id), band=band, redline_visits=redline_visits, reward=reward,
+            reward_withheld=withheld, penalties={k: v for k, v in penalties.items() if v} if penalties else penalties,
+            flags=tuple(flags), consecutive_last=in_a_row, previous_score=before.scores.get(hall_id),
+            previous_rank=before.ranks.get(hall_id),
         ))
     results.sort(key=lambda r: (not r.assessed, r.rank or 0, r.code))
     return results, summarize(results, policy, before)
