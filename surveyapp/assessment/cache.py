@@ -59,11 +59,16 @@ _lock = threading.Lock()
 _entries: OrderedDict[Hashable, Any] = OrderedDict()
 
 
-def touch(session: Session) -> None:
+def touch(session: Session, *, every_month: bool = True) -> None:
     """Give the stamp and every month new tokens (in the session's transaction): every process's cached months
-    and every stored month count are stale."""
+    and every stored month count are stale.
+
+    :param every_month: ``False`` for a change that leaves visits and answers as they were (publishing a notice,
+        which trends read): the stored month counts stay.
+    """
     _replace_token(session)
-    touch_months(session, {EVERY_MONTH})
+    if every_month:
+        touch_months(session, {EVERY_MONTH})
 
 
 def _replace_token(session: Session) -> None:
