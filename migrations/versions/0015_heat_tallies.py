@@ -1,4 +1,4 @@
-"""heat tallies: a token per month, and each month's failures per item and unit, kept under it
+"""heat tallies: a token per month, and each month's failures and points per item and unit, kept under it
 
 Revision ID: 0015_heat_tallies
 Revises: 0014_trends
@@ -35,6 +35,8 @@ def upgrade() -> None:
     sa.Column('unit_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
     sa.Column('answered', sa.Integer(), nullable=False),
+    sa.Column('earned', sa.Integer(), nullable=False),
+    sa.Column('possible', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('period', 'item_id', 'unit_id', name=op.f('pk_heat_tally'))
     )
 

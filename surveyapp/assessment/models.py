@@ -79,8 +79,9 @@ class HeatTallyMonth(Model):
 
 
 class HeatTally(Model):
-    """A month's failed and counted answers of validated visits per checklist item row and hall unit: what the
-    heat map adds up, counted once per month and kept until the month's key changes."""
+    """A month's failed and counted answers of validated visits, and their Σ earned and Σ possible points, per
+    checklist item row and hall unit: what the heat map and the section trends add up, counted once per month and
+    kept until the month's key changes."""
 
     __tablename__ = "heat_tally"
 
@@ -89,3 +90,5 @@ class HeatTally(Model):
     unit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     failures: Mapped[int]
     answered: Mapped[int]
+    earned: Mapped[int]
+    possible: Mapped[int]

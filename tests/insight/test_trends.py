@@ -44,6 +44,16 @@ def test_each_section_trend_is_the_share_of_points_earned(trend_months):
     assert talk.rate("2026-10") == 75 and talk.rate("2026-11") == 100 and talk.rate("2026-08") is None
 
 
+def test_section_trends_of_a_branch_and_of_a_hall(trend_months):
+    look, talk = trends.section_trends(db.session, "2026-11", unit=trend_months["north"])
+    # October in the north: N1 twice (uniform failed once: 4 of 10), N2 once (badge failed: 6 of 10).
+    assert look.points == {"2026-09": (10, 10), "2026-10": (20, 30), "2026-11": (10, 10)}
+    assert talk.points == {"2026-09": (10, 10), "2026-10": (30, 30), "2026-11": (10, 10)}
+    look, talk = trends.section_trends(db.session, "2026-11", hall=trend_months["halls"]["S1"])
+    assert look.points == {"2026-10": (10, 10), "2026-11": (4, 10)} and talk.points == {"2026-10": (0, 10),
+                                                                                        "2026-11": (10, 10)}
+
+
 def test_the_heat_map_gives_failure_rates_per_item_and_branch(trend_months):
     heat = trends.heat_map(db.session, "2026-Q4")
     assert heat.periods == ("2026-10", "2026-11", "2026-12") and heat.units == (("N", "北区"), ("S", "南区"))
