@@ -165,3 +165,26 @@ def _unavailable(exc: BaseException) -> bool:
 
 
 db = Database()
+
+
+def plain_rows(session: Session, statement: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    """The rows of ``statement`` as the driver returns them, on the session's connection (inside its transaction).
+
+    For the reads of tens of thousands of rows that pages and benchmarks time (a month's visits, a window of
+    ratings): SQLAlchemy's rows and its result types cost four times the driver's own fetch. The parameters go
+    through their column types as usual; the values come back untyped, so select only plain columns whose driver
+    values are what the caller wants: integers, text, floats (SQLite gives booleans as 0 and 1, and an
+    ``Enum`` column as its text).
+    """
+    connection = session.connection()
+    compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    processors = compiled._bind_processors  # the parameters' column types, as ``execute`` applies them
+    values = {key: processors[key](value) if key in processors else value
+              for key, value in compiled.construct_params().items()}
+    parameters: Any = [values[key] for key in compiled.positiontup or ()] if compiled.positional else values
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), parameters)
+        return cursor.fetchall()
+    finally:
+        cursor.close()

@@ -614,14 +614,17 @@ def make_photo(app: Flask) -> Callable[..., Any]:
 
 # --- assessment ------------------------------------------------------------------------------------
 
-#: A checklist whose visit score is simply the answer to ``main.score`` (0..100) when ``main.safety`` is
-#: ``na``; ``main.safety`` = ``fail`` is a red line. For tests that need visits of a given score.
-SCORE_CHECKLIST = '''
+def scored_form(form_id: str, title: str, title_en: str, *, finding_below: int | None = None) -> str:
+    """The head of a checklist file whose form ``form_id`` opens with section ``main`` and its item ``main.score``,
+    a 0..100 scale worth 100 points (``finding_below``: the score under which a visit's answer is a finding);
+    callers add their own items after it."""
+    below = f"finding_below = {finding_below}\n" if finding_below is not None else ""
+    return f'''
 [form]
-id = "score-test"
+id = "{form_id}"
 version = 1
-title = "评分测试表"
-title_en = "Scoring test form"
+title = "{title}"
+title_en = "{title_en}"
 visit_types = ["announced", "unannounced", "supervisor"]
 
 [[section]]
@@ -635,8 +638,13 @@ text = "综合得分"
 text_en = "Overall score"
 kind = "scale"
 points = 100
-finding_below = 100  # any point lost is a finding the hall rectifies
+{below}'''
 
+
+#: A checklist whose visit score is simply the answer to ``main.score`` (0..100) when ``main.safety`` is
+#: ``na``; ``main.safety`` = ``fail`` is a red line; any point lost on the score is a finding the hall rectifies.
+#: For tests that need visits of a given score.
+SCORE_CHECKLIST = scored_form("score-test", "评分测试表", "Scoring test form", finding_below=100) + '''
 [[section.item]]
 id = "safety"
 text = "存在安全隐患"

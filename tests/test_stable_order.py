@@ -20,7 +20,10 @@ from tests.conftest import read_xlsx
 from tests.notices.conftest import NOV, at
 from tests.pdfcheck import read_pdf
 from tests.row_order import reverse_row_order
-from tests.visits.conftest import planning_org  # noqa: F401 - a fixture
+from tests.visits import conftest as visits_fixtures
+
+#: The planning test's city, shared with ``tests/visits`` (a fixture is found by its name in the module).
+planning_org = visits_fixtures.planning_org
 
 
 @pytest.fixture

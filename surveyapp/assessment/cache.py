@@ -17,6 +17,12 @@ Why this is safe on several hosts and in any order of events:
 
 Writes that bypass the ORM (raw SQL, bulk loads by the benchmarks) must replace the token themselves with
 :func:`touch`.
+
+The same hooks keep a token per month (:class:`~surveyapp.assessment.models.MonthStamp`): a change of a visit or
+its answers replaces its month's token (both months when a visit moves); a change of a hall or a unit, a bulk
+statement or :func:`touch` replaces the token of every month (the row ``*``). :func:`month_key` is what a month's
+stored counts are kept under (the heat map's, :mod:`surveyapp.insight.trends`), so a month closed long ago keeps
+them while this month's visits come in.
 """
 from __future__ import annotations
 
@@ -28,9 +34,10 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from surveyapp.assessment.models import AssessmentStamp, PolicyVersion
+from surveyapp.assessment.models import AssessmentStamp, MonthStamp, PolicyVersion
 from surveyapp.org.models import Hall, Unit
 from surveyapp.visits.models import Answer, Visit
 
@@ -45,16 +52,50 @@ UNSCORED_VISIT_COLUMNS = frozenset({"draft", "draft_client_at", "draft_saved_at"
 SIZE = 32
 
 _STAMP = AssessmentStamp.__table__
+_MONTHS = MonthStamp.__table__
+#: The month row whose token changes with what changes every month.
+EVERY_MONTH = "*"
 _lock = threading.Lock()
 _entries: OrderedDict[Hashable, Any] = OrderedDict()
 
 
-def touch(session: Session) -> None:
-    """Give the stamp a new token (in the session's transaction): every process's cached months are stale."""
+def touch(session: Session, *, every_month: bool = True) -> None:
+    """Give the stamp and every month new tokens (in the session's transaction): every process's cached months
+    and every stored month count are stale.
+
+    :param every_month: ``False`` for a change that leaves visits and answers as they were (publishing a notice,
+        which trends read): the stored month counts stay.
+    """
+    _replace_token(session)
+    if every_month:
+        touch_months(session, {EVERY_MONTH})
+
+
+def _replace_token(session: Session) -> None:
     connection = session.connection()
     token = str(uuid.uuid4())
     if connection.execute(sa.update(_STAMP).where(_STAMP.c.id == 1).values(token=token)).rowcount == 0:
         connection.execute(sa.insert(_STAMP).values(id=1, token=token))
+
+
+def touch_months(session: Session, periods: set[str]) -> None:
+    """Give the months ``periods`` (``*``: every month) new tokens in the session's transaction."""
+    connection = session.connection()
+    upsert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    for period in sorted(periods):  # always in the same order, so two writers never wait for each other in a ring
+        statement = upsert(_MONTHS).values(period=period, token=str(uuid.uuid4()))
+        connection.execute(statement.on_conflict_do_update(index_elements=[_MONTHS.c.period],
+                                                           set_={"token": statement.excluded.token}))
+
+
+def month_key(session: Session, period: str) -> str | None:
+    """What the month's stored counts are kept under now: the ``*`` token and the month's (``None``: no ``*`` row,
+    the database was emptied; nothing may be stored or reused until a change writes one)."""
+    tokens = dict(session.connection().execute(
+        sa.select(_MONTHS.c.period, _MONTHS.c.token).where(_MONTHS.c.period.in_([EVERY_MONTH, period]))).all())
+    if EVERY_MONTH not in tokens:
+        return None
+    return f"{tokens[EVERY_MONTH]} {tokens.get(period, '-')}"
 
 
 def token(session: Session) -> str | None:
@@ -96,10 +137,35 @@ def _changes_results(session: Session, obj: object) -> bool:
     return True
 
 
+def _months_changed(session: Session, changed: list[object]) -> set[str]:
+    """The months whose visits or answers ``changed`` (``{"*"}`` when a hall or a unit changed)."""
+    if any(isinstance(obj, Hall | Unit) for obj in changed):
+        return {EVERY_MONTH}
+    periods: set[str | None] = set()
+    visit_ids: set[int] = set()
+    for obj in changed:
+        if isinstance(obj, Visit):
+            periods.add(obj.period)
+            periods.update(sa.inspect(obj).attrs.period.history.deleted)  # a visit moved out of a month
+        elif isinstance(obj, Answer):
+            if "visit" in obj.__dict__ and obj.visit is not None:
+                periods.add(obj.visit.period)
+            elif obj.visit_id is not None:
+                visit_ids.add(obj.visit_id)
+    if visit_ids:
+        with session.no_autoflush:
+            periods.update(session.connection().execute(
+                sa.select(Visit.period).where(Visit.id.in_(sorted(visit_ids))).distinct()).scalars())
+    return {p for p in periods if p}
+
+
 @event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
-    if any(_changes_results(session, obj) for obj in (*session.new, *session.dirty, *session.deleted)):
-        touch(session)
+    changed = [obj for obj in (*session.new, *session.dirty, *session.deleted) if _changes_results(session, obj)]
+    if not changed:
+        return
+    _replace_token(session)
+    touch_months(session, _months_changed(session, changed))
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -55,3 +55,40 @@ class AssessmentStamp(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     token: Mapped[str] = mapped_column(sa.String(36))
+
+
+class MonthStamp(Model):
+    """A token per month (``YYYY-MM``) that changes, in the same transaction, with every change of that month's
+    visits or their answers; the row ``*`` changes with what touches every month (a hall or a unit, a bulk write).
+    What is stored per month (:class:`HeatTally`) is keyed by the two, so closed months keep theirs while this
+    month's visits come in (:func:`surveyapp.assessment.cache.month_key`)."""
+
+    __tablename__ = "month_stamp"
+
+    period: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(36))
+
+
+class HeatTallyMonth(Model):
+    """That the month's :class:`HeatTally` rows were counted under ``stamp`` (the month's key then)."""
+
+    __tablename__ = "heat_tally_month"
+
+    period: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
+    stamp: Mapped[str] = mapped_column(sa.String(80))
+
+
+class HeatTally(Model):
+    """A month's failed and counted answers of validated visits, and their Σ earned and Σ possible points, per
+    checklist item row and hall unit: what the heat map and the section trends add up, counted once per month and
+    kept until the month's key changes."""
+
+    __tablename__ = "heat_tally"
+
+    period: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
+    item_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    unit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    failures: Mapped[int]
+    answered: Mapped[int]
+    earned: Mapped[int]
+    possible: Mapped[int]

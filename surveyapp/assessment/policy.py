@@ -122,13 +122,16 @@ class Policy:
     def weight(self, channel: VisitType | str) -> Decimal:
         return dict(self.weights)[VisitType(channel)]
 
-    def band(self, score: Fraction) -> str:
-        """The band of a full-precision score."""
-        return next(name for floor, name in self._band_floors if score >= floor)
+    def band(self, score: Fraction, approx: float | None = None) -> str:
+        """The band of a full-precision score (``approx``: its ``float()``, when the caller has it)."""
+        # float() never reverses an order, so unequal floats decide; equal ones are settled exactly.
+        approx = float(score) if approx is None else approx
+        return next(name for floor, near, name in self._band_floors
+                    if approx > near or (approx == near and score >= floor))
 
     @cached_property
-    def _band_floors(self) -> tuple[tuple[Fraction, str], ...]:
-        return tuple((Fraction(b.minimum), b.name) for b in self.bands)
+    def _band_floors(self) -> tuple[tuple[Fraction, float, str], ...]:
+        return tuple((Fraction(b.minimum), float(Fraction(b.minimum)), b.name) for b in self.bands)
 
     def reward_for_rank(self, rank: int) -> Decimal:
         """What the policy pays for one place ``rank`` (0 when no reward names it)."""

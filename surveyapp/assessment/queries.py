@@ -12,13 +12,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from surveyapp.assessment.ranking import HallInfo, VisitGroup
+from surveyapp.assessment.ranking import HallInfo
 from surveyapp.checklists.definition import VisitType
 from surveyapp.checklists.models import Checklist, ChecklistItem, ChecklistVersion
+from surveyapp.db import plain_rows
 from surveyapp.org.models import Hall, Unit
 from surveyapp.visits.models import Answer, Photo, Visit, VisitStatus
 from surveyapp.visits.queries import unit_subtree
@@ -38,7 +40,7 @@ def counted_visits(periods: Sequence[str], unit_id: int | None) -> sa.ColumnElem
     return sa.and_(Visit.status == VisitStatus.VALIDATED, Visit.period.in_(list(periods)), _in_scope(unit_id))
 
 
-def visit_groups(session: Session, periods: Sequence[str], unit_id: int | None = None) -> list[VisitGroup]:
+def visit_groups(session: Session, periods: Sequence[str], unit_id: int | None = None) -> list[tuple[Any, ...]]:
     """Validated visits of ``periods`` in scope, grouped in one SQL statement by month, hall, channel, red-line
     state and possible points: how many, and their Σ earned.
 
@@ -49,6 +51,9 @@ def visit_groups(session: Session, periods: Sequence[str], unit_id: int | None =
     sums without re-adding 40 rows per visit on every reading: 40,000 visit rows instead of 1.6 million answer
     rows for a month of 5,000 halls (``tests/bench/assessment.py`` checks the two agree). A visit without
     totals counts as a visit with nothing possible.
+
+    The rows are plain tuples in :class:`~surveyapp.assessment.ranking.VisitGroup`'s order, the channel as its text and the red line as the
+    driver gives it (0 or 1 on SQLite), which :func:`ranking.tally` reads as they are.
     """
     possible = sa.func.coalesce(Visit.possible, 0)
     grouped = (
@@ -58,9 +63,8 @@ def visit_groups(session: Session, periods: Sequence[str], unit_id: int | None =
         .where(counted_visits(periods, unit_id))
         .group_by(Visit.period, Visit.hall_id, Visit.type, Visit.redline, possible)
     )
-    channels = {c.value: c for c in VisitType}
-    return [VisitGroup(period, hall_id, channels[channel], bool(redline), possible, visits, earned)
-            for period, hall_id, channel, redline, possible, visits, earned in session.execute(grouped)]
+    # The driver's tuples as they come (about one a visit): ranking.tally reads them like VisitGroups.
+    return plain_rows(session, grouped)
 
 
 def halls_listed(session: Session, period: str, unit_id: int | None = None,
@@ -70,15 +74,14 @@ def halls_listed(session: Session, period: str, unit_id: int | None = None,
     (``closed_at``) is not the month's."""
     with_visits = sa.select(Visit.hall_id).where(counted_visits([period], None))  # the scope applies below
     query = (sa.select(Hall.id, Hall.code, Hall.name, Unit.code.label("unit_code"), Unit.name.label("unit_name"),
-                       Hall.type)
+                       sa.type_coerce(Hall.type, sa.String))
              .join(Hall.unit).where(sa.or_(Hall.active.is_(True), Hall.id.in_(with_visits))))
     if closed_at is not None:
         query = query.where(sa.or_(Hall.created_at.is_(None), Hall.created_at <= closed_at))
     if unit_id is not None:
         tree = unit_subtree([unit_id])
         query = query.where(Hall.unit_id.in_(sa.select(tree.c.id)))
-    return [HallInfo(row.id, row.code, row.name, row.unit_code, row.unit_name, row.type.value)
-            for row in session.execute(query.order_by(Hall.code))]
+    return [HallInfo(*row) for row in plain_rows(session, query.order_by(Hall.code))]
 
 
 # --- for the notice: the month's problems -------------------------------------------------------------

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
-from functools import cached_property
 from math import gcd
 from typing import Any, NamedTuple, TypeVar
 
@@ -77,23 +76,47 @@ class ChannelTally:
         """Σ visit scores."""
         return Fraction(self.numerator, self.denominator)
 
-    @cached_property
+    @property
     def mean(self) -> Fraction | None:
         return Fraction(self.numerator, self.denominator * self.scored) if self.scored else None
 
 
 #: period → hall id → channel → tally
 Tallies = dict[str, dict[int, dict[VisitType, ChannelTally]]]
+#: A channel by itself or by its text (the grouping's rows may give either).
+_CHANNEL = {**{c: c for c in VisitType}, **{c.value: c for c in VisitType}}
+_CHANNEL_PAIRS = tuple((c, c.value) for c in CHANNELS)
+_CHANNEL_VALUES = tuple(value for _, value in _CHANNEL_PAIRS)
 
 
-def tally(groups: Iterable[VisitGroup]) -> Tallies:
-    """Sum the grouped rows per month, hall and channel."""
+def tally(groups: Iterable[VisitGroup | tuple[Any, ...]]) -> Tallies:
+    """Sum the grouped rows per month, hall and channel.
+
+    The rows are :class:`VisitGroup` or plain tuples in its order (the channel as a ``VisitType`` or its text,
+    the red line as a boolean or 0/1): a month of 5,000 halls has about one row per visit, so the sums are
+    kept in plain lists and each channel's Σ scores is reduced once at the end (the same fraction as adding
+    the groups one by one with :meth:`ChannelTally.add`).
+    """
+    # period, hall id, channel → [visits, scored, red-line visits, Σ scores numerator, denominator]
+    sums: dict[tuple[str, int, Any], list[int]] = {}
+    for period, hall_id, channel, redline, possible, visits, earned in groups:
+        key = (period, hall_id, channel)
+        acc = sums.get(key)
+        if acc is None:
+            acc = sums[key] = [0, 0, 0, 0, 1]
+        acc[0] += visits
+        if redline:
+            acc[2] += visits
+        if possible:
+            acc[1] += visits
+            if not redline:  # a red-line visit scores 0; others 100 × earned / possible each
+                acc[3] = acc[3] * possible + 100 * earned * acc[4]
+                acc[4] *= possible
     out: Tallies = defaultdict(lambda: defaultdict(dict))
-    for group in groups:
-        channels = out[group.period][group.hall_id]
-        if group.channel not in channels:
-            channels[group.channel] = ChannelTally()
-        channels[group.channel].add(group)
+    for (period, hall_id, channel), (visits, scored, redline_visits, numerator, denominator) in sums.items():
+        g = gcd(numerator, denominator)
+        out[period][hall_id][_CHANNEL[channel]] = ChannelTally(visits, scored, redline_visits, numerator // g,
+                                                              denominator // g)
     return out
 
 
@@ -111,34 +134,57 @@ def hall_score(channels: Mapping[VisitType, ChannelTally], policy: Policy,
     """
     weights = weights or scaled_weights(policy)
     numerator, denominator, weight_sum = 0, 1, 0
-    for channel, channel_tally in channels.items():
-        mean, weight = channel_tally.mean, weights[channel]
-        if mean is None or not weight:
+    for channel, t in channels.items():
+        weight = weights[channel]
+        if not t.scored or not weight:
             continue
-        numerator = numerator * mean.denominator + weight * mean.numerator * denominator
-        denominator *= mean.denominator
+        # The channel's mean is t.numerator / (t.denominator × t.scored); the score's fraction reduces it once.
+        d = t.denominator * t.scored
+        numerator = numerator * d + weight * t.numerator * denominator
+        denominator *= d
         weight_sum += weight
     return Fraction(numerator, denominator * weight_sum) if weight_sum else None
 
 
-def competition_ranks(scores: Mapping[K, Fraction]) -> dict[K, int]:
-    """Rank by descending score, ties sharing the best place and leaving gaps: 1, 2, 2, 4."""
-    # float() is monotonic, so it orders like the fraction and decides most comparisons quickly; the
-    # fraction itself settles floats that are equal.
-    ordered = sorted(scores.items(), key=lambda kv: (float(kv[1]), kv[1]), reverse=True)
+def scores_of(halls: Mapping[int, Mapping[VisitType, ChannelTally]], policy: Policy) -> dict[int, Fraction]:
+    """The assessed halls' scores (halls without a score left out)."""
+    weights = scaled_weights(policy)
+    return {h: s for h, channels in halls.items() if (s := hall_score(channels, policy, weights)) is not None}
+
+
+def competition_ranks(scores: Mapping[K, Fraction], floats: Mapping[K, float] | None = None) -> dict[K, int]:
+    """Rank by descending score, ties sharing the best place and leaving gaps: 1, 2, 2, 4.
+
+    :param floats: ``float(score)`` by key, when the caller has them (:class:`Standing`).
+    """
+    floats = floats if floats is not None else {k: float(s) for k, s in scores.items()}
+    # float() is monotonic, so it orders like the fraction; the fractions themselves settle the (rare) runs of
+    # equal floats, which keeps the sort and the comparisons on plain floats.
+    ordered = sorted(scores, key=floats.__getitem__, reverse=True)
     ranks: dict[K, int] = {}
-    for position, (key, score) in enumerate(ordered, start=1):
-        previous = ordered[position - 2] if position > 1 else None
-        ranks[key] = ranks[previous[0]] if previous is not None and previous[1] == score else position
+    start = 0
+    while start < len(ordered):
+        end = start + 1
+        while end < len(ordered) and floats[ordered[end]] == floats[ordered[start]]:
+            end += 1
+        run = sorted(ordered[start:end], key=scores.__getitem__, reverse=True) if end - start > 1 else ordered[start:end]
+        for offset, key in enumerate(run):
+            previous = run[offset - 1] if offset else None
+            ranks[key] = ranks[previous] if previous is not None and scores[previous] == scores[key] else start + offset + 1
+        start = end
     return ranks
 
 
-def last_placed(scores: Mapping[K, Fraction]) -> set[K]:
+def last_placed(scores: Mapping[K, Fraction], floats: Mapping[K, float] | None = None) -> set[K]:
     """The halls ranked last, when at least 2 are assessed and the last score is below the best."""
     if len(scores) < 2:
         return set()
-    lowest, highest = min(scores.values()), max(scores.values())
-    return {k for k, s in scores.items() if s == lowest} if lowest < highest else set()
+    floats = floats if floats is not None else {k: float(s) for k, s in scores.items()}
+    low, high = min(floats.values()), max(floats.values())
+    # The exact extremes are among the scores with the extreme floats.
+    lowest = min(scores[k] for k, f in floats.items() if f == low)
+    highest = max(scores[k] for k, f in floats.items() if f == high)
+    return {k for k, f in floats.items() if f == low and scores[k] == lowest} if lowest < highest else set()
 
 
 @dataclass(frozen=True)
@@ -177,11 +223,13 @@ def shares(ranks: Mapping[K, int], policy: Policy, order: Mapping[K, Any] | None
     for key, rank in ranks.items():
         tied[rank].append(key)
     rule = policy.rewards.remainder
+    # Only the places the policy names pay; thousands of places after them share nothing.
+    places = {place: r.amount for r in reversed(policy.rank_rewards) for place in r.ranks}
     out = []
     for rank, keys in sorted(tied.items()):
         keys.sort(key=lambda k: order[k] if order is not None else k)
-        pool = sum((policy.reward_for_rank(place) for place in range(rank, rank + len(keys))), ZERO)
-        each = (pool / len(keys)).quantize(CENT, rounding=ROUND_DOWN)
+        pool = sum((places[place] for place in range(rank, rank + len(keys)) if place in places), ZERO)
+        each = (pool / len(keys)).quantize(CENT, rounding=ROUND_DOWN) if pool else ZERO
         paid = [each] * len(keys)
         left = pool - each * len(keys)
         if left and rule == rewards_policy.FIRST:
@@ -195,7 +243,12 @@ def shares(ranks: Mapping[K, int], policy: Policy, order: Mapping[K, Any] | None
 
 def rank_rewards(ranks: Mapping[K, int], policy: Policy, order: Mapping[K, Any] | None = None) -> dict[K, Decimal]:
     """The rank reward of each hall before any bar (see :func:`shares`)."""
-    return {key: amount for share in shares(ranks, policy, order) for key, amount in share.amounts().items()}
+    # Halls placed after the last paid place get nothing: only the others are shared out.
+    last_paid = max((place for r in policy.rank_rewards for place in r.ranks), default=0)
+    out = dict.fromkeys(ranks, ZERO)
+    paid = {key: rank for key, rank in ranks.items() if rank <= last_paid}
+    out.update({key: amount for share in shares(paid, policy, order) for key, amount in share.amounts().items()})
+    return out
 
 
 @dataclass(frozen=True)
@@ -205,12 +258,14 @@ class Standing:
     scores: dict[int, Fraction]
     ranks: dict[int, int]
     last: set[int]
+    #: ``float(score)`` by hall, which orders like the scores (for quick comparisons settled exactly when equal).
+    floats: dict[int, float] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, halls: Mapping[int, Mapping[VisitType, ChannelTally]], policy: Policy) -> Standing:
-        weights = scaled_weights(policy)
-        scores = {h: s for h, channels in halls.items() if (s := hall_score(channels, policy, weights)) is not None}
-        return cls(scores, competition_ranks(scores), last_placed(scores))
+        scores = scores_of(halls, policy)
+        floats = {h: float(s) for h, s in scores.items()}
+        return cls(scores, competition_ranks(scores, floats), last_placed(scores, floats), floats)
 
     @property
     def mean(self) -> Fraction | None:
@@ -254,17 +309,28 @@ def evaluate(halls: Sequence[HallInfo], tallies: Tallies, policy: Policy,
     rewards = rank_rewards(now.ranks, policy, {hall.id: hall.code for hall in halls})
     p = policy.penalties
     threshold = Fraction(p.below_score)
+    no_visits = dict.fromkeys(_CHANNEL_VALUES, 0)
     results = []
     for hall in halls:
-        channels = this_month.get(hall.id, {})
-        score = now.scores.get(hall.id)
-        redline_visits = sum(t.redline_visits for t in channels.values())
+        hall_id = hall.id
+        channels = this_month.get(hall_id)
+        score = now.scores.get(hall_id)
+        redline_visits = 0
+        visits, channel_scores = dict(no_visits), dict.fromkeys(_CHANNEL_VALUES)
+        if channels:
+            for channel, t in channels.items():
+                redline_visits += t.redline_visits
+                visits[channel.value] = t.visits
+            channel_scores = {value: channels[c].mean if c in channels else None for c, value in _CHANNEL_PAIRS}
         reward = withheld = ZERO
         penalties: dict[str, Decimal] = {}
         flags: list[str] = []
-        in_a_row = consecutive_last(hall.id, standings)
+        in_a_row = consecutive_last(hall_id, standings)
+        band = None
         if score is not None:
-            if hall.id in now.last:
+            approx = now.floats[hall_id]
+            band = policy.band(score, approx)
+            if hall_id in now.last:
                 flags.append(LAST)
                 penalties[LAST] = p.last_place
             if p.escalate_after_consecutive_last and in_a_row >= p.escalate_after_consecutive_last:
@@ -273,22 +339,20 @@ def evaluate(halls: Sequence[HallInfo], tallies: Tallies, policy: Policy,
                 flags.append(BELOW_THRESHOLD)
                 penalties[BELOW_THRESHOLD] = p.below_amount
             if redline_visits and p.redline_bars_reward:
-                withheld = rewards[hall.id]
+                withheld = rewards[hall_id]
             else:
-                reward = rewards[hall.id]
+                reward = rewards[hall_id]
         if redline_visits:
             flags.append(REDLINE)
             if score is not None:
                 penalties[REDLINE] = p.per_redline_visit * redline_visits
         results.append(HallResult(
-            hall_id=hall.id, code=hall.code, name=hall.name, unit_code=hall.unit_code, unit_name=hall.unit_name,
-            hall_type=hall.hall_type, assessed=score is not None,
-            visits={**empty_visits(), **{c.value: t.visits for c, t in channels.items()}},
-            channel_scores={c.value: channels[c].mean if c in channels else None for c in CHANNELS},
-            score=score, rank=now.ranks.get(hall.id), band=None if score is None else policy.band(score),
-            redline_visits=redline_visits, reward=reward, reward_withheld=withheld,
-            penalties={k: v for k, v in penalties.items() if v}, flags=tuple(flags), consecutive_last=in_a_row,
-            previous_score=before.scores.get(hall.id), previous_rank=before.ranks.get(hall.id),
+            hall_id=hall_id, code=hall.code, name=hall.name, unit_code=hall.unit_code, unit_name=hall.unit_name,
+            hall_type=hall.hall_type, assessed=score is not None, visits=visits, channel_scores=channel_scores,
+            score=score, rank=now.ranks.get(hall_id), band=band, redline_visits=redline_visits, reward=reward,
+            reward_withheld=withheld, penalties={k: v for k, v in penalties.items() if v} if penalties else penalties,
+            flags=tuple(flags), consecutive_last=in_a_row, previous_score=before.scores.get(hall_id),
+            previous_rank=before.ranks.get(hall_id),
         ))
     results.sort(key=lambda r: (not r.assessed, r.rank or 0, r.code))
     return results, summarize(results, policy, before)

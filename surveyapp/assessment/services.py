@@ -180,7 +180,7 @@ def hall_scores(session: Session, periods: Sequence[str],
         groups = (adjust.adjusted_groups(session, periods, None, rules.calibration) if rules.calibration.adjust
                   else queries.visit_groups(session, periods, None))
         tallies = ranking.tally(groups)
-        return {p: ranking.Standing.of(tallies.get(p, {}), rules).scores for p in periods}
+        return {p: ranking.scores_of(tallies.get(p, {}), rules) for p in periods}
 
     return cache.cached(session, ("hall-scores", tuple(periods), json.dumps(rules.to_json(), sort_keys=True)), compute)
 

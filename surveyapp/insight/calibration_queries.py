@@ -27,6 +27,7 @@ from surveyapp.assessment import services as assessment
 from surveyapp.assessment.calibration_policy import MAX_MONTHS, CalibrationRules
 from surveyapp.assessment.policy import Policy
 from surveyapp.auth.models import User
+from surveyapp.db import plain_rows
 from surveyapp.errors import ValidationError
 from surveyapp.insight.calibration import Calibration, Rater, Ratings, calibrate
 from surveyapp.visits.models import Visit, VisitStatus
@@ -34,10 +35,10 @@ from surveyapp.visits.models import Visit, VisitStatus
 
 def ratings(session: Session, periods: list[str]) -> Ratings:
     """The validated visits with a score of the months ``periods``: supervisor, hall, month, score, red line."""
-    # Core rows on the session's connection: plain tuples without the ORM's per-row work (120,000 rows).
-    rows = session.connection().execute(
-        sa.select(Visit.supervisor_id, Visit.hall_id, Visit.period, sa.cast(Visit.score, sa.Float), Visit.redline)
-        .where(Visit.status == VisitStatus.VALIDATED, Visit.period.in_(periods), Visit.score.is_not(None))).all()
+    # The driver's own tuples (120,000 rows): Ratings.of makes the scores floats and the red lines booleans.
+    rows = plain_rows(session, sa.select(
+        Visit.supervisor_id, Visit.hall_id, Visit.period, sa.cast(Visit.score, sa.Float), Visit.redline)
+        .where(Visit.status == VisitStatus.VALIDATED, Visit.period.in_(periods), Visit.score.is_not(None)))
     return Ratings.of(rows)
 
 

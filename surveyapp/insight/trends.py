@@ -11,6 +11,7 @@ Section trends and the heat map count the answers of validated visits (live: an 
 """
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from surveyapp.assessment import cache
 from surveyapp.assessment import services as assessment
+from surveyapp.assessment.models import HeatTally, HeatTallyMonth
 from surveyapp.assessment.policy import Policy
 from surveyapp.assessment.queries import counted_visits
 from surveyapp.checklists.models import Checklist, ChecklistItem, ChecklistVersion
@@ -31,6 +33,8 @@ from surveyapp.notices import queries as notices
 from surveyapp.org.models import Hall, Unit
 from surveyapp.visits.models import Answer, Visit
 from surveyapp.visits.queries import unit_subtree
+
+log = logging.getLogger("surveyapp.insight")
 
 #: Months a trend shows, ending with the month asked.
 MONTHS = 12
@@ -189,7 +193,7 @@ def section_trends(session: Session, period: str, *, unit: Unit | None = None, h
 
 
 def _section_trends(session: Session, periods: list[str], unit: Unit | None, hall: Hall | None) -> list[SectionTrend]:
-    rows = session.execute(
+    rows = _section_rows(session, periods, unit) if hall is None else session.execute(
         sa.select(Visit.period, Checklist.slug, ChecklistItem.section_id,
                   sa.cast(sa.func.coalesce(sa.func.sum(Answer.earned), 0), sa.BigInteger),
                   sa.cast(sa.func.coalesce(sa.func.sum(Answer.possible), 0), sa.BigInteger),
@@ -198,8 +202,7 @@ def _section_trends(session: Session, periods: list[str], unit: Unit | None, hal
         .join(ChecklistItem, ChecklistItem.id == Answer.item_id)
         .join(ChecklistVersion, ChecklistVersion.id == ChecklistItem.version_id)
         .join(Checklist, Checklist.id == ChecklistVersion.checklist_id)
-        .where(counted_visits(periods, unit.id if unit is not None else None), Visit.hall_id == hall.id if hall is not None else sa.true(),
-               Answer.possible.is_not(None))
+        .where(counted_visits(periods, None), Visit.hall_id == hall.id, Answer.possible.is_not(None))
         .group_by(Visit.period, Checklist.slug, ChecklistItem.section_id)
     ).all()
     points: dict[tuple[str, str], dict[str, tuple[int, int]]] = defaultdict(dict)
@@ -214,6 +217,33 @@ def _section_trends(session: Session, periods: list[str], unit: Unit | None, hal
     return [SectionTrend(slug, section, items[newest[(slug, section)]].section_title,
                          items[newest[(slug, section)]].section_title_en, points[(slug, section)])
             for slug, section in sorted(points, key=lambda k: (k[0], order[k]))]
+
+
+def _section_rows(session: Session, periods: list[str], unit: Unit | None) -> list[tuple[str, str, str, int, int, int, int]]:
+    """``(month, checklist, section, Σ earned, Σ possible, newest item row, first position)`` of the company's or a
+    unit's halls, added up from the months' stored counts (:func:`month_tallies`) instead of a year of answers."""
+    units = None if unit is None else set(session.scalars(
+        sa.select(Unit.id).where(Unit.id.in_(sa.select(unit_subtree([unit.id]).c.id)))))
+    tallies = {m: [t for t in month_tallies(session, m) if units is None or t[1] in units] for m in periods}
+    where = {i.id: i for i in _items(session, {t[0] for rows in tallies.values() for t in rows})}
+    slugs = _slugs(session, {i.version_id for i in where.values()})
+    sums: dict[tuple[str, str, str], list[int]] = {}
+    for month, rows in tallies.items():
+        for item_id, _unit, _failures, _answered, earned, possible in rows:
+            item = where[item_id]
+            acc = sums.setdefault((month, slugs[item.version_id], item.section_id), [0, 0, 0, item.position])
+            acc[0] += earned
+            acc[1] += possible
+            acc[2] = max(acc[2], item_id)
+            acc[3] = min(acc[3], item.position)
+    return [(month, slug, section, *acc) for (month, slug, section), acc in sums.items()]  # type: ignore[misc]
+
+
+def _slugs(session: Session, version_ids: Iterable[int]) -> dict[int, str]:
+    """Each checklist version's checklist slug."""
+    return dict(session.execute(  # type: ignore[arg-type]
+        sa.select(ChecklistVersion.id, Checklist.slug).join(Checklist, Checklist.id == ChecklistVersion.checklist_id)
+        .where(ChecklistVersion.id.in_(set(version_ids)))).all())
 
 
 # --- the heat map ---------------------------------------------------------------------------------------
@@ -314,29 +344,66 @@ def heat_map(session: Session, span: str) -> HeatMap:
     return cache.cached(session, ("heat-map", label), lambda: _heat_map(session, label, periods))
 
 
-def _heat_map(session: Session, label: str, periods: list[str]) -> HeatMap:
-    # One pass over the answers, grouped by item row and hall unit only (a few thousand rows); the checklist
-    # names and the unit tree are joined in here, which keeps the scan of millions of answers as lean as it gets.
+#: ``(item row, hall unit, failures, counted answers, Σ earned, Σ possible)``
+Tally = tuple[int, int, int, int, int, int]
+
+
+def month_tallies(session: Session, period: str) -> list[Tally]:
+    """The month's counts over its validated visits' counted answers (``possible`` not NULL), per item row and hall
+    unit: read from :class:`~surveyapp.assessment.models.HeatTally` when counted under the month's current key
+    (:func:`surveyapp.assessment.cache.month_key`), else counted from the answers and stored for the next reader
+    (a month of 5,000 halls is 1.6 million answers; a closed month is counted once)."""
+    key = cache.month_key(session, period)
+    if key is not None and session.scalar(
+            sa.select(HeatTallyMonth.stamp).where(HeatTallyMonth.period == period)) == key:
+        return [tuple(row) for row in session.execute(  # type: ignore[misc]
+            sa.select(HeatTally.item_id, HeatTally.unit_id, HeatTally.failures, HeatTally.answered, HeatTally.earned,
+                      HeatTally.possible)
+            .where(HeatTally.period == period)).all()]
+    # One pass over the month's answers, grouped by item row and hall unit only (a few thousand rows); the
+    # checklist names and the unit tree are joined in later, which keeps the scan as lean as it gets.
     failed = sa.case((Answer.failed.is_(True), 1), else_=0)
-    rows = session.execute(
-        sa.select(Answer.item_id, Hall.unit_id, sa.func.sum(failed), sa.func.count())
-        .select_from(Answer).join(Visit, Visit.id == Answer.visit_id).join(Hall, Hall.id == Visit.hall_id)
-        .where(counted_visits(periods, None), Answer.possible.is_not(None))
-        .group_by(Answer.item_id, Hall.unit_id)
-    ).all()
+    rows: list[Tally] = [
+        (item_id, unit_id, int(failures or 0), int(answered or 0), int(earned or 0), int(possible or 0))
+        for item_id, unit_id, failures, answered, earned, possible in session.execute(
+            sa.select(Answer.item_id, Hall.unit_id, sa.func.sum(failed), sa.func.count(), sa.func.sum(Answer.earned),
+                      sa.func.sum(Answer.possible))
+            .select_from(Answer).join(Visit, Visit.id == Answer.visit_id).join(Hall, Hall.id == Visit.hall_id)
+            .where(counted_visits([period], None), Answer.possible.is_not(None))
+            .group_by(Answer.item_id, Hall.unit_id))]
+    if key is not None:
+        _store_tallies(session, period, key, rows)
+    return rows
+
+
+def _store_tallies(session: Session, period: str, key: str, rows: list[Tally]) -> None:
+    """Keep the month's counts, in a transaction of their own (the reader's stays a read)."""
+    try:
+        with session.get_bind().begin() as connection:
+            connection.execute(sa.delete(HeatTally).where(HeatTally.period == period))
+            connection.execute(sa.delete(HeatTallyMonth).where(HeatTallyMonth.period == period))
+            if rows:
+                connection.execute(sa.insert(HeatTally), [
+                    {"period": period, "item_id": i, "unit_id": u, "failures": f, "answered": a, "earned": e,
+                     "possible": p} for i, u, f, a, e, p in rows])
+            connection.execute(sa.insert(HeatTallyMonth).values(period=period, stamp=key))
+    except sa.exc.SQLAlchemyError as exc:  # another reader stored the month at the same moment: theirs stands
+        log.info("heat map counts of %s not stored: %s", period, exc.__class__.__name__)
+
+
+def _heat_map(session: Session, label: str, periods: list[str]) -> HeatMap:
+    rows = [row for period in periods for row in month_tallies(session, period)]
     columns, column_of = _columns(session)
     items = {i.id: i for i in _items(session, {r[0] for r in rows})}
-    slugs = dict(session.execute(
-        sa.select(ChecklistVersion.id, Checklist.slug).join(Checklist, Checklist.id == ChecklistVersion.checklist_id)
-        .where(ChecklistVersion.id.in_({i.version_id for i in items.values()}))).all())
+    slugs = _slugs(session, {i.version_id for i in items.values()})
     cells: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     newest: dict[tuple[str, str], ChecklistItem] = {}
-    for item_id, unit_id, failures, answered in rows:
+    for item_id, unit_id, failures, answered, _earned, _possible in rows:
         item = items[item_id]
         key = (slugs[item.version_id], item.key)
         cell = cells[key][column_of[unit_id]]
-        cell[0] += int(failures or 0)
-        cell[1] += int(answered or 0)
+        cell[0] += failures
+        cell[1] += answered
         if key not in newest or item.id > newest[key].id:
             newest[key] = item
     heat_rows = [HeatRow(slug, key, newest[(slug, key)].section_title, newest[(slug, key)].section_title_en,

@@ -317,7 +317,7 @@ def publish(session: Session, actor: User | None, notice: Notice, reason: str | 
     notice.status, notice.revision_pending, notice.pending_reason = PUBLISHED, False, None
     notice.updated_at, notice.updated_by = now, actor
     flush(session)
-    cache.touch(session)  # pages that read published months (trends) must see this revision
+    cache.touch(session, every_month=False)  # pages that read published months (trends) must see this revision
     visits = list(session.scalars(
         sa.select(Visit).where(Visit.period == notice.period, Visit.status == VisitStatus.VALIDATED,
                                Visit.released_at.is_(None)).order_by(Visit.id)))

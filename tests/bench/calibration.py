@@ -11,7 +11,6 @@ rebuilt when the recipe or the migrations change.
 """
 from __future__ import annotations
 
-import os
 import random
 import uuid
 from collections.abc import Iterator
@@ -26,7 +25,18 @@ from surveyapp.assessment import services as assessment
 from surveyapp.db import db
 from surveyapp.insight import calibration_queries as calibration
 from tests.bench import Figure
-from tests.bench.assessment import CHANNELS, _bulk, _market_client, _stamp, _timed, bulk_database, prepared, stored
+from tests.bench.assessment import (
+    CHANNELS,
+    _bulk,
+    _stamp,
+    _timed,
+    bulk_database,
+    load_note,
+    measured,
+    page_figure,
+    print_figures,
+    stored,
+)
 
 HALLS, UNITS, PER_UNIT, PERIODS = 5000, 50, 4, ("2026-09", "2026-10", "2026-11")
 SUPERVISORS = UNITS * PER_UNIT
@@ -86,7 +96,7 @@ def ready(url: str) -> bool:
 
 
 def measure(label: str, url: str) -> Iterator[Figure]:
-    load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    load = load_note()
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url, "WTF_CSRF_ENABLED": False})
     with app.app_context():
         session = db.session
@@ -112,24 +122,15 @@ def measure(label: str, url: str) -> Iterator[Figure]:
         adjusted_median, _, _ = _timed(lambda: (cache.forget(), assessment.assess(session, period, policy=adjusted)), 3)
         yield Figure(f"assess {period} with severity-adjusted scores", label, adjusted_median, "ms",
                      "calibrates the month and the one before it, then assesses")
-    client = _market_client(app)
-    page_median, _, response = _timed(lambda: client.get(f"/insight/calibration/?period={PERIODS[-1]}"), 3)
-    assert response.status_code == 200, response.status_code
-    yield Figure(f"calibration page ({SUPERVISORS} supervisors)", label, page_median, "ms",
-                 f"{len(response.data) / 1024:.0f} KiB")
+    yield page_figure(app, label, f"calibration page ({SUPERVISORS} supervisors)",
+                      f"/insight/calibration/?period={PERIODS[-1]}")
     app.extensions["surveyapp.db"][0].dispose()
 
 
 def bench_calibration() -> Iterator[Figure]:
     """Calibration of 5,000 halls over 3 months, against the 2 s target."""
-    for label, url in prepared("calibration", ready, generate):
-        yield from measure(label, url)
-
-
-def main() -> None:
-    for figure in bench_calibration():
-        print(f"  {figure.database:<10} {figure.name}: {figure.value:,.1f} {figure.unit}  {figure.note}".rstrip())
+    return measured(measure, "calibration", ready, generate)
 
 
 if __name__ == "__main__":
-    main()
+    print_figures(bench_calibration())

@@ -12,9 +12,7 @@ recipe or the migrations change.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,16 +20,23 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 
 from surveyapp import create_app
-from surveyapp.checklists import services as checklist_services
-from surveyapp.checklists.loader import SourceFile
 from surveyapp.db import db
 from surveyapp.insight import integrity_queries as integrity
 from surveyapp.insight.integrity import Rules
-from surveyapp.migrate import upgrade
 from surveyapp.photos import phash_bands
 from surveyapp.visits.models import Visit
 from tests.bench import Figure
-from tests.bench.assessment import _bulk, _market_client, _stamp, _timed, checklist_toml, prepared
+from tests.bench.assessment import (
+    _bulk,
+    _stamp,
+    _timed,
+    bulk_database,
+    load_note,
+    measured,
+    page_figure,
+    print_figures,
+    stored,
+)
 
 HALLS, UNITS, SUPERVISORS, PER_HALL, PHOTOS = 5000, 50, 200, 3, 2
 PERIOD = "2026-11"
@@ -39,19 +44,11 @@ RECIPE = "integrity-bench-2"
 
 
 def generate(url: str) -> None:
-    start = time.perf_counter()
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url})
-    upgrade(app)
     rng = random.Random(20261203)
-    with app.app_context():
-        session = db.session
-        [outcome] = checklist_services.load_sources(session, None, [SourceFile("bench.toml", checklist_toml())])
-        version = outcome.version
-        session.flush()
+    visits, photos, bands = [], [], []
+    with bulk_database(url, f"{RECIPE} {_stamp()}", f"{HALLS * PER_HALL:,} visits, {HALLS * PER_HALL * PHOTOS:,} photos"
+                       ) as (conn, version):
         now = "2026-11-28 12:00:00"
-        conn = session.connection()
-        conn.execute(sa.text("INSERT INTO unit (id, code, name, parent_id, active) VALUES (1, 'C', :n, NULL, true)"),
-                     {"n": f"{RECIPE} {_stamp()}"})
         conn.execute(sa.text("INSERT INTO unit (id, code, name, parent_id, active) VALUES (:id, :code, :name, 1, true)"),
                      [{"id": 2 + u, "code": f"U{u:02d}", "name": f"支局{u}"} for u in range(UNITS)])
         conn.execute(sa.text("INSERT INTO hall (id, code, name, type, unit_id, active, latitude, longitude) "
@@ -65,7 +62,6 @@ def generate(url: str) -> None:
         conn.execute(sa.text('INSERT INTO "user" (id, username, display_name, role, active, external, created_at) '
                              "VALUES (:id, :username, :name, :role, true, false, :now)"),
                      [{**u, "now": now} for u in users])
-        visits, photos, bands = [], [], []
         base = dt.datetime(2026, 11, 1, 1, 0)
         for hall in range(1, HALLS + 1):
             for n in range(PER_HALL):
@@ -92,39 +88,20 @@ def generate(url: str) -> None:
         _bulk(conn, "photo", "id, uid, visit_id, item_key, client_id, key, sha256, phash, size, width, height, "
                              "taken_at, uploaded_at", photos)
         _bulk(conn, "photo_hash_band", "photo_id, band, value", bands)
-        session.commit()
-        with db.engine.connect() as c:
-            if c.dialect.name == "postgresql":
-                for table in ("unit", "hall", "user", "visit", "photo"):
-                    c.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                                      f"(SELECT max(id) FROM \"{table}\"))"))
-                c.commit()
-                c.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("VACUUM ANALYZE"))
-            else:
-                c.execute(sa.text("ANALYZE"))
-                c.commit()
+    # The month's flags, as the submission receiver stores them (ready() waits for them).
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url})
+    with app.app_context():
         integrity.check(db.session, Visit.period == PERIOD, Rules())
         db.session.commit()
     app.extensions["surveyapp.db"][0].dispose()
-    print(f"  generated {len(visits):,} visits, {len(photos):,} photos in {time.perf_counter() - start:.1f} s",
-          file=sys.stderr)
 
 
 def ready(url: str) -> bool:
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url})
-    try:
-        with app.app_context(), db.engine.connect() as conn:
-            name = conn.execute(sa.text("SELECT name FROM unit WHERE id = 1")).scalar()
-            flags = conn.execute(sa.text("SELECT count(*) FROM visit_flag")).scalar()
-        return name == f"{RECIPE} {_stamp()}" and bool(flags)
-    except sa.exc.SQLAlchemyError:
-        return False
-    finally:
-        app.extensions["surveyapp.db"][0].dispose()
+    return stored(url, f"{RECIPE} {_stamp()}", "visit_flag", None)
 
 
 def measure(label: str, url: str) -> Iterator[Figure]:
-    load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    load = load_note()
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url, "WTF_CSRF_ENABLED": False})
     with app.app_context():
         session = db.session
@@ -137,23 +114,14 @@ def measure(label: str, url: str) -> Iterator[Figure]:
         session.commit()
         yield Figure(f"  recompute the month's flags ({HALLS * PER_HALL * PHOTOS:,} photos)", label,
                      (time.perf_counter() - start) * 1000, "ms", "flask integrity --recompute; once")
-    client = _market_client(app)
-    page_median, _, response = _timed(lambda: client.get(f"/insight/integrity/?period={PERIOD}"), 3)
-    assert response.status_code == 200, response.status_code
-    yield Figure("integrity report page", label, page_median, "ms", f"{len(response.data) / 1024:.0f} KiB")
+    yield page_figure(app, label, "integrity report page", f"/insight/integrity/?period={PERIOD}")
     app.extensions["surveyapp.db"][0].dispose()
 
 
 def bench_integrity() -> Iterator[Figure]:
     """The month's integrity report for 5,000 halls, against the 1 s target."""
-    for label, url in prepared("integrity", ready, generate):
-        yield from measure(label, url)
-
-
-def main() -> None:
-    for figure in bench_integrity():
-        print(f"  {figure.database:<10} {figure.name}: {figure.value:,.1f} {figure.unit}  {figure.note}".rstrip())
+    return measured(measure, "integrity", ready, generate)
 
 
 if __name__ == "__main__":
-    main()
+    print_figures(bench_integrity())

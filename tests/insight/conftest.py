@@ -7,6 +7,7 @@ one and the halls' raw scores are pulled up or down by who visited them.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -70,39 +71,28 @@ def rated_months(make_unit: Callable[..., Any], make_hall: Callable[..., Hall], 
     return build
 
 
-TREND_FORM = '''
-[form]
-id = "trend-test"
-version = 1
-title = "趋势测试表"
-visit_types = ["announced", "unannounced", "supervisor"]
+def check(text: str, points: int) -> dict[str, Any]:
+    """A pass/fail item of :func:`form_file`."""
+    return {"text": text, "kind": "check", "points": points}
 
-[[section]]
-id = "look"
-title = "仪容仪表"
 
-[[section.item]]
-id = "uniform"
-text = "统一着装"
-kind = "check"
-points = 6
+def form_file(form_id: str, title: str, sections: dict[str, tuple[str, dict[str, dict[str, Any]]]]) -> str:
+    """A checklist file for every channel: ``sections`` maps a section id to its title and its items (item id →
+    the item's keys, e.g. :func:`check`)."""
+    lines = ["[form]", f'id = "{form_id}"', "version = 1", f'title = "{title}"',
+             'visit_types = ["announced", "unannounced", "supervisor"]']
+    for section_id, (section_title, items) in sections.items():
+        lines += ["", "[[section]]", f'id = "{section_id}"', f'title = "{section_title}"']
+        for item_id, keys in items.items():
+            lines += ["", "[[section.item]]", f'id = "{item_id}"']
+            lines += [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in keys.items()]
+    return "\n".join(lines) + "\n"
 
-[[section.item]]
-id = "badge"
-text = "佩戴工牌"
-kind = "check"
-points = 4
 
-[[section]]
-id = "talk"
-title = "服务用语"
-
-[[section.item]]
-id = "greeting"
-text = "主动问候"
-kind = "check"
-points = 10
-'''
+TREND_FORM = form_file("trend-test", "趋势测试表", {
+    "look": ("仪容仪表", {"uniform": check("统一着装", 6), "badge": check("佩戴工牌", 4)}),
+    "talk": ("服务用语", {"greeting": check("主动问候", 10)}),
+})
 
 
 @pytest.fixture
@@ -129,4 +119,4 @@ def trend_months(make_unit, make_hall, make_checklist, make_visit):
     visit(s1, "2026-10", 6, talk_greeting=1)
     visit(n1, "2026-11", 3)
     visit(s1, "2026-11", 4, look_uniform=1)
-    return {"company": company, "north": north, "halls": {"N1": n1, "N2": n2, "S1": s1}}
+    return {"company": company, "north": north, "south": south, "halls": {"N1": n1, "N2": n2, "S1": s1}, "form": form}

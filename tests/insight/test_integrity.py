@@ -22,30 +22,12 @@ from surveyapp.db import db
 from surveyapp.visits import evidence, planning, services, validation
 from surveyapp.visits.content import Content
 from surveyapp.visits.models import Photo, Visit, VisitFlag
+from tests.conftest import scored_form
 from tests.insight.conftest import NOW
 from tests.pdfcheck import read_pdf
 from tests.visits.conftest import english
 
-TRAP_CHECKLIST = '''
-[form]
-id = "trap-test"
-version = 1
-title = "现场测试表"
-title_en = "On-site test form"
-visit_types = ["announced", "unannounced", "supervisor"]
-
-[[section]]
-id = "main"
-title = "综合"
-title_en = "Overall"
-
-[[section.item]]
-id = "score"
-text = "综合得分"
-text_en = "Overall score"
-kind = "scale"
-points = 100
-
+TRAP_CHECKLIST = scored_form("trap-test", "现场测试表", "On-site test form") + '''
 [[section.item]]
 id = "counter"
 text = "柜台整洁"

@@ -15,37 +15,12 @@ from surveyapp.auth.models import Role
 from surveyapp.db import db
 from surveyapp.insight import staff as staff_insight
 from surveyapp.notices import services as notices
-from tests.insight.conftest import at
+from tests.insight.conftest import at, check, form_file
 
-FORM = '''
-[form]
-id = "staff-test"
-version = 1
-title = "营业员测试表"
-visit_types = ["announced", "unannounced", "supervisor"]
-
-[[section]]
-id = "s"
-title = "服务"
-
-[[section.item]]
-id = "who"
-text = "接待营业员"
-kind = "staff"
-required = true
-
-[[section.item]]
-id = "greet"
-text = "主动问候"
-kind = "check"
-points = 1
-
-[[section.item]]
-id = "smile"
-text = "微笑服务"
-kind = "check"
-points = 1
-'''
+FORM = form_file("staff-test", "营业员测试表", {
+    "s": ("服务", {"who": {"text": "接待营业员", "kind": "staff", "required": True},
+                 "greet": check("主动问候", 1), "smile": check("微笑服务", 1)}),
+})
 RULES = StarRules(months=3, min_visits=3, levels=(Decimal(60), Decimal(70), Decimal(80), Decimal(90), Decimal(95)))
 
 

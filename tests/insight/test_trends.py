@@ -5,13 +5,16 @@ import io
 from fractions import Fraction
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from surveyapp.assessment import services as assessment
+from surveyapp.assessment.models import HeatTallyMonth
 from surveyapp.auth.models import Role
 from surveyapp.db import db
 from surveyapp.insight import trends
 from surveyapp.notices import services as notices
+from tests.insight.conftest import at
 
 
 def points(trend):
@@ -41,6 +44,16 @@ def test_each_section_trend_is_the_share_of_points_earned(trend_months):
     assert talk.rate("2026-10") == 75 and talk.rate("2026-11") == 100 and talk.rate("2026-08") is None
 
 
+def test_section_trends_of_a_branch_and_of_a_hall(trend_months):
+    look, talk = trends.section_trends(db.session, "2026-11", unit=trend_months["north"])
+    # October in the north: N1 twice (uniform failed once: 4 of 10), N2 once (badge failed: 6 of 10).
+    assert look.points == {"2026-09": (10, 10), "2026-10": (20, 30), "2026-11": (10, 10)}
+    assert talk.points == {"2026-09": (10, 10), "2026-10": (30, 30), "2026-11": (10, 10)}
+    look, talk = trends.section_trends(db.session, "2026-11", hall=trend_months["halls"]["S1"])
+    assert look.points == {"2026-10": (10, 10), "2026-11": (4, 10)} and talk.points == {"2026-10": (0, 10),
+                                                                                        "2026-11": (10, 10)}
+
+
 def test_the_heat_map_gives_failure_rates_per_item_and_branch(trend_months):
     heat = trends.heat_map(db.session, "2026-Q4")
     assert heat.periods == ("2026-10", "2026-11", "2026-12") and heat.units == (("N", "北区"), ("S", "南区"))
@@ -52,6 +65,31 @@ def test_the_heat_map_gives_failure_rates_per_item_and_branch(trend_months):
     # Most failed first; equal rates in form order.
     assert [r.key for r in heat.rows] == ["look.uniform", "look.badge", "talk.greeting"]
     assert trends.heat_map(db.session, "2026-10").rows[0].cells["N"] == (1, 3)
+
+
+def test_the_heat_map_counts_a_closed_month_once_and_follows_every_change(trend_months, make_visit):
+    """Each month's counts are kept under its own token: a new November visit recounts November only, and moving
+    a hall to another branch recounts every month."""
+    def counted() -> dict[str, str]:
+        return dict(db.session.execute(sa.select(HeatTallyMonth.period, HeatTallyMonth.stamp)).all())
+
+    trends.heat_map(db.session, "2026-Q4")
+    first = counted()
+    assert set(first) == {"2026-10", "2026-11", "2026-12"}
+    make_visit(hall=trend_months["halls"]["S1"], checklist=trend_months["form"], visited_at=at("2026-11", 20),
+               answers={"look.badge": "fail"})
+    rows = {r.key: r for r in trends.heat_map(db.session, "2026-Q4").rows}
+    assert rows["look.badge"].cells == {"N": (1, 4), "S": (1, 3)}
+    again = counted()
+    assert again["2026-10"] == first["2026-10"] and again["2026-12"] == first["2026-12"]
+    assert again["2026-11"] != first["2026-11"]
+
+    trend_months["halls"]["S1"].unit = trend_months["north"]
+    db.session.commit()
+    rows = {r.key: r for r in trends.heat_map(db.session, "2026-Q4").rows}
+    assert rows["look.badge"].cells == {"N": (2, 7)} and rows["look.uniform"].cells == {"N": (2, 7)}
+    assert all(counted()[p] != again[p] for p in again)
+    assert trends.heat_map(db.session, "2026-10").rows[0].cells == {"N": (1, 4)}  # S1's October failure moved too
 
 
 @pytest.mark.parametrize("span", ["2026-Q5", "2026-13", "Q4", ""])
