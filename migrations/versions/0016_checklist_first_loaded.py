@@ -4,7 +4,7 @@ Backfilled from what is known: the earliest of its ``loaded_at``, ``frozen_at``,
 entry and the times of the visits that used it (so no stored visit is dated before its version).
 
 Revision ID: 0016_checklist_first_loaded
-Revises: 0014_trends
+Revises: 0015_heat_tallies
 Create Date: 2026-12-03 13:50:00.000000
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 import surveyapp.db
 
 revision = '0016_checklist_first_loaded'
-down_revision = '0014_trends'
+down_revision = '0015_heat_tallies'
 branch_labels = None
 depends_on = None
 

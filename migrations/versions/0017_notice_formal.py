@@ -1,7 +1,7 @@
 """notices: the formal layout's issuing unit and distribution lines (主送, 抄报, 抄送) per notice
 
 Revision ID: 0017_notice_formal
-Revises: 0014_trends
+Revises: 0016_checklist_first_loaded
 Create Date: 2026-12-03 14:10:00
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0017_notice_formal'
-down_revision = '0014_trends'
+down_revision = '0016_checklist_first_loaded'
 branch_labels = None
 depends_on = None
 
