@@ -5,6 +5,7 @@ when asked for, so they always say what the revision said.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -17,7 +18,7 @@ from surveyapp import photos
 from surveyapp.assessment.labels import score_text
 from surveyapp.notices import charts, labels, narrative
 from surveyapp.notices.document import Document, case_id
-from surveyapp.pdf import render_pdf, stylesheet
+from surveyapp.pdf import footer_pages, render_parts, render_pdf, stylesheet
 
 
 def charts_of(doc: Document) -> dict[str, Any]:
@@ -71,12 +72,22 @@ def notice_html(doc: Document, photo_src: Any) -> Markup:
 
 def notice_pdf(snapshot: Mapping[str, Any], *, draft: bool = False) -> bytes:
     """The notice as PDF bytes: the same snapshot always gives the same bytes (no creation date inside).
-    ``draft`` marks every page's header as a draft (the preview before publishing)."""
+    ``draft`` marks every page's header as a draft (the preview before publishing).
+
+    A notice of ``NOTICE_PARALLEL_HALLS`` halls or more, on a machine of several cores, is rendered in two
+    parts at once, the body and the annex (:func:`surveyapp.pdf.render_parts`): the annex of a thousand halls
+    is half of the layout's time. A smaller one is one render (forking would cost more than it saves)."""
     doc = Document(snapshot)
     with force_locale(document_language()):
         context = _context(doc)
         if draft:
             context["header"] = _("%(month)s · draft, not published", month=context["header"])
+        halls = len(doc.data["results"]["halls"])
+        if (os.cpu_count() or 1) > 1 and halls >= current_app.config.get("NOTICE_PARALLEL_HALLS", 300):
+            parts = [render_template("notices/pdf_notice.html", thumbnail=lambda uid: thumbnail(doc, uid), part=part,
+                                     pdf_margins="head", pdf_css_passed=True, **context) for part in ("body", "annex")]
+            return render_parts(parts, lambda pages: footer_pages(pages, document_lang()), title=context["title"],
+                                author=context["author"])
         html = render_template("notices/pdf_notice.html", thumbnail=lambda uid: thumbnail(doc, uid), **context)
         return render_pdf(html, title=context["title"], author=context["author"])
 
