@@ -83,7 +83,7 @@ def notice_pdf(snapshot: Mapping[str, Any], *, draft: bool = False) -> bytes:
         if draft:
             context["header"] = _("%(month)s · draft, not published", month=context["header"])
         halls = len(doc.data["results"]["halls"])
-        if (os.cpu_count() or 1) > 1 and halls >= current_app.config.get("NOTICE_PARALLEL_HALLS", 300):
+        if (os.cpu_count() or 1) > 1 and halls >= current_app.config["NOTICE_PARALLEL_HALLS"]:
             parts = [render_template("notices/pdf_notice.html", thumbnail=lambda uid: thumbnail(doc, uid), part=part,
                                      pdf_margins="head", pdf_css_passed=True, **context) for part in ("body", "annex")]
             return render_parts(parts, lambda pages: footer_pages(pages, document_lang()), title=context["title"],
