@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,6 +32,8 @@ log = logging.getLogger("surveyapp.notices")
 
 #: Letters rendered by one letter job (several jobs run at once on several workers).
 LETTER_BATCH = 25
+#: A letter job tells its progress at most this often (seconds).
+PROGRESS_SECONDS = 1.0
 
 STAGES = {
     "assess": _l("Assessing the month"),
@@ -152,9 +155,12 @@ def store_letters(session: Session, revision: NoticeRevision, hall_ids: list[int
     # what the halls have already rectified and had verified when their letters are rendered is not listed again
     settled = queries.settled_findings_of(session, [lines[hall_id]["code"] for hall_id in todo], period)
     batch = rendering.Letters(snapshot)
+    told = 0.0
     for n, hall_id in enumerate(todo):
-        if progress is not None:
+        if progress is not None and time.monotonic() - told >= PROGRESS_SECONDS:
+            # a write to the queue's storage each time: not for every letter (a letter takes a few hundredths)
             progress("letters", n, len(todo))
+            told = time.monotonic()
         code = lines[hall_id]["code"]
         _store(session, revision_id, hall_id, batch.pdf(code, settled.get(code, set())))
 
