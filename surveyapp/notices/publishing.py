@@ -31,7 +31,7 @@ from surveyapp.notices.models import Notice, NoticeLetter, NoticeRevision
 log = logging.getLogger("surveyapp.notices")
 
 #: Letters rendered by one letter job (several jobs run at once on several workers).
-LETTER_BATCH = 25
+LETTER_BATCH = 100
 #: A letter job tells its progress at most this often (seconds).
 PROGRESS_SECONDS = 1.0
 
