@@ -38,6 +38,9 @@ PHOTO_STORAGE_URL = None
 
 #: Where ``flask pdf fonts`` puts the print font, the cut-down CJK font PDFs embed (``None``: ``<instance>/fonts``).
 PDF_FONT_FOLDER = None
+#: A notice listing this many halls or more is rendered in two processes at once (body and annex) and joined,
+#: on a machine of several cores (surveyapp.notices.rendering.notice_pdf); smaller ones in one render.
+NOTICE_PARALLEL_HALLS = 300
 
 #: Largest request body accepted (photos are at most 15 MB each; imports are smaller).
 MAX_CONTENT_LENGTH = 32 * 1024 * 1024

@@ -21,18 +21,22 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import io
 import logging
+import multiprocessing
 import threading
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask, current_app, has_app_context
 from flask_babel import gettext
 from markupsafe import Markup
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -65,9 +69,10 @@ def css_string(text: str) -> str:
     return '"' + "".join(ch if ch.isalnum() or ch == " " else f"\\{ord(ch):06x} " for ch in text) + '"'
 
 
-def page_css(company: str, header: str) -> Markup:
+def page_css(company: str, header: str, margins: str = "all") -> Markup:
     """The page rules of every PDF (``templates/pdf/base.html``): the print font's faces, when it is built,
-    and the page margins: ``company | header`` on top, "第 X 页 / 共 Y 页" at the bottom.
+    and the page margins: ``company | header`` on top, "第 X 页 / 共 Y 页" at the bottom. ``margins``:
+    ``"head"`` leaves the footer out, ``"foot"`` the header (a document rendered in parts, :func:`render_parts`).
 
     The margins' text is CSS strings, not running elements: WeasyPrint lays out a running element again
     on every page, a few percent of a long notice's render time."""
@@ -80,10 +85,9 @@ def page_css(company: str, header: str) -> Markup:
     # The translated footer, split around its two numbers: odd parts are the CSS counters.
     footer = gettext("Page %(page)s of %(pages)s", page="\x00counter(page)\x00", pages="\x00counter(pages)\x00")
     content = " ".join(part if n % 2 else css_string(part) for n, part in enumerate(footer.split("\x00")) if part)
-    rules.append(
-        f"@page {{ @top-left {{ content: {css_string(company)} }} @top-right {{ content: {css_string(header)} }}"
-        f" @bottom-center {{ content: {content} }} }}"
-    )
+    head = f"@top-left {{ content: {css_string(company)} }} @top-right {{ content: {css_string(header)} }}"
+    foot = f"@bottom-center {{ content: {content} }}"
+    rules.append(f"@page {{ {head if margins != 'foot' else ''} {foot if margins != 'head' else ''} }}")
     return Markup("\n".join(rules))
 
 
@@ -175,6 +179,24 @@ def _rendering() -> Iterator[FontConfiguration]:
                 gc.enable()
 
 
+_stylesheets: dict[str, CSS] = {}
+
+
+def stylesheet(name: str = "pdf.css") -> CSS:
+    """A stylesheet of ``static/css`` parsed once per process, for :func:`render_pdf`'s ``stylesheets``: parsing
+    ``pdf.css`` is a third of a hall letter's render time. A template given it leaves out its ``<link>``
+    (``templates/pdf/base.html``: ``pdf_css_passed``). Passed stylesheets are of the user origin: they give way
+    to the document's own rules (only the margins' text, :func:`page_css`, which sets nothing they set)."""
+    with _lock:
+        css = _stylesheets.get(name)
+        if css is None:
+            path = STATIC_DIR / "css" / name
+            css = _stylesheets[name] = CSS(string=path.read_text(encoding="utf-8"),
+                                           base_url=f"{INTERNAL_BASE_URL}static/css/{name}",
+                                           url_fetcher=StaticOnlyFetcher())
+        return css
+
+
 _told_no_print_font = False
 
 
@@ -198,6 +220,7 @@ def render_pdf(
     title: str | None = None,
     author: str | None = None,
     created: dt.datetime | None = None,
+    stylesheets: list[CSS] | None = None,
 ) -> bytes:
     """Render an HTML document (from an autoescaping ``.html`` template) to PDF bytes.
 
@@ -207,12 +230,20 @@ def render_pdf(
     :param author: PDF metadata author (else ``<meta name="author">``).
     :param created: creation time written into the PDF. Without it the PDF carries no date, so the same
         HTML always gives the same bytes.
+    :param stylesheets: parsed stylesheets (:func:`stylesheet`) applied besides the document's own.
     """
-    base_url = base_url or INTERNAL_BASE_URL
-    fetcher = StaticOnlyFetcher(base_url, _print_font_files())
+    return _render(html, base_url or INTERNAL_BASE_URL, _print_font_files(), title=title, author=author,
+                   created=created, stylesheets=stylesheets)[0]
+
+
+def _render(html: str, base_url: str, fonts: Mapping[str, Path], *, title: str | None = None,
+            author: str | None = None, created: dt.datetime | None = None,
+            stylesheets: list[CSS] | None = None) -> tuple[bytes, int]:
+    """The PDF and its number of pages."""
+    fetcher = StaticOnlyFetcher(base_url, fonts)
     with _rendering() as font_config:
         document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
-            font_config=font_config, dpi=PRINT_DPI
+            font_config=font_config, dpi=PRINT_DPI, stylesheets=stylesheets
         )
         if title:
             document.metadata.title = title
@@ -223,4 +254,92 @@ def render_pdf(
         data = document.write_pdf()
     if fetcher.refused:
         log.warning("PDF %r rendered without %d refused resource(s)", document.metadata.title, len(fetcher.refused))
-    return data
+    return data, len(document.pages)
+
+
+# --- a long document rendered in parts, in parallel ---------------------------------------------------
+
+
+def render_parts(parts: Sequence[str], footers: Callable[[int], str], *, title: str, author: str | None = None,
+                 stylesheets: Sequence[str] = ("pdf.css",)) -> bytes:
+    """A long PDF rendered as independent parts at once, one process each (WeasyPrint lays out on one core),
+    then joined. Each part is a whole HTML document whose pages carry the header but no footer
+    (``page_css(..., margins="head")``); each part starts on a new page. The footers ("第 X 页 / 共 Y 页")
+    depend on the joined page count, so they are rendered last, as a document of that many empty pages
+    (``footers(pages)``: its HTML, ``margins="foot"``), and stamped onto the joined pages.
+
+    The same parts give the same bytes; text stays text and the fonts embedded (each part embeds its own
+    subset). The first part is rendered in this process, the others in forked processes that already hold
+    the fonts and stylesheets; the stylesheets named are passed to every render (:func:`stylesheet`)."""
+    fonts = _print_font_files()
+    names = list(stylesheets)
+    sheets = [stylesheet(name) for name in names]  # parsed before forking: every process has them
+    with ProcessPoolExecutor(max(1, len(parts) - 1), mp_context=multiprocessing.get_context("fork"),
+                             initializer=_in_part_process) as pool:
+        futures = [pool.submit(_render_part, html, fonts, names) for html in parts[1:]]
+        rendered = [_render(parts[0], INTERNAL_BASE_URL, fonts, stylesheets=sheets)]
+        rendered += [future.result() for future in futures]
+        # the footers are rendered in another process while this one joins the parts
+        stamps = pool.submit(_render_part, footers(sum(pages for _data, pages in rendered)), fonts, names)
+        writer = _joined([data for data, _pages in rendered])
+        return _stamped(writer, stamps.result()[0], title=title, author=author)
+
+
+def footer_pages(pages: int, lang: str) -> str:
+    """A document of ``pages`` empty pages carrying only the footer, for :func:`render_parts`."""
+    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><style>{page_css("", "", "foot")}\n'
+            ".page + .page { break-before: page }</style></head><body>" + '<div class="page"></div>' * pages
+            + "</body></html>")
+
+
+def _in_part_process() -> None:
+    global _lock
+    _lock = threading.Lock()  # held, maybe, by another thread of the parent when it forked
+
+
+def _render_part(html: str, fonts: Mapping[str, Path], stylesheets: list[str]) -> tuple[bytes, int]:
+    return _render(html, INTERNAL_BASE_URL, fonts, stylesheets=[stylesheet(name) for name in stylesheets])
+
+
+def _joined(parts: Sequence[bytes]) -> Any:
+    """The PDFs' pages and bookmarks, in order, in one ``pypdf.PdfWriter``."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for data in parts:
+        writer.append(PdfReader(io.BytesIO(data)))
+    return writer
+
+
+def _stamped(writer: Any, footers: bytes, *, title: str, author: str | None = None) -> bytes:
+    """The joined PDF with page N of ``footers`` drawn over its page N, as a form XObject of that page (its
+    content and resources as they are): cheaper than merging pages, which parses and renames every content
+    stream."""
+    from pypdf import PdfReader
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+
+    stamps = PdfReader(io.BytesIO(footers))
+    opening, closing = DecodedStreamObject(), DecodedStreamObject()
+    opening.set_data(b"q\n")
+    closing.set_data(b"\nQ q /SurveyappFooter Do Q\n")
+    opening, closing = writer._add_object(opening), writer._add_object(closing)
+    for page, stamp in zip(writer.pages, stamps.pages, strict=True):
+        form = DecodedStreamObject()
+        form.set_data(stamp.get_contents().get_data())
+        form.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
+                     NameObject("/BBox"): stamp.mediabox,
+                     NameObject("/Resources"): stamp["/Resources"].clone(writer)})
+        # WeasyPrint's pages share their resources: the page gets its own copy, naming its own footer
+        resources = DictionaryObject(page["/Resources"].get_object())
+        xobjects = DictionaryObject(resources.get("/XObject", DictionaryObject()).get_object())
+        xobjects[NameObject("/SurveyappFooter")] = writer._add_object(form.flate_encode())
+        resources[NameObject("/XObject")] = xobjects
+        page[NameObject("/Resources")] = resources
+        contents = page["/Contents"]
+        existing = list(contents.get_object()) if isinstance(contents.get_object(), ArrayObject) else [contents]
+        # the page's own content may leave its coordinates transformed: it is drawn in a saved state
+        page[NameObject("/Contents")] = ArrayObject([opening, *existing, closing])
+    writer.add_metadata({"/Title": title, **({"/Author": author} if author else {}), "/Producer": "surveyapp"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -38,7 +38,8 @@ def publish_command(period: str, reason: str | None) -> None:
         db.session.rollback()
         raise click.ClickException(str(exc.message)) from None
     click.echo(_("Revision %(n)s is published; halls can now read it.", n=revision.number))
-    lines = revision.snapshot["results"]["halls"]
-    with click.progressbar(lines, label=_("Storing hall letters"), show_pos=True) as bar:
-        for line in bar:
-            publishing.letter(db.session, revision, line["hall_id"])
+    hall_ids = [line["hall_id"] for line in revision.snapshot["results"]["halls"]]
+    with click.progressbar(length=len(hall_ids), label=_("Storing hall letters"), show_pos=True) as bar:
+        publishing.store_letters(db.session, revision, hall_ids,
+                                 lambda _stage, done=0, total=0: bar.update(done - bar.pos))
+        bar.update(bar.length - bar.pos)

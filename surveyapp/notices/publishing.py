@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,7 +31,9 @@ from surveyapp.notices.models import Notice, NoticeLetter, NoticeRevision
 log = logging.getLogger("surveyapp.notices")
 
 #: Letters rendered by one letter job (several jobs run at once on several workers).
-LETTER_BATCH = 25
+LETTER_BATCH = 100
+#: A letter job tells its progress at most this often (seconds).
+PROGRESS_SECONDS = 1.0
 
 STAGES = {
     "assess": _l("Assessing the month"),
@@ -136,10 +139,30 @@ def _start_letters(session: Session, revision: NoticeRevision) -> list[Job]:
 @jobs.define("letters", _l("Storing hall letters"), {"letters": _l("Rendering letters")}, roles=(Role.MARKET,))
 def run_letters(session: Session, job: Job, progress: jobs.Progress) -> None:
     revision = session.get(NoticeRevision, job.params["revision_id"])
-    hall_ids = job.params["hall_ids"]
-    for n, hall_id in enumerate(hall_ids):
-        progress("letters", n, len(hall_ids))
-        letter(session, revision, hall_id)
+    store_letters(session, revision, job.params["hall_ids"], progress)
+
+
+def store_letters(session: Session, revision: NoticeRevision, hall_ids: list[int],
+                  progress: jobs.Progress | None = None) -> None:
+    """Render and store (commit) the letters of ``hall_ids`` not stored yet, one by one; the snapshot is read
+    once for them all (:class:`~surveyapp.notices.rendering.Letters`), so each costs one render."""
+    revision_id, period, snapshot = revision.id, revision.period, revision.snapshot  # the commits expire revision
+    lines = {line["hall_id"]: line for line in snapshot["results"]["halls"]}
+    todo = [hall_id for hall_id in hall_ids if hall_id in lines]
+    stored = set(session.scalars(sa.select(NoticeLetter.hall_id).where(NoticeLetter.revision_id == revision_id,
+                                                                       NoticeLetter.hall_id.in_(todo))))
+    todo = [hall_id for hall_id in todo if hall_id not in stored]
+    # what the halls have already rectified and had verified when their letters are rendered is not listed again
+    settled = queries.settled_findings_of(session, [lines[hall_id]["code"] for hall_id in todo], period)
+    batch = rendering.Letters(snapshot)
+    told = 0.0
+    for n, hall_id in enumerate(todo):
+        if progress is not None and time.monotonic() - told >= PROGRESS_SECONDS:
+            # a write to the queue's storage each time: not for every letter (a letter takes a few hundredths)
+            progress("letters", n, len(todo))
+            told = time.monotonic()
+        code = lines[hall_id]["code"]
+        _store(session, revision_id, hall_id, batch.pdf(code, settled.get(code, set())))
 
 
 def letter(session: Session, revision: NoticeRevision, hall_id: int) -> bytes | None:
@@ -154,15 +177,17 @@ def letter(session: Session, revision: NoticeRevision, hall_id: int) -> bytes | 
         return None
     # what the hall has already rectified and had verified when the letter is first rendered is not listed again
     settled = queries.settled_findings(session, line["code"], revision.period)
-    pdf = rendering.letter_pdf(revision.snapshot, line["code"], settled)
-    revision_id = revision.id
+    return _store(session, revision.id, hall_id, rendering.letter_pdf(revision.snapshot, line["code"], settled))
+
+
+def _store(session: Session, revision_id: int, hall_id: int, pdf: bytes) -> bytes:
+    """Store a letter (committed) and return the stored bytes: the first stored is the letter."""
     session.add(NoticeLetter(revision_id=revision_id, hall_id=hall_id, pdf=pdf,
                              sha256=hashlib.sha256(pdf).hexdigest(), created_at=clock.now()))
     try:
         session.commit()
-    except IntegrityError:  # rendered at the same moment elsewhere: the first stored is the letter
+    except IntegrityError:  # rendered at the same moment elsewhere
         session.rollback()
         return session.scalar(sa.select(NoticeLetter.pdf).where(NoticeLetter.revision_id == revision_id,
                                                                 NoticeLetter.hall_id == hall_id))
     return pdf
-

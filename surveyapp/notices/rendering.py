@@ -5,6 +5,7 @@ when asked for, so they always say what the revision said.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -17,7 +18,7 @@ from surveyapp import photos
 from surveyapp.assessment.labels import score_text
 from surveyapp.notices import charts, labels, narrative
 from surveyapp.notices.document import Document, case_id
-from surveyapp.pdf import render_pdf
+from surveyapp.pdf import footer_pages, render_parts, render_pdf, stylesheet
 
 
 def charts_of(doc: Document) -> dict[str, Any]:
@@ -71,28 +72,53 @@ def notice_html(doc: Document, photo_src: Any) -> Markup:
 
 def notice_pdf(snapshot: Mapping[str, Any], *, draft: bool = False) -> bytes:
     """The notice as PDF bytes: the same snapshot always gives the same bytes (no creation date inside).
-    ``draft`` marks every page's header as a draft (the preview before publishing)."""
+    ``draft`` marks every page's header as a draft (the preview before publishing).
+
+    A notice of ``NOTICE_PARALLEL_HALLS`` halls or more, on a machine of several cores, is rendered in two
+    parts at once, the body and the annex (:func:`surveyapp.pdf.render_parts`): the annex of a thousand halls
+    is half of the layout's time. A smaller one is one render (forking would cost more than it saves)."""
     doc = Document(snapshot)
     with force_locale(document_language()):
         context = _context(doc)
         if draft:
             context["header"] = _("%(month)s · draft, not published", month=context["header"])
+        halls = len(doc.data["results"]["halls"])
+        if (os.cpu_count() or 1) > 1 and halls >= current_app.config["NOTICE_PARALLEL_HALLS"]:
+            parts = [render_template("notices/pdf_notice.html", thumbnail=lambda uid: thumbnail(doc, uid), part=part,
+                                     pdf_margins="head", pdf_css_passed=True, **context) for part in ("body", "annex")]
+            return render_parts(parts, lambda pages: footer_pages(pages, document_lang()), title=context["title"],
+                                author=context["author"])
         html = render_template("notices/pdf_notice.html", thumbnail=lambda uid: thumbnail(doc, uid), **context)
         return render_pdf(html, title=context["title"], author=context["author"])
 
 
+class Letters:
+    """The hall letters of one snapshot, rendered one after another: the document (a thousand hall lines read
+    back), its context and the stylesheet are made once for the batch; each letter is then its own render,
+    so a letter is the same bytes whether it is rendered alone (:func:`letter_pdf`) or in a batch."""
+
+    def __init__(self, snapshot: Mapping[str, Any]) -> None:
+        self.doc = Document(snapshot)
+        with force_locale(document_language()):
+            # A letter shows no chart: it does not draw the ranking chart of every hall (a thousand times over).
+            self.context = {**_context(self.doc, with_charts=False), "pdf_css_passed": True}
+            self.month = narrative.month_text(self.doc.period)
+
+    def pdf(self, hall_code: str, settled: Collection[str] = ()) -> bytes:
+        """The feedback letter of one hall: addressed to it, opening with its result and red lines, then what it
+        must still do (red lines first; ``settled``: case ids of findings closed since, left out), how to appeal."""
+        doc = self.doc
+        with force_locale(document_language()):
+            line = doc.results.hall(hall_code)
+            title = _("Feedback to %(hall)s on %(month)s", hall=line.name, month=self.month)
+            findings = doc.findings(hall_code)
+            todo = sorted((f for f in findings if case_id(f) not in settled), key=lambda f: not f["redline"])
+            context = {**self.context, "title": title, "line": line, "findings": todo,
+                       "settled": len(findings) - len(todo), "redlines": [f for f in findings if f["redline"]]}
+            html = render_template("notices/pdf_letter.html", thumbnail=lambda uid: thumbnail(doc, uid), **context)
+            return render_pdf(html, title=title, author=context["author"], stylesheets=[stylesheet()])
+
+
 def letter_pdf(snapshot: Mapping[str, Any], hall_code: str, settled: Collection[str] = ()) -> bytes:
-    """The feedback letter of one hall: addressed to it, opening with its result and red lines, then what it
-    must still do (red lines first; ``settled``: case ids of findings closed since, left out), how to appeal."""
-    doc = Document(snapshot)
-    with force_locale(document_language()):
-        # A letter shows no chart: it does not draw the ranking chart of every hall (a thousand times over).
-        context = _context(doc, with_charts=False)
-        line = doc.results.hall(hall_code)
-        title = _("Feedback to %(hall)s on %(month)s", hall=line.name, month=narrative.month_text(doc.period))
-        findings = doc.findings(hall_code)
-        todo = sorted((f for f in findings if case_id(f) not in settled), key=lambda f: not f["redline"])
-        context.update(title=title, line=line, findings=todo, settled=len(findings) - len(todo),
-                       redlines=[f for f in findings if f["redline"]])
-        html = render_template("notices/pdf_letter.html", thumbnail=lambda uid: thumbnail(doc, uid), **context)
-        return render_pdf(html, title=title, author=context["author"])
+    """One hall's feedback letter (:meth:`Letters.pdf`); a batch of letters is :class:`Letters`."""
+    return Letters(snapshot).pdf(hall_code, settled)

@@ -26,7 +26,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from surveyapp import clock
@@ -318,8 +318,9 @@ def publish(session: Session, actor: User | None, notice: Notice, reason: str | 
     notice.updated_at, notice.updated_by = now, actor
     flush(session)
     cache.touch(session, every_month=False)  # pages that read published months (trends) must see this revision
+    # each released visit's history and audit line name its hall: loaded with the visits, not one by one
     visits = list(session.scalars(
-        sa.select(Visit).where(Visit.period == notice.period, Visit.status == VisitStatus.VALIDATED,
+        sa.select(Visit).options(selectinload(Visit.hall)).where(Visit.period == notice.period, Visit.status == VisitStatus.VALIDATED,
                                Visit.released_at.is_(None)).order_by(Visit.id)))
     released = 0
     for start in range(0, len(visits), RELEASE_BATCH):  # each step makes its visits' findings and messages

@@ -73,13 +73,19 @@ def scaled(snapshot: dict[str, Any], halls: int) -> dict[str, Any]:
     return big
 
 
+def cpu_time() -> float:
+    """CPU seconds of this process and of the processes it waited for (a notice rendered in parts)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def best_of(runs: int, render: Any) -> tuple[float, float, bytes]:
     wall = cpu = float("inf")
     data = b""
     for _ in range(runs):
-        start, start_cpu = time.perf_counter(), time.process_time()
+        start, start_cpu = time.perf_counter(), cpu_time()
         data = render()
-        wall, cpu = min(wall, time.perf_counter() - start), min(cpu, time.process_time() - start_cpu)
+        wall, cpu = min(wall, time.perf_counter() - start), min(cpu, cpu_time() - start_cpu)
     return wall, cpu, data
 
 
@@ -118,8 +124,10 @@ def measurements() -> Iterator[tuple[str, float, str, str]]:
         yield "hall letter, render time", wall, "s", f"{plural(pages_of(data), 'page')}, best of 3"
         big = scaled(revision.snapshot, 1000)
         wall, cpu, data = best_of(1, lambda: rendering.notice_pdf(big))
-        yield "1000-hall notice, render time", wall, "s", f"{plural(pages_of(data), 'page')}, {len(data) / 1024:.0f} KB"
-        yield "1000-hall notice, render CPU time", cpu, "s", "what a busy machine does not inflate"
+        note = (f"{plural(pages_of(data), 'page')}, {len(data) / 1024:.0f} KB; body and annex in two processes on "
+                f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f} (target: 4 s)")
+        yield "1000-hall notice, render time", wall, "s", note
+        yield "1000-hall notice, render CPU time", cpu, "s", "both processes; what a busy machine does not inflate"
 
 
 def bench_notices() -> Iterator[Any]:

@@ -87,3 +87,24 @@ def test_the_next_month_starts_with_the_lines_and_the_next_number(app, make_hall
     # the formal layout needs its issuing unit and addressee
     with pytest.raises(ValidationError):
         services.update_text(db.session, market, november, {}, layout="formal", formal={"issuing_unit": "", "main_to": ""})
+def test_letters_stored_in_a_batch_are_the_letters_a_hall_would_render_alone(make_hall, make_user, make_visit):
+    from surveyapp.notices import publishing, rendering
+    from surveyapp.notices.models import NoticeLetter
+
+    market = make_user(Role.MARKET, password=None)
+    halls = [make_hall(f"H{n}", name) for n, name in enumerate(["人民路营业厅", "解放路营业厅", "中山路营业厅"], 1)]
+    for hall in halls:
+        make_visit(hall, "unannounced", visited_at=at(NOV), market=market, answers={"interior.zones": "fail"},
+                   remarks={"interior.zones": f"{hall.name}分区标识缺失"})
+    revision = services.publish(db.session, market, services.create_notice(db.session, market, NOV), None)
+    db.session.commit()
+    # the second hall opens its letter before the batch reaches it: those bytes are kept
+    opened = publishing.letter(db.session, revision, halls[1].id)
+    publishing.store_letters(db.session, revision, [h.id for h in halls])
+    stored = {hall_id: pdf for hall_id, pdf in db.session.execute(sa.select(NoticeLetter.hall_id, NoticeLetter.pdf))}
+    assert stored[halls[1].id] == opened
+    for hall in halls:
+        alone = rendering.letter_pdf(revision.snapshot, hall.code)
+        assert stored[hall.id] == alone and f"{hall.name}分区标识缺失" in squeeze(read_pdf(alone).text)
+    publishing.store_letters(db.session, revision, [h.id for h in halls])  # again (a job run twice): nothing new
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(NoticeLetter)) == 3
