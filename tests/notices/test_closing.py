@@ -253,7 +253,7 @@ def test_a_policy_changed_after_publication_is_named_on_the_comparison(client, l
     from surveyapp.assessment.policy import DEFAULT
 
     published_month(client, login_as)
-    stricter = dataclasses.replace(DEFAULT, penalties=dataclasses.replace(DEFAULT.penalties, last_place=Decimal("800")))
+    stricter = dataclasses.replace(DEFAULT, penalties=dataclasses.replace(DEFAULT.penalties, last_place=Decimal(800)))
     assessment.save_policy(db.session, make_user(Role.MARKET, password=None), stricter, based_on=1, note="提高达标线")
     db.session.commit()
     compare = client.get(f"/notices/{NOV}/compare", follow_redirects=True).get_data(as_text=True)
