@@ -90,7 +90,7 @@ def _load_one(session: Session, actor: User | None, source: loader.SourceFile, d
     if newest is None or definition.version > newest:
         checklist.title, checklist.title_en = definition.title, definition.title_en
     session.flush()
-    record(session, actor, "checklist.load", "checklist_version", version.id, _label(version),
+    record(session, actor, "checklist.load", "checklist_version", version.id, label(version),
            {"file": source.name, "sha256": source.sha256, "items": len(definition)})
     log.info("checklist %s version %s loaded from %s", definition.id, definition.version, source.name)
     return LoadOutcome(source.name, version, CREATED)
@@ -123,7 +123,7 @@ def _reload(session: Session, actor: User | None, version: ChecklistVersion, sou
         if version.version == newest:
             version.checklist.title, version.checklist.title_en = definition.title, definition.title_en
     session.flush()
-    record(session, actor, "checklist.reload", "checklist_version", version.id, _label(version),
+    record(session, actor, "checklist.reload", "checklist_version", version.id, label(version),
            {"file": source.name, "sha256": source.sha256, "content_changed": not same_content})
     log.info("checklist %s version %s replaced from %s (not used yet)", definition.id, definition.version, source.name)
     return LoadOutcome(source.name, version, UPDATED)
@@ -135,7 +135,9 @@ def _next_version(session: Session, version: ChecklistVersion) -> int:
     return (newest or version.version) + 1
 
 
-def _label(version: ChecklistVersion) -> str:
+def label(version: ChecklistVersion) -> str:
+    """How the audit trail records a checklist version ("hall-etiquette v2"); the log shows it by its title
+    in the reader's language (:func:`_version_text`)."""
     return f"{version.checklist.slug} v{version.version}"
 
 
@@ -175,7 +177,7 @@ def mark_used(session: Session, version: ChecklistVersion, actor: User | None = 
     )
     session.refresh(version, ["frozen_at"])
     if result.rowcount:
-        record(session, actor, "checklist.freeze", "checklist_version", version.id, _label(version))
+        record(session, actor, "checklist.freeze", "checklist_version", version.id, label(version))
         return True
     return False
 

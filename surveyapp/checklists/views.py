@@ -4,14 +4,17 @@ Checklists change only through their files (``flask forms load``), so every page
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from surveyapp import clock, inputs, nav
+from surveyapp.audit import display
 from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role
 from surveyapp.checklists import services
@@ -19,6 +22,7 @@ from surveyapp.checklists.definition import VisitType
 from surveyapp.checklists.diff import diff_definitions
 from surveyapp.checklists.export import version_xlsx
 from surveyapp.checklists.forms import build_visit_form
+from surveyapp.checklists.models import Checklist, ChecklistVersion
 from surveyapp.checklists.scoring import applicable_items
 from surveyapp.db import db
 from surveyapp.errors import ValidationError
@@ -30,6 +34,25 @@ bp = Blueprint("checklists", __name__, url_prefix="/checklists")
 #: The market department owns checklists; administrators, who load the files, may check what was loaded.
 READERS = (Role.MARKET, Role.ADMIN)
 nav.register("checklists.index", _l("Checklists"), READERS, order=30, group="organisation")
+
+_LABEL = re.compile(r"(?P<slug>\S+) v(?P<version>\d{1,9})")
+
+
+def _version_text(recorded: Any) -> str:
+    """A recorded ``slug vN`` as the checklist's title and version, e.g. "营业厅服务规范检查表（第 2 版）" (the audit log shows
+    visits' checklists this way)."""
+    match = _LABEL.fullmatch(recorded) if isinstance(recorded, str) else None
+    if match is None:
+        return str(recorded)
+    title = db.session.execute(
+        sa.select(ChecklistVersion.title, ChecklistVersion.title_en).join(Checklist)
+        .where(Checklist.slug == match["slug"], ChecklistVersion.version == int(match["version"]))).first()
+    if title is None:  # a version since removed: the recorded words
+        return recorded
+    return _("%(title)s (version %(n)s)", title=localized(*title), n=match["version"])
+
+
+display.register_value("checklist", _version_text)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

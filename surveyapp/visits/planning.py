@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from surveyapp import clock
 from surveyapp.auth.models import Role, User
+from surveyapp.checklists import services as checklist_services
 from surveyapp.checklists.definition import VisitType
 from surveyapp.checklists.models import ChecklistVersion
 from surveyapp.errors import InvalidTransition, PermissionDenied, ValidationError
@@ -99,7 +100,7 @@ def plan_visit(session: Session, actor: User | None, plan: Plan, uid: str | None
     session.flush()
     log_event(session, actor, visit, "plan", None, VisitStatus.PLANNED, label=_label(visit),
               details={"hall": plan.hall.code, "type": visit.type, "supervisor": plan.supervisor.username,
-                       "checklist": f"{plan.checklist.checklist.slug} v{plan.checklist.version}",
+                       "checklist": checklist_services.label(plan.checklist),
                        "due": [plan.due_from.isoformat(), plan.due_until.isoformat()]})
     return visit
 
@@ -124,13 +125,13 @@ def update_plan(session: Session, actor: User | None, visit: Visit, expected_ver
     if problems:
         raise ValidationError(_("The visit was not changed."), errors=problems)
     before = {"hall": visit.hall.code, "type": visit.type.value, "supervisor": visit.supervisor.username,
-              "checklist": visit.checklist_version_id, "due_from": visit.due_from, "due_until": visit.due_until}
+              "checklist": checklist_services.label(visit.checklist_version), "due_from": visit.due_from, "due_until": visit.due_until}
     visit.hall, visit.supervisor, visit.type = plan.hall, plan.supervisor, VisitType(plan.type)
     visit.checklist_version, visit.due_from, visit.due_until = plan.checklist, plan.due_from, plan.due_until
     if not started:
         visit.period = period_of(plan.due_from, clock.company_tz())
     after = {"hall": plan.hall.code, "type": visit.type.value, "supervisor": plan.supervisor.username,
-             "checklist": plan.checklist.id, "due_from": plan.due_from, "due_until": plan.due_until}
+             "checklist": checklist_services.label(plan.checklist), "due_from": plan.due_from, "due_until": plan.due_until}
     diff = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if not diff:
         return False

@@ -143,7 +143,7 @@ def start_visit(session: Session, actor: User | None, visit: Visit) -> bool:
     newest = checklist_services.newest_version(session, version.checklist.slug)
     details: dict[str, Any] = {}
     if newest is not None and newest.id != version.id and visit.type in newest.definition.visit_types:
-        details["checklist"] = [version.version, newest.version]
+        details["checklist"] = [checklist_services.label(version), checklist_services.label(newest)]
         version = newest
     checklist_services.mark_used(session, version)
     now = clock.now()

@@ -118,3 +118,16 @@ def test_a_list_in_the_details_is_separated_as_the_language_separates_it(client,
     db.session.commit()
     page = client.get("/audit/?action=notice.edit").get_data(as_text=True).split("<tbody>")[1]
     assert "p1、p2、p3" in page and "p1, p2" not in page
+
+
+def test_a_visits_checklist_reads_as_its_title_in_the_readers_language(client, login_as, make_visit):
+    """Planning a visit records its checklist version; the log names it by title and version, not by the file's id
+    ("hall-etiquette v1")."""
+    login_as(Role.ADMIN)
+    visit = make_visit(type="unannounced", status="planned")
+    version = visit.checklist_version.version
+    for language, title in (("zh_CN", "营业厅服务规范检查表（第 %d 版）"), ("en", "Service hall etiquette checklist (version %d)")):
+        with client.session_transaction() as session:
+            session["lang"] = language
+        page = client.get("/audit/?action=visit.plan").get_data(as_text=True).split("<tbody>")[1]
+        assert title % version in page and f"hall-etiquette v{version}" not in page
