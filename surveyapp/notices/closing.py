@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +27,7 @@ from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
 from surveyapp import clock
+from surveyapp.assessment import cache
 from surveyapp.assessment import services as assessment
 from surveyapp.assessment.results import MonthResults
 from surveyapp.audit.services import record
@@ -251,10 +254,58 @@ def check_publish(session: Session, notice: Notice, *, draft_version: int | None
     :raise PreviewStale: the draft or the results changed since the preview.
     :raise OpenWorkUnconfirmed: open work in the month and no confirmation of its counts.
     """
+    key = _draft_key(session, notice)
+    if not (digest and draft_version == notice.version and key is not None and _previewed_digest(key) == digest):
+        # not the draft this process previewed as it stands now: the whole snapshot, built again, decides
+        check_draft(session, notice, draft_version, digest, previewed_at, draft_preview(session, notice)[0])
+    check_open_work(open_work(session, notice.period), confirmed)
+
+
+#: Hashes of the draft snapshots built in this process, by what they were built from (:func:`_draft_key`).
+_previewed: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+_previewed_lock = threading.Lock()
+#: Draft hashes a process keeps (the newest).
+PREVIEWS_KEPT = 64
+
+
+def draft_preview(session: Session, notice: Notice) -> tuple[dict[str, Any], str]:
+    """The notice's draft snapshot (what publishing now would freeze) and its hash (:func:`snapshot_digest`),
+    remembered so that the publish request (:func:`check_publish`) recognises an unchanged draft without
+    building the snapshot again."""
     from surveyapp.notices.services import draft_snapshot
 
-    check_draft(session, notice, draft_version, digest, previewed_at, draft_snapshot(session, notice))
-    check_open_work(open_work(session, notice.period), confirmed)
+    key = _draft_key(session, notice)  # read before the snapshot: a change committed meanwhile gives a new key
+    snapshot = draft_snapshot(session, notice)
+    digest = snapshot_digest(snapshot)
+    if key is not None:
+        with _previewed_lock:
+            _previewed[key] = digest
+            _previewed.move_to_end(key)
+            while len(_previewed) > PREVIEWS_KEPT:
+                _previewed.popitem(last=False)
+    return snapshot, digest
+
+
+def _previewed_digest(key: tuple[Any, ...]) -> str | None:
+    with _previewed_lock:
+        return _previewed.get(key)
+
+
+def _draft_key(session: Session, notice: Notice) -> tuple[Any, ...] | None:
+    """What the hashed part of a draft snapshot is built from: the assessment stamp's token (a new one with any
+    change to visits, answers, halls, units or the policy, and with every publication), the draft's version,
+    its latest revision, today (the deadlines) and the document's language. ``None``: no stamp, no shortcut.
+
+    Names outside the stamp (a member of staff renamed in the star list, a photo) are not part of it: the
+    publish job builds the snapshot again and checks the hash in full (:func:`check_draft`)."""
+    from surveyapp.notices.rendering import document_language
+
+    token = cache.token(session)
+    if token is None:
+        return None
+    latest = notice.latest
+    return (str(session.get_bind().url), token, notice.id, notice.version, latest.number if latest else 0,
+            clock.today(), document_language())
 
 
 # --- late visits --------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,8 @@ log = logging.getLogger("surveyapp.notices")
 
 #: Letters rendered by one letter job (several jobs run at once on several workers).
 LETTER_BATCH = 100
+#: Letters stored by one commit (a worker killed meanwhile loses at most these; its job renders them again).
+LETTERS_PER_COMMIT = 10
 #: A letter job tells its progress at most this often (seconds).
 PROGRESS_SECONDS = 1.0
 
@@ -144,8 +147,9 @@ def run_letters(session: Session, job: Job, progress: jobs.Progress) -> None:
 
 def store_letters(session: Session, revision: NoticeRevision, hall_ids: list[int],
                   progress: jobs.Progress | None = None) -> None:
-    """Render and store (commit) the letters of ``hall_ids`` not stored yet, one by one; the snapshot is read
-    once for them all (:class:`~surveyapp.notices.rendering.Letters`), so each costs one render."""
+    """Render and store the letters of ``hall_ids`` not stored yet, committed :data:`LETTERS_PER_COMMIT` at a
+    time; the snapshot is read once for them all (:class:`~surveyapp.notices.rendering.Letters`), so each costs
+    one render."""
     revision_id, period, snapshot = revision.id, revision.period, revision.snapshot  # the commits expire revision
     lines = {line["hall_id"]: line for line in snapshot["results"]["halls"]}
     todo = [hall_id for hall_id in hall_ids if hall_id in lines]
@@ -156,13 +160,31 @@ def store_letters(session: Session, revision: NoticeRevision, hall_ids: list[int
     settled = queries.settled_findings_of(session, [lines[hall_id]["code"] for hall_id in todo], period)
     batch = rendering.Letters(snapshot)
     told = 0.0
+    rendered: list[dict[str, Any]] = []
     for n, hall_id in enumerate(todo):
         if progress is not None and time.monotonic() - told >= PROGRESS_SECONDS:
             # a write to the queue's storage each time: not for every letter (a letter takes a few hundredths)
             progress("letters", n, len(todo))
             told = time.monotonic()
         code = lines[hall_id]["code"]
-        _store(session, revision_id, hall_id, batch.pdf(code, settled.get(code, set())))
+        pdf = batch.pdf(code, settled.get(code, set()))
+        rendered.append({"revision_id": revision_id, "hall_id": hall_id, "pdf": pdf,
+                         "sha256": hashlib.sha256(pdf).hexdigest(), "created_at": clock.now()})
+        if len(rendered) == LETTERS_PER_COMMIT:
+            _store_many(session, rendered)
+            rendered = []
+    _store_many(session, rendered)
+
+
+def _store_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Store rendered letters in one INSERT and commit: a letter stored meanwhile (a hall opened it) is kept,
+    as :func:`_store` keeps the first stored."""
+    if not rows:
+        return
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(NoticeLetter).values(rows).on_conflict_do_nothing(
+        index_elements=[NoticeLetter.revision_id, NoticeLetter.hall_id]))
+    session.commit()
 
 
 def letter(session: Session, revision: NoticeRevision, hall_id: int) -> bytes | None:

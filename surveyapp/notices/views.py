@@ -129,9 +129,9 @@ def month(period: str) -> Any:
 
 def _draft_page(notice: Notice, form: PublishForm, status: int, template: str = "notices/month.html") -> Any:
     """The live draft with the publish form drawn from it: the preview's hash and what is open in the month."""
-    snapshot = services.draft_snapshot(db.session, notice)
+    snapshot, digest = closing.draft_preview(db.session, notice)
     work = closing.open_work(db.session, notice.period)
-    form.preview(notice.version, closing.snapshot_digest(snapshot), clock.now().isoformat(), closing.token(work))
+    form.preview(notice.version, digest, clock.now().isoformat(), closing.token(work))
     doc = document.Document(snapshot)
     context = _document_context(doc, lambda uid: url_for("notices.photo", period=notice.period, photo=uid))
     comparison = compare.compare(db.session, notice.latest, snapshot) if notice.revisions else None

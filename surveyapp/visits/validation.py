@@ -11,12 +11,16 @@ calls :func:`release_visits`) or when the market department releases it explicit
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from surveyapp import clock
+from surveyapp.assessment import cache
 from surveyapp.auth.models import User
 from surveyapp.checklists.scoring import round_half_up
 from surveyapp.errors import InvalidTransition, PermissionDenied, ValidationError
@@ -24,7 +28,7 @@ from surveyapp.visits.content import MAX_REMARK
 from surveyapp.visits.models import Visit, VisitStatus
 from surveyapp.visits.planning import require_market
 from surveyapp.visits.rules import month_closed
-from surveyapp.visits.services import check_version, flush_or_conflict, log_event
+from surveyapp.visits.services import check_version, concurrent_change, flush_or_conflict, log_event, log_events
 from surveyapp.visits.signals import late_visit_validated, visit_approved, visit_returned, visits_released
 
 MAX_COMMENT = 2000
@@ -143,13 +147,34 @@ def release_visits(session: Session, actor: User | None, visits: Iterable[Visit]
     pending = [v for v in visits if v.released_at is None]
     if any(v.status is not VisitStatus.VALIDATED for v in pending):
         raise InvalidTransition(_("Only validated visits can be released to halls."))
-    now = clock.now()
-    for visit in pending:
-        visit.released_at = now
-    if pending:
-        flush_or_conflict(session, pending[0])
-    for visit in pending:
-        log_event(session, actor, visit, "release", visit.status, visit.status, label=_label(visit))
-    if pending:
-        visits_released.send(session, actor=actor, visits=pending)
+    if not pending:
+        return 0
+    flush_or_conflict(session, pending[0])  # the visits as the session knows them, before their rows are updated
+    _mark_released(session, pending, clock.now())
+    log_events(session, actor, pending, "release", VisitStatus.VALIDATED, _label)
+    visits_released.send(session, actor=actor, visits=pending)
     return len(pending)
+
+
+#: Visits whose rows one UPDATE statement releases.
+RELEASE_CHUNK = 500
+
+
+def _mark_released(session: Session, visits: list[Visit], now: dt.datetime) -> None:
+    """Set ``released_at`` (and the next version) of the visits, a few hundred rows per UPDATE rather than one
+    UPDATE per visit (a month's notice releases every mystery visit at once). Still optimistic: a row is only
+    updated at the version the session read, and any visit changed meanwhile is a conflict.
+    The month's results are stale for the assessment cache, as with any released visit."""
+    table = Visit.__table__
+    for start in range(0, len(visits), RELEASE_CHUNK):
+        chunk = visits[start:start + RELEASE_CHUNK]
+        result = session.connection().execute(
+            sa.update(table).where(sa.tuple_(table.c.id, table.c.version).in_([(v.id, v.version) for v in chunk]))
+            .values(released_at=now, version=table.c.version + 1))
+        if result.rowcount != len(chunk):
+            raise concurrent_change()
+    for visit in visits:  # the objects as written, without another UPDATE at the next flush
+        set_committed_value(visit, "released_at", now)
+        set_committed_value(visit, "version", visit.version + 1)
+    cache.touch(session, every_month=False)
+    cache.touch_months(session, {visit.period for visit in visits})

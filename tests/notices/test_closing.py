@@ -128,6 +128,29 @@ def test_a_stale_preview_is_refused_with_what_changed(client, login_as, month, m
     assert publish(client).status_code == 302 and [r.number for r in revisions()] == [1]
 
 
+def test_an_unchanged_preview_is_published_without_building_the_draft_again(client, login_as, month,
+                                                                              make_scored_visit, monkeypatch):
+    """The publish request recognises the draft it previewed (same stamp, version, day) without rebuilding its
+    snapshot (issue 13: the request ≤ 200 ms); a month changed since is still rebuilt and refused."""
+    from surveyapp.notices import services
+
+    _h1, h2, _ = month
+    login_as(Role.MARKET)
+    client.post("/notices/", data={"period": NOV})
+    fields = publish_fields(client)
+    built = []
+    real = services.draft_snapshot
+    monkeypatch.setattr(services, "draft_snapshot", lambda *args: built.append(1) or real(*args))
+    make_scored_visit(h2, score=40, visited_at=at(NOV, 20))
+    refused = publish(client, fields=fields)
+    assert refused.status_code == 409 and "H2" in refused.get_data(as_text=True) and revisions() == []
+    assert built  # the changed month was built again to find what changed
+    fields = publish_fields(client)
+    built.clear()
+    assert publish(client, fields=fields).status_code == 302 and built == []
+    assert [r.number for r in revisions()] == [1]
+
+
 def test_open_work_needs_a_confirmation_naming_the_counts(client, login_as, month, make_visit):
     h1, h2, _ = month
     make_visit(h1, "announced", status="submitted", visited_at=at(NOV, 25))
