@@ -57,6 +57,8 @@ _MONTHS = MonthStamp.__table__
 EVERY_MONTH = "*"
 _lock = threading.Lock()
 _entries: OrderedDict[Hashable, Any] = OrderedDict()
+#: What :func:`recall` returns for a key nothing is kept under.
+_MISSING = object()
 
 
 def touch(session: Session, *, every_month: bool = True) -> None:
@@ -108,20 +110,40 @@ def cached(session: Session, key: Hashable, compute: Callable[[], T], *, stamped
 
     :param stamped: ``False`` for what never changes once written (a published revision): kept whatever the token.
     """
-    current = token(session) if stamped else "-"
-    if current is None:
+    full_key = stamped_key(session, key) if stamped else (str(session.get_bind().url), "-", key)
+    if full_key is None:
         return compute()
-    full_key = (str(session.get_bind().url), current, key)
+    value = recall(full_key)
+    if value is _MISSING:
+        value = compute()
+        keep(full_key, value)
+    return value  # type: ignore[no-any-return]
+
+
+def stamped_key(session: Session, key: Hashable) -> Hashable | None:
+    """``key`` under the database's current token, for :func:`keep` and :func:`recall` (``None``: no stamp,
+    nothing may be kept). Read it before computing what is kept: a change committed meanwhile gives a new one."""
+    current = token(session)
+    return None if current is None else (str(session.get_bind().url), current, key)
+
+
+def recall(full_key: Hashable) -> Any:
+    """What :func:`keep` kept under ``full_key`` in this process, or :data:`_MISSING`."""
     with _lock:
-        if full_key in _entries:
-            _entries.move_to_end(full_key)
-            return _entries[full_key]  # type: ignore[no-any-return]
-    value = compute()
+        if full_key not in _entries:
+            return _MISSING
+        _entries.move_to_end(full_key)
+        return _entries[full_key]
+
+
+def keep(full_key: Hashable, value: Any) -> None:
+    """Keep ``value`` under ``full_key`` (:func:`stamped_key`), the least recently used entry dropped past
+    :data:`SIZE`."""
     with _lock:
         _entries[full_key] = value
+        _entries.move_to_end(full_key)
         while len(_entries) > SIZE:
             _entries.popitem(last=False)
-    return value
 
 
 def _changes_results(session: Session, obj: object) -> bool:

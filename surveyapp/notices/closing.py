@@ -15,8 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -255,17 +253,10 @@ def check_publish(session: Session, notice: Notice, *, draft_version: int | None
     :raise OpenWorkUnconfirmed: open work in the month and no confirmation of its counts.
     """
     key = _draft_key(session, notice)
-    if not (digest and draft_version == notice.version and key is not None and _previewed_digest(key) == digest):
+    if not (digest and draft_version == notice.version and key is not None and cache.recall(key) == digest):
         # not the draft this process previewed as it stands now: the whole snapshot, built again, decides
         check_draft(session, notice, draft_version, digest, previewed_at, draft_preview(session, notice)[0])
     check_open_work(open_work(session, notice.period), confirmed)
-
-
-#: Hashes of the draft snapshots built in this process, by what they were built from (:func:`_draft_key`).
-_previewed: OrderedDict[tuple[Any, ...], str] = OrderedDict()
-_previewed_lock = threading.Lock()
-#: Draft hashes a process keeps (the newest).
-PREVIEWS_KEPT = 64
 
 
 def draft_preview(session: Session, notice: Notice) -> tuple[dict[str, Any], str]:
@@ -278,20 +269,11 @@ def draft_preview(session: Session, notice: Notice) -> tuple[dict[str, Any], str
     snapshot = draft_snapshot(session, notice)
     digest = snapshot_digest(snapshot)
     if key is not None:
-        with _previewed_lock:
-            _previewed[key] = digest
-            _previewed.move_to_end(key)
-            while len(_previewed) > PREVIEWS_KEPT:
-                _previewed.popitem(last=False)
+        cache.keep(key, digest)
     return snapshot, digest
 
 
-def _previewed_digest(key: tuple[Any, ...]) -> str | None:
-    with _previewed_lock:
-        return _previewed.get(key)
-
-
-def _draft_key(session: Session, notice: Notice) -> tuple[Any, ...] | None:
+def _draft_key(session: Session, notice: Notice) -> Any:
     """What the hashed part of a draft snapshot is built from: the assessment stamp's token (a new one with any
     change to visits, answers, halls, units or the policy, and with every publication), the draft's version,
     its latest revision, today (the deadlines) and the document's language. ``None``: no stamp, no shortcut.
@@ -300,12 +282,9 @@ def _draft_key(session: Session, notice: Notice) -> tuple[Any, ...] | None:
     publish job builds the snapshot again and checks the hash in full (:func:`check_draft`)."""
     from surveyapp.notices.rendering import document_language
 
-    token = cache.token(session)
-    if token is None:
-        return None
     latest = notice.latest
-    return (str(session.get_bind().url), token, notice.id, notice.version, latest.number if latest else 0,
-            clock.today(), document_language())
+    return cache.stamped_key(session, ("draft digest", notice.id, notice.version, latest.number if latest else 0,
+                                       clock.today(), document_language()))
 
 
 # --- late visits --------------------------------------------------------------------------------------
