@@ -30,8 +30,8 @@ from surveyapp.assessment import services as assessment
 from surveyapp.assessment.results import MonthResults
 from surveyapp.audit.services import record
 from surveyapp.auth.models import User
+from surveyapp.checklists.labels import visit_type_label
 from surveyapp.errors import Conflict, InvalidTransition, ValidationError
-from surveyapp.labels import visit_type_label
 from surveyapp.notices import narrative, queries
 from surveyapp.notices.models import Notice, NoticeRevision
 from surveyapp.visits.models import Visit, VisitEvent, VisitStatus

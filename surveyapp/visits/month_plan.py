@@ -26,9 +26,9 @@ from surveyapp.audit import display
 from surveyapp.audit.services import record
 from surveyapp.auth.models import Role, User, user_unit
 from surveyapp.checklists.definition import VisitType
+from surveyapp.checklists.labels import visit_type_label
 from surveyapp.checklists.models import ChecklistVersion
 from surveyapp.errors import Conflict, InvalidTransition, NotFound, ValidationError
-from surveyapp.labels import visit_type_label
 from surveyapp.org.models import Hall, Unit
 from surveyapp.visits import autoplan, planning, queries
 from surveyapp.visits.models import Visit, VisitStatus

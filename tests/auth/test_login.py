@@ -93,7 +93,7 @@ def test_deactivation_ends_the_users_sessions(client, app, make_user, login):
     other = app.test_client()
     _login(other, victim.username)
     assert other.get("/home/market").status_code == 200
-    from surveyapp.auth import services
+    from surveyapp.users import services
 
     services.set_active(db.session, admin, victim, False)
     db.session.commit()
