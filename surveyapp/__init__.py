@@ -48,8 +48,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
 
     from surveyapp.auth.access import check_every_route_decides
+    from surveyapp.home.views import check_every_role_has_a_home
 
     check_every_route_decides(app)
+    check_every_role_has_a_home(app)
     return app
 
 

@@ -59,6 +59,27 @@ def register(endpoint: str, label: Any, roles: tuple[str, ...], order: int = 100
     _entries.sort(key=lambda e: e.order)
 
 
+def register_home(bp: Any, role: Any, endpoint: str) -> None:
+    """``role`` lands on ``endpoint`` (its home page) after login, from when the blueprint ``bp`` of the capability
+    that owns the page is registered with the app.
+
+    :raise RuntimeError: at start-up, when two capabilities claim the same role's home.
+    """
+    value = role_value(role)
+
+    def record(state: Any) -> None:
+        homes = state.app.extensions.setdefault("surveyapp.homes", {})
+        if homes.setdefault(value, endpoint) != endpoint:
+            raise RuntimeError(f"two home pages for the role {value!r}: {homes[value]} and {endpoint}")
+
+    bp.record_once(record)
+
+
+def homes(app: Any) -> dict[str, str]:
+    """Each role's home page endpoint, as the capabilities registered them."""
+    return dict(app.extensions.get("surveyapp.homes", {}))
+
+
 def entries_for(user: Any) -> list[NavEntry]:
     """The entries a user sees, in menu order."""
     if not getattr(user, "is_authenticated", False):
