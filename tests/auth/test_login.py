@@ -115,6 +115,17 @@ def test_changing_password_ends_other_sessions_but_not_this_one(app, client, mak
     assert _login(app.test_client(), user.username, "a brand new secret").status_code == 302
 
 
+def test_a_password_changed_by_its_owner_is_in_the_audit_log(client, make_user):
+    from surveyapp.audit.models import AuditEntry
+
+    user = make_user(Role.SUPERVISOR)
+    _login(client, user.username)
+    client.post("/account/password", data={"current": PASSWORD, "new": "a brand new secret", "confirm": "a brand new secret"})
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "user.password_change"))
+    assert (entry.actor_id, entry.object_type, entry.object_id, entry.object_label) == (user.id, "user", str(user.id), user.username)
+    assert entry.ip == "127.0.0.1"
+
+
 def test_password_change_needs_the_current_password(client, make_user):
     user = make_user(Role.SUPERVISOR)
     _login(client, user.username)
