@@ -533,7 +533,8 @@ def make_visit(app: Flask, make_checklist: Callable[..., Any], make_hall: Callab
 
     from surveyapp import clock
     from surveyapp.checklists import scoring
-    from surveyapp.visits import planning, services, validation
+    from surveyapp.planning import services as planning
+    from surveyapp.visits import services, validation
     from surveyapp.visits.content import Content
     from surveyapp.visits.models import Visit, VisitStatus
 

@@ -14,7 +14,7 @@ from surveyapp.auth.models import Role
 from surveyapp.db import db
 from surveyapp.errors import Conflict, ValidationError
 from surveyapp.visits import imports
-from surveyapp.visits.plan_forms import ImportForm
+from surveyapp.visits.forms import ImportForm
 
 bp = Blueprint("visit_import", __name__, url_prefix="/visits/import")
 nav.register("visit_import.upload", _l("Import results"), (Role.MARKET,), order=34, group="visits")

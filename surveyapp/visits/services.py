@@ -1,7 +1,7 @@
 """A visit's life on the supervisor's side: start, save the draft, submit (idempotently), and the answers it leaves.
 
 Validation by the market department is in :mod:`surveyapp.visits.validation`, planning in
-:mod:`surveyapp.visits.planning`; the helpers at the top are shared by all three.
+:mod:`surveyapp.planning.services`; the helpers at the top are shared by all three.
 """
 from __future__ import annotations
 
@@ -20,11 +20,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from surveyapp import clock
 from surveyapp.audit.services import record, record_many
-from surveyapp.auth.models import User
+from surveyapp.auth.models import Role, User
 from surveyapp.checklists import scoring
 from surveyapp.checklists import services as checklist_services
 from surveyapp.checklists.models import ChecklistItem, ChecklistVersion
-from surveyapp.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from surveyapp.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from surveyapp.visits import labels as _labels  # noqa: F401  (the audit labels of the actions recorded here)
 from surveyapp.visits.content import Content, answer_text, period_of
 from surveyapp.visits.models import (
@@ -120,6 +120,12 @@ def flush_or_conflict(session: Session, visit: Visit) -> None:
 def concurrent_change() -> Conflict:
     """The error for a visit whose version moved on while we changed it."""
     return Conflict(_("Someone else changed this visit at the same moment. Reload it to see what they did."))
+
+
+def require_market(actor: User | None) -> None:
+    """:raise PermissionDenied: unless ``actor`` is the market department (or the system, ``None``)."""
+    if actor is not None and actor.role is not Role.MARKET:
+        raise PermissionDenied(_("Only the market department plans and validates visits."))
 
 
 def require_own(actor: User | None, visit: Visit) -> None:

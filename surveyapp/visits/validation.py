@@ -26,9 +26,15 @@ from surveyapp.checklists.scoring import round_half_up
 from surveyapp.errors import InvalidTransition, PermissionDenied, ValidationError
 from surveyapp.visits.content import MAX_REMARK
 from surveyapp.visits.models import Visit, VisitStatus
-from surveyapp.visits.planning import require_market
 from surveyapp.visits.rules import month_closed
-from surveyapp.visits.services import check_version, concurrent_change, flush_or_conflict, log_event, log_events
+from surveyapp.visits.services import (
+    check_version,
+    concurrent_change,
+    flush_or_conflict,
+    log_event,
+    log_events,
+    require_market,
+)
 from surveyapp.visits.signals import late_visit_validated, visit_approved, visit_returned, visits_released
 
 MAX_COMMENT = 2000

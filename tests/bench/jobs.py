@@ -40,7 +40,8 @@ def _company(halls: int) -> str:
     from surveyapp.checklists import services as checklists
     from surveyapp.db import db
     from surveyapp.org.models import Hall, HallType, Staff, Unit
-    from surveyapp.visits import planning, services, validation
+    from surveyapp.planning import services as planning
+    from surveyapp.visits import services, validation
     from surveyapp.visits.content import Content
     from surveyapp.visits.models import Answer, Visit, VisitRevision
     from tests.conftest import full_marks

@@ -19,7 +19,8 @@ from werkzeug.datastructures import FileStorage
 
 from surveyapp.auth.models import Role
 from surveyapp.db import db
-from surveyapp.visits import evidence, planning, services, validation
+from surveyapp.planning import services as planning
+from surveyapp.visits import evidence, services, validation
 from surveyapp.visits.content import Content
 from surveyapp.visits.models import Photo, Visit, VisitFlag
 from tests.conftest import scored_form

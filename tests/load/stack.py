@@ -134,9 +134,9 @@ def populate(database_url: str, supervisors: int, visits_each: int,
     from surveyapp.db import db
     from surveyapp.migrate import upgrade
     from surveyapp.org.models import Hall, HallType, Staff, Unit
+    from surveyapp.planning.services import Plan, plan_visit
     from surveyapp.resources import resource_dir
     from surveyapp.visits.models import VisitType
-    from surveyapp.visits.planning import Plan, plan_visit
     from tests.conftest import full_marks
 
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "load", "TESTING": True})
@@ -184,7 +184,8 @@ def last_month(unit: Any, version: Any) -> Month:
     from surveyapp.checklists.definition import EvidenceRule, ItemKind
     from surveyapp.db import db
     from surveyapp.org.models import Hall, HallType, Staff
-    from surveyapp.visits import planning, services, validation
+    from surveyapp.planning import services as planning
+    from surveyapp.visits import services, validation
     from surveyapp.visits.content import Content
     from surveyapp.visits.models import VisitType
     from tests.conftest import full_marks

@@ -20,7 +20,8 @@ from surveyapp.errors import (
     PermissionDenied,
     ValidationError,
 )
-from surveyapp.visits import planning, rules, services, validation
+from surveyapp.planning import services as planning
+from surveyapp.visits import rules, services, validation
 from surveyapp.visits.content import Content
 from surveyapp.visits.models import Answer, VisitRevision, VisitStatus
 from tests.conftest import full_marks

@@ -10,7 +10,7 @@ from surveyapp import jobs
 from surveyapp.auth.models import Role, User
 from surveyapp.jobs.models import Job
 from surveyapp.org.models import Hall, Unit
-from surveyapp.visits import month_plan
+from surveyapp.planning import month_plan
 
 
 def too_large(session: Session) -> bool:

@@ -26,9 +26,10 @@ from surveyapp.errors import Conflict, InvalidTransition, ValidationError
 from surveyapp.i18n import localized
 from surveyapp.org.models import Unit
 from surveyapp.pagination import paginate
-from surveyapp.visits import autoplan, month_plan, month_plan_job, queries
-from surveyapp.visits.plan_forms import COUNT_FIELDS, MonthPlanForm, ProposalForm
-from surveyapp.visits.plan_models import PlanProposal
+from surveyapp.planning import autoplan, month_plan, month_plan_job
+from surveyapp.planning.forms import COUNT_FIELDS, MonthPlanForm, ProposalForm
+from surveyapp.planning.models import PlanProposal
+from surveyapp.visits import queries
 from surveyapp.webforms import show_error
 
 bp = Blueprint("visit_plan", __name__, url_prefix="/visits/plan-month")
@@ -88,7 +89,7 @@ def month() -> Any:
             return redirect(url_for(".review", proposal=proposal.uid))
     elif request.method == "POST":
         status = 400
-    return render_template("visits/plan_month.html", form=form, proposals=month_plan.open_proposals(db.session)), status
+    return render_template("planning/plan_month.html", form=form, proposals=month_plan.open_proposals(db.session)), status
 
 
 def _review_args() -> dict[str, Any]:
@@ -112,7 +113,7 @@ def _render_review(proposal: PlanProposal, problem: Exception | None = None, sta
     settings = month_plan.settings_of(db.session, proposal)
     asked = [(t, n, settings.checklists.get(t)) for t, n in settings.counts.items() if n]
     return render_template(
-        "visits/proposal.html", proposal=proposal, review=review, page=page, options=options, args=args, asked=asked,
+        "planning/proposal.html", proposal=proposal, review=review, page=page, options=options, args=args, asked=asked,
         form=ProposalForm(version=proposal.version), problem=problem, channels=autoplan.CHANNELS,
         units=db.session.scalars(sa.select(Unit).order_by(Unit.code)).all(),
         supervisors=[load.supervisor for load in sorted(review.loads, key=lambda load: load.supervisor.display_name)],

@@ -1,9 +1,9 @@
 """The automatic month plan (market department): propose, review and adjust, then save all at once.
 
 :func:`propose` gathers the month from the database and runs the pure planner
-(:func:`surveyapp.visits.autoplan.plan_month`); the proposal is stored for review. :func:`adjust` changes
+(:func:`surveyapp.planning.autoplan.plan_month`); the proposal is stored for review. :func:`adjust` changes
 single assignments; :func:`save` turns the proposal into planned visits through
-:func:`surveyapp.visits.planning.plan_visit` (the rules and the audit trail of hand planning), all or
+:func:`surveyapp.planning.services.plan_visit` (the rules and the audit trail of hand planning), all or
 nothing. Planning a month that already has visits fills only what is missing; a proposal made before
 other visits of its month were planned or cancelled is refused at saving, so nothing is ever doubled.
 """
@@ -30,9 +30,10 @@ from surveyapp.checklists.models import ChecklistVersion
 from surveyapp.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from surveyapp.labels import visit_type_label
 from surveyapp.org.models import Hall, Unit
-from surveyapp.visits import autoplan, planning, queries
+from surveyapp.planning import autoplan, services
+from surveyapp.planning.models import PlanProposal, PlanProposalItem, ProposalStatus
+from surveyapp.visits import queries
 from surveyapp.visits.models import Visit, VisitStatus
-from surveyapp.visits.plan_models import PlanProposal, PlanProposalItem, ProposalStatus
 from surveyapp.visits.rules import setting
 
 #: Most visits of one kind a hall may get in a month, and most due windows.
@@ -213,7 +214,7 @@ def propose(session: Session, actor: User | None, settings: MonthSettings) -> Pl
 
     :raise ValidationError: the settings cannot be planned with.
     """
-    planning.require_market(actor)
+    services.require_market(actor)
     problems = check_settings(session, settings)
     if problems:
         raise ValidationError(_("The month could not be planned."), errors=problems)
@@ -291,7 +292,7 @@ def _decide(session: Session, actor: User | None, proposal: PlanProposal, status
 
 def discard(session: Session, actor: User | None, proposal: PlanProposal, expected_version: int | None) -> None:
     """Drop an open proposal (nothing was planned from it)."""
-    planning.require_market(actor)
+    services.require_market(actor)
     check_open(proposal, expected_version)
     _decide(session, actor, proposal, ProposalStatus.DISCARDED, {})
 
@@ -312,7 +313,7 @@ def adjust(session: Session, actor: User | None, proposal: PlanProposal, expecte
     :return: how many items changed.
     :raise ValidationError: an item is not in the proposal or a supervisor may not take it (nothing changes).
     """
-    planning.require_market(actor)
+    services.require_market(actor)
     check_open(proposal, expected_version)
     items = {item.id: item for item in proposal.items}
     people = {u.id: u for u in session.scalars(sa.select(User).where(User.id.in_(set(changes.values()))))}
@@ -364,7 +365,7 @@ def save(session: Session, actor: User | None, proposal: PlanProposal, expected_
     :raise Conflict: visits of the month (in the proposal's halls) were planned or cancelled since it was made.
     :raise ValidationError: listing every proposed visit the planning rules refuse now.
     """
-    planning.require_market(actor)
+    services.require_market(actor)
     check_open(proposal, expected_version)
     # Claim the proposal first: the write serialises concurrent saves (SQLite locks the database,
     # PostgreSQL the row and, below, the halls), so the count that follows sees every committed plan.
@@ -387,10 +388,10 @@ def save(session: Session, actor: User | None, proposal: PlanProposal, expected_
     # plan_visit flushes each visit itself; its rule checks need not flush the one before again.
     with session.no_autoflush:
         for item in items:
-            plan = planning.Plan(item.hall, item.checklist_version, item.type, item.supervisor, item.due_from,
+            plan = services.Plan(item.hall, item.checklist_version, item.type, item.supervisor, item.due_from,
                                  item.due_until)
             try:
-                item.visit = planning.plan_visit(session, actor, plan)
+                item.visit = services.plan_visit(session, actor, plan)
             except ValidationError as refused:
                 problems.extend(f"{item.hall.code} {visit_type_label(item.type)}: {e}" for e in refused.errors)
                 continue

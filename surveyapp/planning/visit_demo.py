@@ -1,8 +1,12 @@
 """Demo visits for ``flask demo load``: the previous month done, validated and released, the current month
 under way (validated, waiting for validation, returned, started, planned), with varied scores, a few red
-lines and photos where the checklists ask for them. Made through the visits services, each step at the
-time it would have happened, so every record (history, revisions, audit) is as real use leaves it.
-Deterministic: loading again finds the visits by their ids and changes nothing."""
+lines and photos where the checklists ask for them. Planned through the planning services and carried out
+through the visits services, each step at the time it would have happened, so every record (history,
+revisions, audit) is as real use leaves it. Deterministic: loading again finds the visits by their ids and
+changes nothing.
+
+It lives in planning, not in visits, because a demo visit is planned before it is done (planning sits above
+visits); :mod:`surveyapp.planning.demo`, which ``flask demo load`` discovers, registers it."""
 from __future__ import annotations
 
 import datetime as dt
@@ -23,7 +27,8 @@ from surveyapp.checklists.definition import EvidenceRule, Item, ItemKind, VisitT
 from surveyapp.demo import scenes
 from surveyapp.demo.loader import register
 from surveyapp.org.models import Hall
-from surveyapp.visits import evidence, planning, queries, services, validation
+from surveyapp.planning.services import Plan, plan_visit
+from surveyapp.visits import evidence, queries, services, validation
 from surveyapp.visits.content import Content
 from surveyapp.visits.models import Visit
 
@@ -176,8 +181,7 @@ def _plan(session: Session, hall: Hall, version: object, type_: VisitType, super
           uid: str, market: User) -> Visit:
     due_until = (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     with _at(dt.datetime.combine(month, dt.time(9), clock.company_tz())):
-        return planning.plan_visit(session, market, planning.Plan(hall, version, type_, supervisor, month, due_until),
-                                   uid=uid)
+        return plan_visit(session, market, Plan(hall, version, type_, supervisor, month, due_until), uid=uid)
 
 
 def _fate(month: dt.date, this_month: dt.date, today: dt.date, rng: random.Random) -> tuple[str, dt.datetime]:
@@ -194,7 +198,3 @@ def _fate(month: dt.date, this_month: dt.date, today: dt.date, rng: random.Rando
     moment = dt.datetime.combine(month.replace(day=day), dt.time(rng.randrange(9, 17), rng.randrange(0, 60)), zone)
     return status, moment
 
-
-# The next month's automatic plan is a loader of its own (surveyapp.visits.plan_demo), registered here
-# because ``flask demo load`` discovers one ``demo`` module per capability.
-from surveyapp.visits import plan_demo  # noqa: F401

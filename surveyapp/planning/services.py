@@ -19,7 +19,7 @@ from surveyapp.auth.models import Role, User
 from surveyapp.checklists import services as checklist_services
 from surveyapp.checklists.definition import VisitType
 from surveyapp.checklists.models import ChecklistVersion
-from surveyapp.errors import InvalidTransition, PermissionDenied, ValidationError
+from surveyapp.errors import InvalidTransition, ValidationError
 from surveyapp.i18n import localized
 from surveyapp.org.models import Hall
 from surveyapp.visits import queries
@@ -30,6 +30,7 @@ from surveyapp.visits.services import (
     clean_uuid,
     flush_or_conflict,
     log_event,
+    require_market,
 )
 from surveyapp.visits.signals import evidence_changed
 
@@ -47,12 +48,6 @@ class Plan:
     supervisor: User
     due_from: dt.date
     due_until: dt.date
-
-
-def require_market(actor: User | None) -> None:
-    """:raise PermissionDenied: unless ``actor`` is the market department (or the system, ``None``)."""
-    if actor is not None and actor.role is not Role.MARKET:
-        raise PermissionDenied(_("Only the market department plans and validates visits."))
 
 
 def check_plan(session: Session, plan: Plan) -> list[str]:
