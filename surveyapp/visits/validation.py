@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from surveyapp import clock
-from surveyapp.assessment import cache
 from surveyapp.auth.models import User
 from surveyapp.checklists.scoring import round_half_up
 from surveyapp.errors import InvalidTransition, PermissionDenied, ValidationError
@@ -35,7 +34,13 @@ from surveyapp.visits.services import (
     log_events,
     require_market,
 )
-from surveyapp.visits.signals import late_visit_validated, visit_approved, visit_returned, visits_released
+from surveyapp.visits.signals import (
+    late_visit_validated,
+    visit_approved,
+    visit_returned,
+    visit_rows_updated,
+    visits_released,
+)
 
 MAX_COMMENT = 2000
 
@@ -170,7 +175,8 @@ def _mark_released(session: Session, visits: list[Visit], now: dt.datetime) -> N
     """Set ``released_at`` (and the next version) of the visits, a few hundred rows per UPDATE rather than one
     UPDATE per visit (a month's notice releases every mystery visit at once). Still optimistic: a row is only
     updated at the version the session read, and any visit changed meanwhile is a conflict.
-    The month's results are stale for the assessment cache, as with any released visit."""
+    The months' results are stale, as with any released visit: :data:`visit_rows_updated` says so (the ORM's
+    flush, which the assessment cache watches, does not see these rows)."""
     table = Visit.__table__
     for start in range(0, len(visits), RELEASE_CHUNK):
         chunk = visits[start:start + RELEASE_CHUNK]
@@ -182,5 +188,4 @@ def _mark_released(session: Session, visits: list[Visit], now: dt.datetime) -> N
     for visit in visits:  # the objects as written, without another UPDATE at the next flush
         set_committed_value(visit, "released_at", now)
         set_committed_value(visit, "version", visit.version + 1)
-    cache.touch(session, every_month=False)
-    cache.touch_months(session, {visit.period for visit in visits})
+    visit_rows_updated.send(session, periods={visit.period for visit in visits})
