@@ -6,6 +6,7 @@ left as it is.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from surveyapp import clock
@@ -25,7 +26,9 @@ def load(session: Session) -> str:
     if saved is not None:
         return f"month plan {period} unchanged"
     market = session.scalar(sa.select(User).where(User.role == Role.MARKET).order_by(User.username))
-    settings = month_plan.default_settings(session, period)
+    config = current_app.config
+    settings = month_plan.default_settings(session, period, month_plan.default_counts(config["VISIT_PLAN_COUNTS"]),
+                                           int(config["VISIT_PLAN_WINDOWS"]))
     if market is None or len(settings.checklists) < len(autoplan.CHANNELS):
         return "skipped: load the checklists and the accounts first"
     proposal = month_plan.propose(session, market, settings)

@@ -34,7 +34,6 @@ from surveyapp.planning import autoplan, services
 from surveyapp.planning.models import PlanProposal, PlanProposalItem, ProposalStatus
 from surveyapp.visits import queries
 from surveyapp.visits.models import Visit, VisitStatus
-from surveyapp.visits.rules import setting
 
 #: Most visits of one kind a hall may get in a month, and most due windows.
 MAX_PER_HALL = 10
@@ -71,9 +70,8 @@ def next_period(today: dt.date) -> str:
     return f"{following.year:04d}-{following.month:02d}"
 
 
-def default_counts() -> dict[VisitType, int]:
-    """Visits of each kind per hall and month, from the setting ``VISIT_PLAN_COUNTS``."""
-    configured = setting("VISIT_PLAN_COUNTS", {"announced": 1, "unannounced": 1, "supervisor": 1})
+def default_counts(configured: Mapping[str, Any]) -> dict[VisitType, int]:
+    """Visits of each kind per hall and month, from the setting ``VISIT_PLAN_COUNTS`` (``configured``)."""
     return {t: int(configured.get(t.value, 0)) for t in autoplan.CHANNELS}
 
 
@@ -94,15 +92,13 @@ class MonthSettings:
                 "checklists": {t.value: v.id for t, v in self.checklists.items()}}
 
 
-def default_settings(session: Session, period: str, unit: Unit | None = None,
-                     counts: Mapping[VisitType, int] | None = None, windows: int | None = None,
-                     seed: int | None = None) -> MonthSettings:
-    """Settings from the app's defaults where not given: counts ``VISIT_PLAN_COUNTS``, windows
-    ``VISIT_PLAN_WINDOWS``, for each kind the newest version of the first checklist (by id) allowing it,
-    and the month's own first draw."""
+def default_settings(session: Session, period: str, counts: Mapping[VisitType, int], windows: int,
+                     unit: Unit | None = None, seed: int | None = None) -> MonthSettings:
+    """Settings for ``counts`` and ``windows`` (the settings ``VISIT_PLAN_COUNTS`` and ``VISIT_PLAN_WINDOWS``, read
+    by the caller): for each kind the newest version of the first checklist (by id) allowing it, and the month's
+    own first draw."""
     checklists = {t: versions[0] for t in autoplan.CHANNELS if (versions := queries.newest_versions(session, t))}
-    return MonthSettings(period, unit, dict(counts or default_counts()), checklists,
-                         windows or int(setting("VISIT_PLAN_WINDOWS", 4)), first_draw(period) if seed is None else seed)
+    return MonthSettings(period, unit, dict(counts), checklists, windows, first_draw(period) if seed is None else seed)
 
 
 def first_draw(period: str) -> int:

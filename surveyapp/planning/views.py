@@ -66,13 +66,13 @@ def month() -> Any:
         asked = request.args.get("month", "")
         form.month.data = asked if month_plan.parse_period(asked) else month_plan.next_period(clock.today())
         form.unit.data = request.args.get("unit", 0, type=inputs.whole)
-        for visit_type, count in month_plan.default_counts().items():
+        for visit_type, count in month_plan.default_counts(current_app.config["VISIT_PLAN_COUNTS"]).items():
             getattr(form, COUNT_FIELDS[visit_type]).data = count
             choices = form.checklist(visit_type).choices
             form.checklist(visit_type).data = choices[0][0] if choices else 0
         form.windows.data = int(current_app.config.get("VISIT_PLAN_WINDOWS", 4))
     status = 200
-    if form.validate_on_submit() and month_plan_job.too_large(db.session):
+    if form.validate_on_submit() and month_plan_job.too_large(db.session, current_app.config["PLAN_JOB_HALLS"]):
         job = month_plan_job.start(db.session, current_user, _settings(form))
         db.session.commit()
         jobs.enqueue(job)

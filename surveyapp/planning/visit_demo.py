@@ -31,6 +31,7 @@ from surveyapp.planning.services import Plan, plan_visit
 from surveyapp.visits import evidence, queries, services, validation
 from surveyapp.visits.content import Content
 from surveyapp.visits.models import Visit
+from surveyapp.visits.rules import VisitSettings
 
 NAMESPACE = uuid.UUID("6f2b8c1e-3d4a-4b7e-9a51-0c2d7e8f9a10")
 SCENARIOS = ("缴费", "咨询", "新装", "业务变更", "投诉", "故障报修")
@@ -85,7 +86,7 @@ def _answers(visit: Visit, rng: random.Random, strict: float, redline: bool) -> 
 
 
 def _do_visit(session: Session, visit: Visit, status: str, when: dt.datetime, rng: random.Random,
-              market: User, redline: bool = False) -> None:
+              market: User, settings: VisitSettings, redline: bool = False) -> None:
     """Carry a planned demo visit as far as ``status`` says, each step at its own time."""
     supervisor = visit.supervisor
     with _at(when - dt.timedelta(minutes=50)):
@@ -100,15 +101,16 @@ def _do_visit(session: Session, visit: Visit, status: str, when: dt.datetime, rn
                 remarks[key] = scenes.remark(item.id, item.text, f"{visit.uid}:{key}")
             if item.evidence is not EvidenceRule.NONE and scoring.needs_evidence(item, value):
                 picture = scenes.photo(visit.hall.name, item.text, f"{visit.uid}:{key}", clock.now())
-                evidence.add_photo(session, supervisor, visit, key, None, io.BytesIO(picture))
+                evidence.add_photo(session, supervisor, visit, key, None, io.BytesIO(picture), settings=settings)
     if status == "in_progress":
         fields = [[key, ",".join(v) if isinstance(v, list) else str(v)] for key, v in list(answers.items())[:12]]
-        services.save_draft(session, supervisor, visit, fields, when)
+        services.save_draft(session, supervisor, visit, fields, when, settings=settings)
         return
     content = Content(answers=answers, remarks=remarks, visited_at=when - dt.timedelta(minutes=45),
                       scenario=rng.choice(SCENARIOS), impression=rng.choice(IMPRESSIONS))
     with _at(when):
-        services.submit_visit(session, supervisor, visit, str(uuid.uuid5(NAMESPACE, visit.uid + ":1")), content)
+        services.submit_visit(session, supervisor, visit, str(uuid.uuid5(NAMESPACE, visit.uid + ":1")), content,
+                              settings=settings)
     if status == "submitted":
         return
     with _at(min(when + dt.timedelta(hours=20), clock.now())):
@@ -117,7 +119,7 @@ def _do_visit(session: Session, visit: Visit, status: str, when: dt.datetime, rn
         elif status == "rejected":
             validation.reject(session, market, visit, None, "照片与所述情况不符，请重新安排检查。")
         else:
-            validation.approve(session, market, visit, None)
+            validation.approve(session, market, visit, None, settings=settings)
 
 
 def _channels(hall: Hall, supervisors: list[User]) -> list[tuple[VisitType, User]]:
@@ -153,6 +155,7 @@ def load(session: Session) -> str:
     since = dt.datetime.combine(last_month, dt.time(0), clock.company_tz())
     for version in versions.values():
         version.first_loaded_at = min(version.first_loaded_at, since)
+    settings = VisitSettings.of(current_app)
     made = 0
     for month in (last_month, this_month):
         rng = random.Random(f"surveyapp-demo-{month:%Y-%m}")
@@ -165,7 +168,7 @@ def load(session: Session) -> str:
                 visit = _plan(session, hall, versions[type_], type_, supervisor, month, uid, markets[0])
                 status, when = _fate(month, this_month, today, rng)
                 if status != "planned":
-                    _do_visit(session, visit, status, when, rng, markets[n % len(markets)],
+                    _do_visit(session, visit, status, when, rng, markets[n % len(markets)], settings,
                               redline=(n % 23 == 5 and type_ is VisitType.UNANNOUNCED))
                 if month == last_month and visit.status.value == "validated":
                     released.append(visit)

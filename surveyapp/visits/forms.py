@@ -86,7 +86,8 @@ class VisitPageForm(VisitForm):
         self.scenario.choices = choices
 
     def validate_visited_at(self, field: Any) -> None:
-        problem = rules.visit_time_problem(field.data.replace(tzinfo=clock.company_tz()))
+        moment = field.data.replace(tzinfo=clock.company_tz())
+        problem = rules.visit_time_problem(moment, rules.VisitSettings.of(current_app))
         if problem is not None:
             raise ValidationError(problem)
 

@@ -36,6 +36,7 @@ from surveyapp.visits.models import (
 )
 from surveyapp.visits.rules import (
     ContentInvalid,
+    VisitSettings,
     check_content,
     current_photos,
     hall_staff,
@@ -199,16 +200,16 @@ def clean_fields(fields: object) -> list[list[str]]:
     return [[name, value] for name, value in fields]
 
 
-def client_time(value: dt.datetime | None) -> dt.datetime:
+def client_time(value: dt.datetime | None, settings: VisitSettings) -> dt.datetime:
     """A time reported by a client, or now when it is missing, in the future or before any visit (a wrong clock)."""
     now = clock.now()
-    if value is None or visit_time_problem(value) is not None:
+    if value is None or visit_time_problem(value, settings) is not None:
         return now
     return value
 
 
 def save_draft(session: Session, actor: User | None, visit: Visit, fields: object,
-               client_at: dt.datetime | None = None) -> bool:
+               client_at: dt.datetime | None = None, *, settings: VisitSettings) -> bool:
     """Keep the supervisor's working copy (the form's fields as entered, valid or not, so nothing is lost).
 
     A copy entered earlier than the one stored (``client_at``, the device's clock) is ignored: a phone that
@@ -222,7 +223,7 @@ def save_draft(session: Session, actor: User | None, visit: Visit, fields: objec
     cleaned = clean_fields(fields)
     if not visit.editable:
         raise not_editable(visit)
-    entered = client_time(client_at)
+    entered = client_time(client_at, settings)
     result = session.execute(
         sa.update(Visit)
         .where(Visit.id == visit.id, Visit.status.in_([VisitStatus.IN_PROGRESS, VisitStatus.RETURNED]),
@@ -255,7 +256,8 @@ class Submission:
 
 
 def submit_visit(session: Session, actor: User | None, visit: Visit, submission_id: str, content: Content,
-                 submitted_at: dt.datetime | None = None, *, imported: bool = False) -> Submission:
+                 submitted_at: dt.datetime | None = None, *, settings: VisitSettings,
+                 imported: bool = False) -> Submission:
     """Submit the supervisor's answers as a new revision, scored by the scoring engine.
 
     Idempotent by ``submission_id`` (a UUID the client makes once per submission): a repeat with the same
@@ -264,6 +266,7 @@ def submit_visit(session: Session, actor: User | None, visit: Visit, submission_
     version column make the loser fail with :class:`SubmissionRace` (the caller rolls back and calls again).
 
     :param submitted_at: when the supervisor pressed submit on the device (it may have been offline).
+    :param settings: the app's visit settings and month-close rule (:meth:`VisitSettings.of`, read at the edge).
     :param imported: the market department imports it from paper (older visit times are accepted).
     :raise ContentInvalid: with the problems by form field.
     :raise Conflict: the submission id was used with other content (or for another visit).
@@ -282,8 +285,8 @@ def submit_visit(session: Session, actor: User | None, visit: Visit, submission_
         raise not_editable(visit)
     photos = current_photos(visit)
     now = clock.now()
-    problems = check_content(session, visit, content, photos, submitted=min(client_time(submitted_at), now),
-                             imported=imported)
+    problems = check_content(session, visit, content, photos, settings=settings,
+                             submitted=min(client_time(submitted_at, settings), now), imported=imported)
     if problems:
         raise ContentInvalid(problems, problem_list(visit, problems))
 
@@ -295,11 +298,11 @@ def submit_visit(session: Session, actor: User | None, visit: Visit, submission_
     # Nothing may reach the database before the one guarded flush below: a concurrent repeat must fail there.
     with session.no_autoflush:
         visit.status = VisitStatus.SUBMITTED
-        visit.submitted_at = min(client_time(submitted_at), now)
+        visit.submitted_at = min(client_time(submitted_at, settings), now)
         visit.received_at = now
         visit.visited_at = content.visited_at
         visit.period = period_of(content.visited_at, clock.company_tz())
-        visit.late = month_closed(session, visit.period)
+        visit.late = month_closed(session, visit.period, settings)
         visit.scenario, visit.impression = canonical["scenario"], canonical["impression"]
         visit.staff = [staff[n] for n in served]
         visit.draft = visit.draft_client_at = visit.draft_saved_at = None

@@ -25,7 +25,7 @@ from surveyapp.checklists.scoring import round_half_up
 from surveyapp.errors import InvalidTransition, PermissionDenied, ValidationError
 from surveyapp.visits.content import MAX_REMARK
 from surveyapp.visits.models import Visit, VisitStatus
-from surveyapp.visits.rules import month_closed
+from surveyapp.visits.rules import VisitSettings, month_closed
 from surveyapp.visits.services import (
     check_version,
     concurrent_change,
@@ -68,17 +68,18 @@ class LateVisit(InvalidTransition):
 
 
 def approve(session: Session, actor: User | None, visit: Visit, expected_version: int | None, *,
-            comment: str = "", late_confirmed: bool = False) -> None:
+            settings: VisitSettings, comment: str = "", late_confirmed: bool = False) -> None:
     """Validate the visit: it now counts in the month's results; an announced one is released to the hall.
     The comment (optional) is shown to the supervisor on the visit and in the inbox.
 
+    :param settings: the app's visit settings, whose month-close rule decides whether the visit is late.
     :raise LateVisit: the visit is dated in a closed month and ``late_confirmed`` is not given.
     """
     _prepare(actor, visit, expected_version)
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
         raise ValidationError(_("At most %(n)d characters.", n=MAX_COMMENT))
-    late = visit.late or month_closed(session, visit.period)
+    late = visit.late or month_closed(session, visit.period, settings)
     if late and not late_confirmed:
         raise LateVisit(_("This visit is dated in %(month)s, a month already closed. Validating it changes that "
                           "month's results: confirm it as late (the notice then needs a revision), or reject it.",

@@ -104,7 +104,8 @@ def detail(uid: str) -> Any:
     return render_template(
         "visits/detail.html", visit=visit, answers=answers, photos=photos, may_decide=may_decide,
         definition=visit.checklist_version.definition, decision=DecisionForm(version=visit.version),
-        late=visit.status is VisitStatus.SUBMITTED and (visit.late or rules.month_closed(db.session, visit.period)),
+        late=visit.status is VisitStatus.SUBMITTED
+        and (visit.late or rules.month_closed(db.session, visit.period, rules.VisitSettings.of(current_app))),
         cancel_form=CancelForm(version=visit.version), release_form=ReleaseForm(version=visit.version),
         next_uid=_next_in_queue(visit), flags=queries.visit_flags(db.session, visit),
     )
@@ -126,7 +127,8 @@ def decide(uid: str) -> Any:
         raise ValidationError(_("The request could not be understood."), errors=[str(e) for m in form.errors.values() for e in m])
     action, comment = request.form.get("action"), form.comment.data or ""
     if action == "approve":
-        validation.approve(db.session, current_user, visit, form.version.data, comment=comment,
+        validation.approve(db.session, current_user, visit, form.version.data,
+                           settings=rules.VisitSettings.of(current_app), comment=comment,
                            late_confirmed=request.form.get("late_confirmed") == "y")
         done = _("The visit has been validated.")
     elif action == "return":

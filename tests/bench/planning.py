@@ -192,6 +192,7 @@ def bench_import() -> Iterator[Figure]:
     """``flask visits import`` of 1,000 paper records (checked, submitted, scored, audited), then again unchanged."""
     from surveyapp.db import db
     from surveyapp.visits import imports
+    from surveyapp.visits.rules import VisitSettings
 
     for label, url in databases():
         app = make_app(url)
@@ -200,12 +201,12 @@ def bench_import() -> Iterator[Figure]:
         data = _records(app, RECORDS)
         with app.app_context():
             start = time.perf_counter()
-            report = imports.import_visits(db.session, None, data, "paper.json")
+            report = imports.import_visits(db.session, None, data, "paper.json", settings=VisitSettings.of(app))
             db.session.commit()
             took = time.perf_counter() - start
             yield Figure(f"import {report.records:,} paper records", label, took, "s", f"{report.imported / took:,.0f} records/s")
             start = time.perf_counter()
-            report = imports.import_visits(db.session, None, data, "paper.json")
+            report = imports.import_visits(db.session, None, data, "paper.json", settings=VisitSettings.of(app))
             db.session.commit()
             yield Figure("import the same file again (all unchanged)", label, time.perf_counter() - start, "s",
                          f"{report.unchanged:,} unchanged")
