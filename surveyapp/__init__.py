@@ -103,9 +103,10 @@ BLUEPRINT_MODULES = (
     "visits.supervisor_views",
     "visits.offline_views",
     "visits.hall_views",
-    "visits.plan_views",
-    "visits.calendar_views",
     "visits.import_views",
+    "planning.visit_views",
+    "planning.views",
+    "planning.calendar_views",
     "assessment.views",
     "notices.views",
     # feedback

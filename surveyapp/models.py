@@ -10,7 +10,7 @@ __all__ += ["Checklist", "ChecklistItem", "ChecklistVersion"]
 from surveyapp.visits.models import Answer, Photo, PhotoHashBand, Visit, VisitEvent, VisitFlag, VisitRevision
 
 __all__ += ["Answer", "Photo", "PhotoHashBand", "Visit", "VisitEvent", "VisitFlag", "VisitRevision"]
-from surveyapp.visits.plan_models import PlanProposal, PlanProposalItem
+from surveyapp.planning.models import PlanProposal, PlanProposalItem
 
 __all__ += ["PlanProposal", "PlanProposalItem"]
 from surveyapp.assessment.models import PolicyVersion

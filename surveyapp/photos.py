@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, current_app, request, send_file
 from flask_babel import gettext as _
 from PIL import ExifTags, Image, ImageCms, ImageFile, UnidentifiedImageError
+from sqlalchemy.orm import Mapped, mapped_column
 
 from surveyapp import clock
 from surveyapp.errors import NotFound, Unavailable, ValidationError
@@ -111,6 +112,35 @@ class StoredPhoto:
         """What a photo model (visit evidence, rectification or appeal photo) stores of it."""
         return {"key": self.key, "sha256": self.sha256, "size": self.size, "width": self.width,
                 "height": self.height, "taken_at": self.taken_at}
+
+
+#: Where :class:`PhotoColumns` sit among a photo model's columns (SQLAlchemy ``sort_order``; the owner's own are 0).
+FILE_COLUMNS = 1
+UPLOAD_COLUMNS = 3
+
+
+class PhotoColumns:
+    """The columns every photo model (visit evidence, rectification or appeal photo) keeps of a stored photo:
+    :meth:`Stored.columns` fills the first six, the upload's time and uploader the rest. A mixin of the
+    capability's model, which adds its own id, owner and relationships.
+
+    ``sort_order`` keeps each table's columns where its migration created them: the owner's first columns
+    (0), the stored file's (:data:`FILE_COLUMNS`), the owner's further ones, then the upload's
+    (:data:`UPLOAD_COLUMNS`)."""
+
+    #: The key this module stored the cleaned JPEG under (random; never the client's file name); ``photo_key``
+    #: marks it for :func:`referenced_keys`.
+    key: Mapped[str] = mapped_column(sa.String(32), unique=True, info={"photo_key": True}, sort_order=FILE_COLUMNS)
+    #: SHA-256 (hex) of the stored JPEG, its size in bytes and pixels.
+    sha256: Mapped[str] = mapped_column(sa.String(64), sort_order=FILE_COLUMNS)
+    size: Mapped[int] = mapped_column(sort_order=FILE_COLUMNS)
+    width: Mapped[int] = mapped_column(sort_order=FILE_COLUMNS)
+    height: Mapped[int] = mapped_column(sort_order=FILE_COLUMNS)
+    #: Capture time from the photo's EXIF data, when it had one.
+    taken_at: Mapped[dt.datetime | None] = mapped_column(sort_order=FILE_COLUMNS)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(sort_order=UPLOAD_COLUMNS)
+    #: Named by table only: this floor module knows no accounts model.
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), sort_order=UPLOAD_COLUMNS)
 
 
 def phash_bands(phash: str) -> list[int]:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from hypothesis import settings as hypothesis_settings
 from itsdangerous import URLSafeTimedSerializer
@@ -533,9 +533,11 @@ def make_visit(app: Flask, make_checklist: Callable[..., Any], make_hall: Callab
 
     from surveyapp import clock
     from surveyapp.checklists import scoring
-    from surveyapp.visits import planning, services, validation
+    from surveyapp.planning import services as planning
+    from surveyapp.visits import services, validation
     from surveyapp.visits.content import Content
     from surveyapp.visits.models import Visit, VisitStatus
+    from surveyapp.visits.rules import VisitSettings
 
     def make(hall: Hall | None = None, type: str = "unannounced", supervisor: User | None = None,
              answers: dict[str, object] | None = None, status: str = "validated", visited_at: Any = None,
@@ -564,7 +566,8 @@ def make_visit(app: Flask, make_checklist: Callable[..., Any], make_hall: Callab
             content = Content(answers={k: v for k, v in given.items() if v is not None}, remarks=remarks or {},
                               staff=(), scenario=scenario, impression=impression, visited_at=when)
             # Submitted when it took place (a supervisor submits at most VISIT_MAX_BACKDATE_DAYS later).
-            services.submit_visit(db.session, supervisor, visit, str(uuid.uuid4()), content, submitted_at=when)
+            services.submit_visit(db.session, supervisor, visit, str(uuid.uuid4()), content, submitted_at=when,
+                                  settings=VisitSettings.of(current_app))
             checker = market or make_user(Role.MARKET)
             if status == "returned":
                 validation.return_visit(db.session, checker, visit, None, "请补充备注")
@@ -572,7 +575,7 @@ def make_visit(app: Flask, make_checklist: Callable[..., Any], make_hall: Callab
                 validation.reject(db.session, checker, visit, None, "记录不实")
             elif status == "validated":
                 # A visit made validated here after its month closed is a late visit the test means to count.
-                validation.approve(db.session, checker, visit, None, late_confirmed=True)
+                validation.approve(db.session, checker, visit, None, settings=VisitSettings.of(current_app), late_confirmed=True)
                 if released:
                     validation.release_visits(db.session, checker, [visit])
         db.session.commit()
@@ -602,10 +605,12 @@ def make_photo(app: Flask) -> Callable[..., Any]:
     from werkzeug.datastructures import FileStorage
 
     from surveyapp.visits import evidence
+    from surveyapp.visits.rules import VisitSettings
 
     def make(visit: Any, item_key: str | None, data: bytes | None = None) -> Any:
         upload = FileStorage(io.BytesIO(data or jpeg_bytes()), filename="IMG_0001.JPG", content_type="image/jpeg")
-        photo, _ = evidence.add_photo(db.session, visit.supervisor, visit, item_key, str(uuid.uuid4()), upload)
+        photo, _ = evidence.add_photo(db.session, visit.supervisor, visit, item_key, str(uuid.uuid4()), upload,
+                                      settings=VisitSettings.of(current_app))
         db.session.commit()
         return photo
 

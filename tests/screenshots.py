@@ -108,7 +108,7 @@ def main() -> None:
 def _months() -> tuple[str, str]:
     """The previous month (assessed in the demo) and the next (planned in the demo)."""
     from surveyapp import clock
-    from surveyapp.visits.month_plan import next_period
+    from surveyapp.planning.month_plan import next_period
 
     today = clock.today()
     return f"{today.replace(day=1) - dt.timedelta(days=1):%Y-%m}", next_period(today)

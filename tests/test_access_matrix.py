@@ -89,10 +89,10 @@ EXPECT: dict[str, list[Rule]] = {
     # visits: ``uid`` is a submitted visit of another supervisor and hall; ``photo`` one of its photos.
     "visits.index": [only("GET", (M,))],
     "visits.queue": [only("GET", (M,))],
-    "visits.new": [only("GET", (M,)), only("POST", (M,))],
-    "visits.edit": [only("GET", (M,), 302), only("POST", (M,), 302)],
-    "visits.cancel": [only("POST", (M,), 400)],
-    "visits.plan_options": [only("GET", (M,), 404)],
+    "planning.new": [only("GET", (M,)), only("POST", (M,))],
+    "planning.edit": [only("GET", (M,), 302), only("POST", (M,), 302)],
+    "planning.cancel": [only("POST", (M,), 400)],
+    "planning.plan_options": [only("GET", (M,), 404)],
     "visits.detail": [only("GET", (M,))],
     "visits.decide": [only("POST", (M,), 400)],
     "visits.release": [only("POST", (M,), 400)],
@@ -266,7 +266,7 @@ def _proposal(checklist: Any) -> Any:
     """An open month plan proposal for next month."""
     from surveyapp import clock
     from surveyapp.checklists.definition import VisitType
-    from surveyapp.visits import month_plan
+    from surveyapp.planning import month_plan
 
     settings = month_plan.MonthSettings(month_plan.next_period(clock.today()), None, {VisitType.UNANNOUNCED: 1},
                                         {VisitType.UNANNOUNCED: checklist})

@@ -64,8 +64,8 @@ def _values(user: User) -> dict[str, Any]:
     from surveyapp.jobs.models import Job
     from surveyapp.notices.models import NoticeRevision
     from surveyapp.org.models import Hall, Staff, Unit
+    from surveyapp.planning.models import PlanProposal
     from surveyapp.visits.models import Visit, VisitStatus
-    from surveyapp.visits.plan_models import PlanProposal
 
     visits = sa.select(Visit.uid).order_by(Visit.id)
     if user.role is Role.SUPERVISOR:

@@ -98,8 +98,8 @@ def test_publishing_releases_the_month_in_a_stated_order(month):
 
 def test_the_month_plan_for_a_seed_does_not_depend_on_the_rows_order(planning_org, make_visit):
     """The same month, the same visits already planned and the same seed give the same proposal."""
-    from surveyapp.visits import month_plan
-    from tests.visits.test_month_plan import settings
+    from surveyapp.planning import month_plan
+    from tests.planning.test_month_plan import settings
 
     org = planning_org
     december = month_plan.month_days("2026-12")

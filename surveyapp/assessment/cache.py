@@ -16,7 +16,7 @@ Why this is safe on several hosts and in any order of events:
 - A database without the stamp row (emptied) disables the cache until the next change writes one.
 
 Writes that bypass the ORM (raw SQL, bulk loads by the benchmarks) must replace the token themselves with
-:func:`touch`.
+:func:`touch`; visits' own such write (the release in bulk) says so with its signal ``visit_rows_updated``.
 
 The same hooks keep a token per month (:class:`~surveyapp.assessment.models.MonthStamp`): a change of a visit or
 its answers replaces its month's token (both months when a visit moves); a change of a hall or a unit, a bulk
@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from surveyapp.assessment.models import AssessmentStamp, MonthStamp, PolicyVersion
 from surveyapp.org.models import Hall, Unit
 from surveyapp.visits.models import Answer, Visit
+from surveyapp.visits.signals import visit_rows_updated
 
 T = TypeVar("T")
 
@@ -201,6 +202,14 @@ def _bulk_statement(state: Any) -> None:
     if state.bind_mapper.class_ is Visit and columns and columns <= UNSCORED_VISIT_COLUMNS:
         return
     touch(state.session)
+
+
+@visit_rows_updated.connect
+def _visit_rows_updated(session: Session, periods: set[str]) -> None:
+    """Visit rows written past the ORM (the release in bulk): the stamp and those months get new tokens; the
+    stored counts of other months stay."""
+    touch(session, every_month=False)
+    touch_months(session, periods)
 
 
 def forget() -> None:

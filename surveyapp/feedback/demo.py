@@ -17,7 +17,7 @@ from surveyapp.demo import scenes
 from surveyapp.demo.loader import register
 from surveyapp.feedback import services
 from surveyapp.feedback.models import Appeal, Finding, FindingStatus, Rectification
-from surveyapp.visits.demo import _at
+from surveyapp.planning.visit_demo import _at
 
 RECTIFICATIONS = ("已组织全员学习服务规范，当班营业员已整改到位，附整改后照片。",
                   "已更换损坏设施并安排专人每日巡检。", "已补齐公示材料并张贴在醒目位置。",

@@ -12,6 +12,7 @@ from surveyapp.auth.models import User
 from surveyapp.checklists.models import ChecklistItem
 from surveyapp.db import Model
 from surveyapp.org.models import Hall
+from surveyapp.photos import PhotoColumns
 from surveyapp.visits.models import Answer, Visit
 
 
@@ -157,7 +158,7 @@ class Appeal(Model):
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
 
-class FeedbackPhoto(Model):
+class FeedbackPhoto(PhotoColumns, Model):
     """A photo a hall attached to a rectification or an appeal (stored by :mod:`surveyapp.photos`)."""
 
     __tablename__ = "feedback_photo"
@@ -170,14 +171,6 @@ class FeedbackPhoto(Model):
     finding_id: Mapped[int] = mapped_column(sa.ForeignKey("finding.id", ondelete="CASCADE"), index=True)
     rectification_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rectification.id", ondelete="CASCADE"))
     appeal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("appeal.id", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(sa.String(32), unique=True, info={"photo_key": True})
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    size: Mapped[int]
-    width: Mapped[int]
-    height: Mapped[int]
-    taken_at: Mapped[dt.datetime | None]
-    uploaded_at: Mapped[dt.datetime]
-    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
 
     finding: Mapped[Finding] = relationship(back_populates="photos")
     rectification: Mapped[Rectification | None] = relationship(back_populates="photos")

@@ -13,7 +13,7 @@ from surveyapp.auth.models import Role, User
 from surveyapp.demo.loader import register
 from surveyapp.notices import services
 from surveyapp.notices.models import Notice
-from surveyapp.visits.demo import _at
+from surveyapp.planning.visit_demo import _at
 from surveyapp.visits.models import Visit
 
 

@@ -1,1 +1,2 @@
-"""Visits: planning, the supervisor's checklist with evidence, loss-free submission, validation and release."""
+"""Visits: the supervisor's checklist with evidence, loss-free submission, validation and release (planned by
+:mod:`surveyapp.planning`)."""

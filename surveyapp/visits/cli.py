@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -14,6 +15,7 @@ from surveyapp.bulk_cli import lang_option
 from surveyapp.db import db
 from surveyapp.errors import DomainError
 from surveyapp.terminal import language, progress_bar
+from surveyapp.visits.rules import VisitSettings
 
 
 @click.group("visits")
@@ -55,7 +57,7 @@ def import_command(file: Path, validate: bool, by: str | None, accept_late: bool
         try:
             with progress_bar(imports.STAGES) as progress:
                 report = imports.import_visits(db.session, None, file.read_bytes(), file.name, validator, accept_late,
-                                               progress=progress)
+                                               progress=progress, settings=VisitSettings.of(current_app))
         except DomainError as exc:
             _fail(file, exc)
         if dry_run:

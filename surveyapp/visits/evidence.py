@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -18,6 +17,7 @@ from surveyapp.auth.models import User
 from surveyapp.checklists.definition import EvidenceRule
 from surveyapp.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from surveyapp.visits.models import Photo, PhotoHashBand, Visit
+from surveyapp.visits.rules import VisitSettings
 from surveyapp.visits.services import clean_uuid, require_own
 from surveyapp.visits.signals import evidence_changed
 
@@ -36,7 +36,7 @@ def _check_item(visit: Visit, item_key: str | None) -> None:
 
 
 def add_photo(session: Session, actor: User | None, visit: Visit, item_key: str | None, client_id: str | None,
-              upload: Any) -> tuple[Photo, bool]:
+              upload: Any, *, settings: VisitSettings) -> tuple[Photo, bool]:
     """Store an uploaded photo for ``item_key`` (or the whole visit) while the visit is being filled.
 
     A retried upload (same ``client_id``) returns the photo stored the first time.
@@ -64,7 +64,7 @@ def add_photo(session: Session, actor: User | None, visit: Visit, item_key: str 
     stored = photos.save_photo(getattr(upload, "stream", upload))
     photo = Photo(uid=str(uuid.uuid4()), visit=visit, item_key=item_key, client_id=client_id, **stored.columns(),
                   phash=stored.phash or None, uploaded_at=clock.now(), uploaded_by_id=actor.id if actor else None)
-    _check_place(photo, hall_position, stored.position)
+    _check_place(photo, hall_position, stored.position, settings.geofence_metres)
     session.add(photo)
     try:
         session.flush()
@@ -79,13 +79,14 @@ def add_photo(session: Session, actor: User | None, visit: Visit, item_key: str 
     return photo, True
 
 
-def _check_place(photo: Photo, hall: tuple[float, float] | None, position: tuple[float, float] | None) -> None:
+def _check_place(photo: Photo, hall: tuple[float, float] | None, position: tuple[float, float] | None,
+                 geofence_metres: float) -> None:
     """The geofence at upload: keep the distance to the hall and the verdict, never the photo's coordinates."""
     if position is None or hall is None:
         return
     distance = geo.distance_m(*position, *hall)
     photo.hall_distance_m = round(distance)
-    photo.near_hall = distance <= current_app.config["EVIDENCE_GEOFENCE_METRES"]
+    photo.near_hall = distance <= geofence_metres
 
 
 def remove_photo(session: Session, actor: User | None, visit: Visit, photo_uid: str) -> None:

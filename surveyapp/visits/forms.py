@@ -1,4 +1,4 @@
-"""Forms of the visits pages: planning, validation, and the supervisor's checklist page."""
+"""Forms of the visits pages: cancelling, validation, the results import, and the supervisor's checklist page."""
 from __future__ import annotations
 
 from collections.abc import Container, Iterable, Mapping
@@ -7,21 +7,21 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
-    DateField,
+    BooleanField,
     DateTimeLocalField,
     HiddenField,
     IntegerField,
     SelectField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
 from surveyapp import clock
 from surveyapp.checklists.definition import HallType, ItemKind, VisitType
 from surveyapp.checklists.forms import StaffField, VisitForm, build_visit_form
-from surveyapp.checklists.labels import visit_type_label
 from surveyapp.checklists.scoring import applicable_items
 from surveyapp.i18n import localized
 from surveyapp.visits import rules
@@ -29,27 +29,6 @@ from surveyapp.visits.content import MAX_IMPRESSION, Content
 from surveyapp.visits.models import Visit
 from surveyapp.visits.validation import MAX_COMMENT
 from surveyapp.webforms import Form
-
-
-def _blank_to_none(value: Any) -> Any:
-    return value or None
-
-
-class PlanForm(Form):
-    """Plan or change a visit; the choices are set by the view."""
-
-    hall = SelectField(_l("Hall"), coerce=int, validators=[InputRequired(_l("Choose a hall."))])
-    type = SelectField(_l("Kind of visit"), validators=[InputRequired()])
-    checklist = SelectField(_l("Checklist"), validators=[InputRequired(_l("Choose a checklist."))])
-    supervisor = SelectField(_l("Supervisor"), coerce=int, validators=[InputRequired(_l("Choose a supervisor."))])
-    due_from = DateField(_l("Due from"), validators=[InputRequired(_l("Enter a date."))])
-    due_until = DateField(_l("Due by"), validators=[InputRequired(_l("Enter a date."))])
-    #: The visit's version the form was drawn with (optimistic locking); empty when planning a new one.
-    version = HiddenField(filters=[_blank_to_none])
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.type.choices = [(t.value, visit_type_label(t)) for t in VisitType]
 
 
 class CancelForm(Form):
@@ -69,6 +48,16 @@ class DecisionForm(Form):
 
 class ReleaseForm(Form):
     version = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
+
+
+class ImportForm(Form):
+    """A JSON file of visits done on paper or offline."""
+
+    file = FileField(_l("File (JSON)"), validators=[FileRequired(_l("Choose a file to import."))],
+                     render_kw={"accept": ".json,application/json"})
+    approve = BooleanField(_l("Validate them as well (you become their validator)"))
+    accept_late = BooleanField(_l("Also validate visits dated in a closed month (late visits: the month's notice "
+                                  "then needs a revision)"))
 
 
 # --- the supervisor's checklist page ------------------------------------------------------------------
@@ -97,7 +86,8 @@ class VisitPageForm(VisitForm):
         self.scenario.choices = choices
 
     def validate_visited_at(self, field: Any) -> None:
-        problem = rules.visit_time_problem(field.data.replace(tzinfo=clock.company_tz()))
+        moment = field.data.replace(tzinfo=clock.company_tz())
+        problem = rules.visit_time_problem(moment, rules.VisitSettings.of(current_app))
         if problem is not None:
             raise ValidationError(problem)
 

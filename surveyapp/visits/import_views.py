@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, render_template, request
+from flask import Blueprint, current_app, flash, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,7 +14,8 @@ from surveyapp.auth.models import Role
 from surveyapp.db import db
 from surveyapp.errors import Conflict, ValidationError
 from surveyapp.visits import imports
-from surveyapp.visits.plan_forms import ImportForm
+from surveyapp.visits.forms import ImportForm
+from surveyapp.visits.rules import VisitSettings
 
 bp = Blueprint("visit_import", __name__, url_prefix="/visits/import")
 nav.register("visit_import.upload", _l("Import results"), (Role.MARKET,), order=34, group="visits")
@@ -33,7 +34,8 @@ def upload() -> Any:
         try:
             report = imports.import_visits(db.session, current_user, upload.read(), upload.filename or "upload.json",
                                            current_user if form.approve.data else None,
-                                           accept_late=bool(form.approve.data and form.accept_late.data))
+                                           accept_late=bool(form.approve.data and form.accept_late.data),
+                                           settings=VisitSettings.of(current_app))
         except (ValidationError, Conflict) as exc:
             db.session.rollback()
             problem, status = exc, exc.status

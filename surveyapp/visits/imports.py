@@ -176,7 +176,8 @@ def _visited_at(value: object) -> dt.datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
-def parse_record(number: int, raw: object, found: _Lookups, errors: RecordErrors) -> Record | None:
+def parse_record(number: int, raw: object, found: _Lookups, errors: RecordErrors,
+                 settings: rules.VisitSettings) -> Record | None:
     """Check one record's fields and what they refer to; its problems go to ``errors``."""
     if not isinstance(raw, dict):
         errors.add(number, _("a record must be an object {...}"))
@@ -230,18 +231,18 @@ def parse_record(number: int, raw: object, found: _Lookups, errors: RecordErrors
         bad(_("unknown type %(type)s: announced, unannounced or supervisor", type=raw["type"]))
     elif version is not None and visit_type not in version.definition.visit_types:
         bad(_("form %(form)s is not for %(type)s visits", form=form, type=visit_type.value))
-    content = _content(raw, bad)
+    content = _content(raw, bad, settings)
     if len(errors.items) > before:
         return None
     assert hall and version and visit_type and supervisor and content
     return Record(number, uid, hall, version, visit_type, supervisor, content, found.visits.get(uid))
 
 
-def _content(raw: Mapping[str, Any], bad: Any) -> Content | None:
+def _content(raw: Mapping[str, Any], bad: Any, settings: rules.VisitSettings) -> Content | None:
     visited_at = _visited_at(raw["visited_at"])
     if visited_at is None:
         bad(_("visited_at must be a time with its offset, e.g. 2026-11-05T10:20:00+08:00"))
-    elif (problem := rules.visit_time_problem(visited_at)) is not None:
+    elif (problem := rules.visit_time_problem(visited_at, settings)) is not None:
         bad(f"visited_at: {problem}")
         visited_at = None
     answers, remarks, staff = raw["answers"], raw.get("remarks") or {}, raw.get("staff") or []
@@ -286,7 +287,7 @@ def _completes(record: Record, visit: Visit) -> bool:
             and (visit.status is VisitStatus.PLANNED or visit.checklist_version_id == record.version.id))
 
 
-def check_record(session: Session, record: Record, errors: RecordErrors) -> str:
+def check_record(session: Session, record: Record, errors: RecordErrors, settings: rules.VisitSettings) -> str:
     """``"new"``, ``"complete"`` (a planned visit), ``"unchanged"`` or ``"error"`` (reported in ``errors``)."""
     visit = record.visit
     if visit is not None:
@@ -307,7 +308,7 @@ def check_record(session: Session, record: Record, errors: RecordErrors) -> str:
     # A stand-in visit, never added to the session: the submission's own checks run on it.
     probe = Visit(hall=record.hall, hall_id=record.hall.id, checklist_version=record.version, type=record.type)
     probe.due_from = visit.due_from if visit is not None else None
-    problems = rules.check_content(session, probe, record.content, {}, imported=True)
+    problems = rules.check_content(session, probe, record.content, {}, settings=settings, imported=True)
     for name, messages in problems.items():
         for message in messages:
             errors.add_for(record.number, record.uid, _evidence_hint(name, message))
@@ -336,7 +337,7 @@ STAGES = {"read": _l("Reading the file"), "check": _l("Checking records"), "writ
 
 def import_visits(session: Session, actor: User | None, data: bytes, filename: str,
                   validate_by: User | None = None, accept_late: bool = False,
-                  progress: Callable[..., None] = _no_progress) -> ImportReport:
+                  progress: Callable[..., None] = _no_progress, *, settings: rules.VisitSettings) -> ImportReport:
     """Import a JSON file of visits done on paper or offline; the caller commits on success.
 
     A visit dated in a closed month is imported *late*; validating it here needs ``accept_late`` (the explicit
@@ -345,6 +346,7 @@ def import_visits(session: Session, actor: User | None, data: bytes, filename: s
     :param actor: who imports (``None``: the command line).
     :param validate_by: a market user who validates the imported visits (never their supervisor).
     :param progress: hears ``(stage, done, total)`` for each record checked and written (:data:`STAGES`).
+    :param settings: the app's visit settings (:meth:`rules.VisitSettings.of`, read by the page or command).
     :raise ValidationError: with one line per problem; the caller rolls back.
     """
     if actor is not None and actor.role is not Role.MARKET:
@@ -360,14 +362,14 @@ def import_visits(session: Session, actor: User | None, data: bytes, filename: s
     records: list[tuple[Record, str]] = []
     first: dict[str, int] = {}
     for number, item in enumerate(raw, start=1):
-        parsed = parse_record(number, item, found, errors)
+        parsed = parse_record(number, item, found, errors, settings)
         if parsed is None:
             continue
         if parsed.uid in first:
             errors.add_for(number, parsed.uid, _("the same id is already record %(n)d", n=first[parsed.uid]))
             continue
         first[parsed.uid] = number
-        records.append((parsed, check_record(session, parsed, errors)))
+        records.append((parsed, check_record(session, parsed, errors, settings)))
         progress("check", number, len(raw))
     errors.raise_if_any()
     report = ImportReport(records=len(raw))
@@ -377,7 +379,7 @@ def import_visits(session: Session, actor: User | None, data: bytes, filename: s
             report.unchanged += 1
             continue
         try:
-            visit = _write(session, actor, record, filename, validate_by, accept_late)
+            visit = _write(session, actor, record, filename, validate_by, accept_late, settings)
         except (ValidationError, PermissionDenied, InvalidTransition) as refused:
             errors.add_for(record.number, record.uid, refused.message)
             continue
@@ -393,7 +395,7 @@ def import_visits(session: Session, actor: User | None, data: bytes, filename: s
 
 
 def _write(session: Session, actor: User | None, record: Record, filename: str, validate_by: User | None,
-           accept_late: bool) -> Visit:
+           accept_late: bool, settings: rules.VisitSettings) -> Visit:
     """Create (or complete) the visit, submit the record's content through the submission path, and validate."""
     now = clock.now()
     visit = record.visit
@@ -413,8 +415,9 @@ def _write(session: Session, actor: User | None, record: Record, filename: str, 
         raise Conflict(_("Another import of the same visits is running. Wait for it, then import again.")) from exc
     services.log_event(session, actor, visit, "import", before, VisitStatus.IN_PROGRESS,
                        details={"file": filename[:200], "record": record.number, "evidence": record.content.evidence})
-    services.submit_visit(session, None, visit, submission_id(record.uid), record.content, imported=True)
+    services.submit_visit(session, None, visit, submission_id(record.uid), record.content, settings=settings,
+                          imported=True)
     if validate_by is not None:
-        validation.approve(session, validate_by, visit, None, late_confirmed=accept_late)
+        validation.approve(session, validate_by, visit, None, settings=settings, late_confirmed=accept_late)
     return visit
 

@@ -14,6 +14,7 @@ from surveyapp.checklists.definition import VisitType
 from surveyapp.checklists.models import ChecklistItem, ChecklistVersion
 from surveyapp.db import Model
 from surveyapp.org.models import Hall, Staff
+from surveyapp.photos import FILE_COLUMNS, UPLOAD_COLUMNS, PhotoColumns
 
 
 def _enum(cls: type) -> sa.Enum:
@@ -214,10 +215,16 @@ class VisitEvent(Model):
     actor: Mapped[User | None] = relationship()
 
 
-class Photo(Model):
+#: Where a visit photo's own further columns sit: between the stored file's and the upload's.
+_AFTER_FILE = FILE_COLUMNS + 1
+
+
+class Photo(PhotoColumns, Model):
     """A photo taken as evidence on a visit, for one item (``item_key``) or for the visit as a whole."""
 
     __tablename__ = "photo"
+    #: Indexed: a reused photo is looked up by its SHA-256.
+    __table_args__ = (sa.Index("ix_photo_sha256", "sha256"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The public id (UUID) used in URLs and in submitted content.
@@ -227,25 +234,15 @@ class Photo(Model):
     item_key: Mapped[str | None] = mapped_column(sa.String(129))
     #: The client-generated id of the upload (UUID): a retried upload finds this row instead of adding one.
     client_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
-    #: The key :mod:`surveyapp.photos` stored the cleaned JPEG under (random; never the client's file name).
-    key: Mapped[str] = mapped_column(sa.String(32), unique=True, info={"photo_key": True})
-    #: SHA-256 (hex) of the stored JPEG, its size in bytes and pixels (indexed: a reused photo is looked up by it).
-    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
-    size: Mapped[int]
-    width: Mapped[int]
-    height: Mapped[int]
-    #: Capture time from the photo's EXIF data, when it had one.
-    taken_at: Mapped[dt.datetime | None]
+    # The stored file's and the upload's columns: surveyapp.photos.PhotoColumns.
     #: Perceptual hash of the pixels (16 hex digits, ``surveyapp.photos``): finds the photo re-encoded or resized.
-    phash: Mapped[str | None] = mapped_column(sa.String(16))
+    phash: Mapped[str | None] = mapped_column(sa.String(16), sort_order=_AFTER_FILE)
     #: The check at upload when the photo had a GPS position and the hall a location: the distance in metres
     #: and whether it is within ``EVIDENCE_GEOFENCE_METRES``. The coordinates themselves are never kept.
-    hall_distance_m: Mapped[int | None]
-    near_hall: Mapped[bool | None]
-    uploaded_at: Mapped[dt.datetime]
-    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    hall_distance_m: Mapped[int | None] = mapped_column(sort_order=_AFTER_FILE)
+    near_hall: Mapped[bool | None] = mapped_column(sort_order=_AFTER_FILE)
     #: Removed by the supervisor from the working copy; kept because an earlier revision may show it.
-    removed_at: Mapped[dt.datetime | None]
+    removed_at: Mapped[dt.datetime | None] = mapped_column(sort_order=UPLOAD_COLUMNS + 1)
 
     visit: Mapped[Visit] = relationship(back_populates="photos")
     uploaded_by: Mapped[User | None] = relationship()

@@ -3,15 +3,15 @@ by form field so the phone page can show each problem at its item."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from surveyapp import clock
+from surveyapp import clock, config
 from surveyapp.checklists import scoring
 from surveyapp.checklists.definition import ItemKind
 from surveyapp.errors import ValidationError
@@ -26,11 +26,39 @@ CLOCK_SKEW = dt.timedelta(minutes=10)
 
 #: No visit is older than this, whatever ``VISIT_MAX_AGE_YEARS`` says.
 EARLIEST_VISIT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+#: Where the month-close rule is registered (by the notices capability, a higher room, at start-up).
+MONTH_CLOSED = "surveyapp.month_closed"
 
 
-def earliest_visit_time(now: dt.datetime) -> dt.datetime:
+@dataclass(frozen=True)
+class VisitSettings:
+    """The app's settings the visit rules read (README "Configuration"; defaults in :mod:`surveyapp.config`), and
+    the month-close rule a higher capability registers. Built once at the edge (view, command, job, demo loader)
+    with :meth:`of` and handed to the services, which never read the app themselves."""
+
+    max_age_years: int = config.VISIT_MAX_AGE_YEARS
+    plan_grace_days: int = config.VISIT_PLAN_GRACE_DAYS
+    max_backdate_days: int = config.VISIT_MAX_BACKDATE_DAYS
+    impression_min_length: int = config.VISIT_IMPRESSION_MIN_LENGTH
+    geofence_metres: float = config.EVIDENCE_GEOFENCE_METRES
+    #: ``(session, "YYYY-MM") -> bool``: whether a month is closed; ``None``: every month is open.
+    month_closed: Callable[[Session, str], bool] | None = None
+
+    @classmethod
+    def of(cls, app: Any) -> VisitSettings:
+        """The settings of ``app`` (a Flask app: its config, and the rule registered under :data:`MONTH_CLOSED`)."""
+        settings = app.config
+        return cls(max_age_years=max(0, int(settings.get("VISIT_MAX_AGE_YEARS", cls.max_age_years))),
+                   plan_grace_days=max(0, int(settings.get("VISIT_PLAN_GRACE_DAYS", cls.plan_grace_days))),
+                   max_backdate_days=max(0, int(settings.get("VISIT_MAX_BACKDATE_DAYS", cls.max_backdate_days))),
+                   impression_min_length=int(settings.get("VISIT_IMPRESSION_MIN_LENGTH", cls.impression_min_length)),
+                   geofence_metres=settings.get("EVIDENCE_GEOFENCE_METRES", cls.geofence_metres),
+                   month_closed=app.extensions.get(MONTH_CLOSED))
+
+
+def earliest_visit_time(now: dt.datetime, settings: VisitSettings) -> dt.datetime:
     """The earliest visit time accepted: ``VISIT_MAX_AGE_YEARS`` before ``now``, and never before 2000."""
-    years = max(0, int(setting("VISIT_MAX_AGE_YEARS", 2)))
+    years = settings.max_age_years
     try:
         back = now.replace(year=now.year - years)
     except ValueError:  # 29 February
@@ -38,14 +66,14 @@ def earliest_visit_time(now: dt.datetime) -> dt.datetime:
     return max(back, EARLIEST_VISIT)
 
 
-def visit_time_problem(moment: dt.datetime | None) -> str | None:
+def visit_time_problem(moment: dt.datetime | None, settings: VisitSettings) -> str | None:
     """Why ``moment`` cannot be a visit's time (translated), or ``None``: the one check of visit times, for
     the phone page, the checklist form, submissions and imports alike."""
     if moment is None or moment.tzinfo is None:
         return _("Enter the visit time.")
     now = clock.now()
     try:
-        earliest = earliest_visit_time(now)
+        earliest = earliest_visit_time(now, settings)
         too_early = moment < earliest
     except OverflowError:  # 0001-01-01 in a zone east of UTC has no UTC time
         return _("The visit time is too far in the past: the earliest accepted is %(date)s.", date=EARLIEST_VISIT.date())
@@ -57,20 +85,11 @@ def visit_time_problem(moment: dt.datetime | None) -> str | None:
     return None
 
 
-#: Where the month-close rule is registered (by the notices capability, a higher room, at start-up).
-MONTH_CLOSED = "surveyapp.month_closed"
-
-
-def month_closed(session: Session, period: str) -> bool:
+def month_closed(session: Session, period: str, settings: VisitSettings) -> bool:
     """Whether month ``period`` is closed (its notice published or closed): a visit dated in it is *late*.
     Without the notices capability every month is open."""
-    check = current_app.extensions.get(MONTH_CLOSED) if has_app_context() else None
+    check = settings.month_closed
     return bool(check is not None and check(session, period))
-
-
-def setting(name: str, default: Any) -> Any:
-    """A visits setting from the app config (defaults in :mod:`surveyapp.config`)."""
-    return current_app.config.get(name, default) if has_app_context() else default
 
 
 class ContentInvalid(ValidationError):
@@ -110,14 +129,15 @@ def hall_staff(session: Session, visit: Visit) -> dict[str, Staff]:
     return {s.job_number: s for s in session.scalars(sa.select(Staff).where(Staff.hall_id == visit.hall_id))}
 
 
-def plausibility_problem(visit: Visit, moment: dt.datetime, submitted: dt.datetime, imported: bool) -> str | None:
+def plausibility_problem(visit: Visit, moment: dt.datetime, submitted: dt.datetime, imported: bool,
+                         settings: VisitSettings) -> str | None:
     """Why ``moment`` is not a plausible time for this visit (translated), or ``None``: not before its plan's due
     window opened (less ``VISIT_PLAN_GRACE_DAYS``), and, unless the market department imports it from paper, not
     before its checklist version first existed and not more than ``VISIT_MAX_BACKDATE_DAYS`` before its
     submission (paper results may be older than their entry, and older than the version's loading: README
     "Visits", plausible visit times)."""
     if visit.due_from is not None:
-        grace = max(0, int(setting("VISIT_PLAN_GRACE_DAYS", 1)))
+        grace = settings.plan_grace_days
         first = visit.due_from - dt.timedelta(days=grace)
         if clock.local(moment).date() < first:
             return _("The visit time is before the plan's due window opened (%(date)s; %(n)d days' grace): "
@@ -128,7 +148,7 @@ def plausibility_problem(visit: Visit, moment: dt.datetime, submitted: dt.dateti
     if not imported and existed is not None and moment < existed.replace(second=0, microsecond=0):
         return _("The visit time is before version %(version)s of this checklist existed (loaded %(when)s): "
                  "check the date.", version=version.version, when=clock.local(existed).strftime("%Y-%m-%d %H:%M"))
-    days = max(0, int(setting("VISIT_MAX_BACKDATE_DAYS", 7)))
+    days = settings.max_backdate_days
     if not imported and moment < submitted - dt.timedelta(days=days):
         return _("The visit time is more than %(n)d days before its submission: check the date. Older results "
                  "done on paper are imported by the market department.", n=days)
@@ -136,7 +156,8 @@ def plausibility_problem(visit: Visit, moment: dt.datetime, submitted: dt.dateti
 
 
 def check_content(session: Session, visit: Visit, content: Content, photos: Mapping[str, Sequence[str]], *,
-                  submitted: dt.datetime | None = None, imported: bool = False) -> dict[str, list[str]]:
+                  settings: VisitSettings, submitted: dt.datetime | None = None,
+                  imported: bool = False) -> dict[str, list[str]]:
     """Every problem with submitting ``content`` for ``visit``, by form field (empty: all is well).
 
     The checklist's rules come from the scoring engine (legal and complete answers); on top: the evidence
@@ -181,14 +202,14 @@ def check_content(session: Session, visit: Visit, content: Content, photos: Mapp
     elif not scenario and visit.confidential:
         add("scenario", _("Say what you did in the hall as a customer."))
     impression = (content.impression or "").strip()
-    least = int(setting("VISIT_IMPRESSION_MIN_LENGTH", 20))
+    least = settings.impression_min_length
     if len(impression) < least:
         add("impression", _("Write at least %(n)d characters about your overall impression.", n=least))
     elif len(impression) > content_rules.MAX_IMPRESSION:
         add("impression", _("At most %(n)d characters.", n=content_rules.MAX_IMPRESSION))
-    problem = visit_time_problem(content.visited_at)
+    problem = visit_time_problem(content.visited_at, settings)
     if problem is None and content.visited_at is not None:
-        problem = plausibility_problem(visit, content.visited_at, submitted or clock.now(), imported)
+        problem = plausibility_problem(visit, content.visited_at, submitted or clock.now(), imported, settings)
     if problem is not None:
         add("visited_at", problem)
     return fields

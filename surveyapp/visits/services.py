@@ -1,7 +1,7 @@
 """A visit's life on the supervisor's side: start, save the draft, submit (idempotently), and the answers it leaves.
 
 Validation by the market department is in :mod:`surveyapp.visits.validation`, planning in
-:mod:`surveyapp.visits.planning`; the helpers at the top are shared by all three.
+:mod:`surveyapp.planning.services`; the helpers at the top are shared by all three.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -36,6 +37,7 @@ from surveyapp.visits.models import (
 )
 from surveyapp.visits.rules import (
     ContentInvalid,
+    VisitSettings,
     check_content,
     current_photos,
     hall_staff,
@@ -49,6 +51,8 @@ from surveyapp.visits.signals import visit_submitted
 log = logging.getLogger("surveyapp.visits")
 
 #: Largest draft accepted: fields, characters per value, and characters in all.
+#: Why anyone but the market department (or the system) is refused planning or validating.
+MARKET_ONLY = _l("Only the market department plans and validates visits.")
 MAX_DRAFT_FIELDS = 2000
 MAX_DRAFT_VALUE = 5000
 MAX_DRAFT_CHARS = 500_000
@@ -193,16 +197,16 @@ def clean_fields(fields: object) -> list[list[str]]:
     return [[name, value] for name, value in fields]
 
 
-def client_time(value: dt.datetime | None) -> dt.datetime:
+def client_time(value: dt.datetime | None, settings: VisitSettings) -> dt.datetime:
     """A time reported by a client, or now when it is missing, in the future or before any visit (a wrong clock)."""
     now = clock.now()
-    if value is None or visit_time_problem(value) is not None:
+    if value is None or visit_time_problem(value, settings) is not None:
         return now
     return value
 
 
 def save_draft(session: Session, actor: User | None, visit: Visit, fields: object,
-               client_at: dt.datetime | None = None) -> bool:
+               client_at: dt.datetime | None = None, *, settings: VisitSettings) -> bool:
     """Keep the supervisor's working copy (the form's fields as entered, valid or not, so nothing is lost).
 
     A copy entered earlier than the one stored (``client_at``, the device's clock) is ignored: a phone that
@@ -216,7 +220,7 @@ def save_draft(session: Session, actor: User | None, visit: Visit, fields: objec
     cleaned = clean_fields(fields)
     if not visit.editable:
         raise not_editable(visit)
-    entered = client_time(client_at)
+    entered = client_time(client_at, settings)
     result = session.execute(
         sa.update(Visit)
         .where(Visit.id == visit.id, Visit.status.in_([VisitStatus.IN_PROGRESS, VisitStatus.RETURNED]),
@@ -249,7 +253,8 @@ class Submission:
 
 
 def submit_visit(session: Session, actor: User | None, visit: Visit, submission_id: str, content: Content,
-                 submitted_at: dt.datetime | None = None, *, imported: bool = False) -> Submission:
+                 submitted_at: dt.datetime | None = None, *, settings: VisitSettings,
+                 imported: bool = False) -> Submission:
     """Submit the supervisor's answers as a new revision, scored by the scoring engine.
 
     Idempotent by ``submission_id`` (a UUID the client makes once per submission): a repeat with the same
@@ -258,6 +263,7 @@ def submit_visit(session: Session, actor: User | None, visit: Visit, submission_
     version column make the loser fail with :class:`SubmissionRace` (the caller rolls back and calls again).
 
     :param submitted_at: when the supervisor pressed submit on the device (it may have been offline).
+    :param settings: the app's visit settings and month-close rule (:meth:`VisitSettings.of`, read at the edge).
     :param imported: the market department imports it from paper (older visit times are accepted).
     :raise ContentInvalid: with the problems by form field.
     :raise Conflict: the submission id was used with other content (or for another visit).
@@ -276,8 +282,8 @@ def submit_visit(session: Session, actor: User | None, visit: Visit, submission_
         raise not_editable(visit)
     photos = current_photos(visit)
     now = clock.now()
-    problems = check_content(session, visit, content, photos, submitted=min(client_time(submitted_at), now),
-                             imported=imported)
+    problems = check_content(session, visit, content, photos, settings=settings,
+                             submitted=min(client_time(submitted_at, settings), now), imported=imported)
     if problems:
         raise ContentInvalid(problems, problem_list(visit, problems))
 
@@ -289,11 +295,11 @@ def submit_visit(session: Session, actor: User | None, visit: Visit, submission_
     # Nothing may reach the database before the one guarded flush below: a concurrent repeat must fail there.
     with session.no_autoflush:
         visit.status = VisitStatus.SUBMITTED
-        visit.submitted_at = min(client_time(submitted_at), now)
+        visit.submitted_at = min(client_time(submitted_at, settings), now)
         visit.received_at = now
         visit.visited_at = content.visited_at
         visit.period = period_of(content.visited_at, clock.company_tz())
-        visit.late = month_closed(session, visit.period)
+        visit.late = month_closed(session, visit.period, settings)
         visit.scenario, visit.impression = canonical["scenario"], canonical["impression"]
         visit.staff = [staff[n] for n in served]
         visit.draft = visit.draft_client_at = visit.draft_saved_at = None

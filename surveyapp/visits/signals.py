@@ -1,7 +1,7 @@
 """What the visits capability tells others, inside the transaction of the change (receivers flush, never commit).
 
 Hall feedback listens: released visits become findings for their halls, returned visits reach their
-supervisors' inboxes. Senders pass the session as the sender, so receivers write in the same transaction.
+supervisors' inboxes; the assessment cache hears of visit rows written past the ORM. Senders pass the session as the sender, so receivers write in the same transaction.
 """
 from __future__ import annotations
 
@@ -22,3 +22,6 @@ late_visit_validated = _signals.signal("late-visit-validated")
 #: ``send(session, actor=User | None, visit=Visit)``: what a visit's evidence checks read changed without a new
 #: submission: a photo was taken off it, or it was cancelled (evidence integrity checks it again).
 evidence_changed = _signals.signal("evidence-changed")
+#: ``send(session, periods={"YYYY-MM", ...})``: visit rows of these months were updated by a core statement that
+#: the ORM's flush does not see (the release in bulk): what was computed from those months is stale.
+visit_rows_updated = _signals.signal("visit-rows-updated")

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -32,6 +32,7 @@ from surveyapp.visits.forms import (
     visit_page_form,
 )
 from surveyapp.visits.models import EDITABLE, Visit, VisitStatus
+from surveyapp.visits.rules import VisitSettings
 
 bp = Blueprint("my_visits", __name__, url_prefix="/my")
 nav.register("my_visits.home", _l("My visits"), (Role.SUPERVISOR,), order=10, group="visits")
@@ -140,7 +141,7 @@ def post_visit(uid: str) -> Any:
         flash(str(services.not_editable(visit).message), "error")
         return redirect(url_for(".visit", uid=uid))
     with photos.deleted_on_error() as stored:
-        services.save_draft(db.session, current_user, visit, _posted_fields(), clock.now())
+        services.save_draft(db.session, current_user, visit, _posted_fields(), clock.now(), settings=VisitSettings.of(current_app))
         problems = _store_posted_photos(visit, stored)
         if request.form.get("remove_photo"):
             evidence.remove_photo(db.session, current_user, visit, request.form["remove_photo"])
@@ -169,7 +170,7 @@ def _store_posted_photos(visit: Visit, stored: list[str]) -> dict[str, list[str]
             continue
         key = name[: -len(".photos")] or None
         try:
-            photo, _created = evidence.add_photo(db.session, current_user, visit, key, None, upload)
+            photo, _created = evidence.add_photo(db.session, current_user, visit, key, None, upload, settings=VisitSettings.of(current_app))
             stored.append(photo.key)
         except ValidationError as exc:
             problems.setdefault(name, []).append(str(exc.message))
@@ -188,7 +189,8 @@ def _submit(visit: Visit, form: Any, submission_id: str, submitted_at: dt.dateti
     content = form.content(clock.company_tz())
     for attempt in (1, 2):
         try:
-            result = services.submit_visit(db.session, current_user, visit, submission_id, content, submitted_at)
+            result = services.submit_visit(db.session, current_user, visit, submission_id, content, submitted_at,
+                                           settings=VisitSettings.of(current_app))
             # What the answer says, read before the commit expires it (not loaded again afterwards).
             answer = {"status": visit.status.value, "revision": result.revision.number}
             done = url_for(".visit", uid=visit.uid)
@@ -249,7 +251,8 @@ def draft(uid: str) -> Any:
     """Autosave (JSON ``{"fields": [[name, value], ...], "client_at": ISO time}``)."""
     visit = _visit(uid)
     data = _json_body()
-    stored = services.save_draft(db.session, current_user, visit, data.get("fields"), _client_time(data.get("client_at")))
+    stored = services.save_draft(db.session, current_user, visit, data.get("fields"), _client_time(data.get("client_at")),
+                                 settings=VisitSettings.of(current_app))
     db.session.commit()
     return jsonify(saved=stored, saved_at=visit.draft_saved_at.isoformat() if visit.draft_saved_at else None)
 
@@ -267,7 +270,8 @@ def submit(uid: str) -> Any:
         # The answers are kept as the draft first: a refused submission loses nothing. A concurrent
         # repeat of this submission may have submitted the visit meanwhile: that is for _submit to judge.
         try:
-            services.save_draft(db.session, current_user, visit, fields, _client_time(data.get("submitted_at")))
+            services.save_draft(db.session, current_user, visit, fields, _client_time(data.get("submitted_at")),
+                                settings=VisitSettings.of(current_app))
             db.session.commit()
         except InvalidTransition:
             db.session.rollback()
@@ -286,7 +290,7 @@ def upload_photo(uid: str) -> Any:
         raise ValidationError(_("Choose a photo."))
     with photos.deleted_on_error() as stored:
         photo, created = evidence.add_photo(db.session, current_user, visit, request.form.get("item") or None,
-                                            request.form.get("client_id"), upload)
+                                            request.form.get("client_id"), upload, settings=VisitSettings.of(current_app))
         if created:
             stored.append(photo.key)
         db.session.commit()

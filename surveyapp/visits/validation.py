@@ -16,25 +16,34 @@ from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from surveyapp import clock
-from surveyapp.assessment import cache
 from surveyapp.auth.access import require_role
 from surveyapp.auth.models import Role, User
 from surveyapp.checklists.scoring import round_half_up
 from surveyapp.errors import InvalidTransition, PermissionDenied, ValidationError
 from surveyapp.visits.content import MAX_REMARK
 from surveyapp.visits.models import Visit, VisitStatus
-from surveyapp.visits.rules import month_closed
-from surveyapp.visits.services import check_version, concurrent_change, flush_or_conflict, log_event, log_events
-from surveyapp.visits.signals import late_visit_validated, visit_approved, visit_returned, visits_released
+from surveyapp.visits.rules import VisitSettings, month_closed
+from surveyapp.visits.services import (
+    MARKET_ONLY,
+    check_version,
+    concurrent_change,
+    flush_or_conflict,
+    log_event,
+    log_events,
+)
+from surveyapp.visits.signals import (
+    late_visit_validated,
+    visit_approved,
+    visit_returned,
+    visit_rows_updated,
+    visits_released,
+)
 
 MAX_COMMENT = 2000
-#: Why anyone but the market department (or the system) is refused here.
-MARKET_ONLY = _l("Only the market department plans and validates visits.")
 
 
 def submitters(visit: Visit) -> set[int]:
@@ -60,17 +69,18 @@ class LateVisit(InvalidTransition):
 
 
 def approve(session: Session, actor: User | None, visit: Visit, expected_version: int | None, *,
-            comment: str = "", late_confirmed: bool = False) -> None:
+            settings: VisitSettings, comment: str = "", late_confirmed: bool = False) -> None:
     """Validate the visit: it now counts in the month's results; an announced one is released to the hall.
     The comment (optional) is shown to the supervisor on the visit and in the inbox.
 
+    :param settings: the app's visit settings, whose month-close rule decides whether the visit is late.
     :raise LateVisit: the visit is dated in a closed month and ``late_confirmed`` is not given.
     """
     _prepare(actor, visit, expected_version)
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
         raise ValidationError(_("At most %(n)d characters.", n=MAX_COMMENT))
-    late = visit.late or month_closed(session, visit.period)
+    late = visit.late or month_closed(session, visit.period, settings)
     if late and not late_confirmed:
         raise LateVisit(_("This visit is dated in %(month)s, a month already closed. Validating it changes that "
                           "month's results: confirm it as late (the notice then needs a revision), or reject it.",
@@ -167,7 +177,8 @@ def _mark_released(session: Session, visits: list[Visit], now: dt.datetime) -> N
     """Set ``released_at`` (and the next version) of the visits, a few hundred rows per UPDATE rather than one
     UPDATE per visit (a month's notice releases every mystery visit at once). Still optimistic: a row is only
     updated at the version the session read, and any visit changed meanwhile is a conflict.
-    The month's results are stale for the assessment cache, as with any released visit."""
+    The months' results are stale, as with any released visit: :data:`visit_rows_updated` says so (the ORM's
+    flush, which the assessment cache watches, does not see these rows)."""
     table = Visit.__table__
     for start in range(0, len(visits), RELEASE_CHUNK):
         chunk = visits[start:start + RELEASE_CHUNK]
@@ -179,5 +190,4 @@ def _mark_released(session: Session, visits: list[Visit], now: dt.datetime) -> N
     for visit in visits:  # the objects as written, without another UPDATE at the next flush
         set_committed_value(visit, "released_at", now)
         set_committed_value(visit, "version", visit.version + 1)
-    cache.touch(session, every_month=False)
-    cache.touch_months(session, {visit.period for visit in visits})
+    visit_rows_updated.send(session, periods={visit.period for visit in visits})

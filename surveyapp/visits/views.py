@@ -1,20 +1,16 @@
-"""The market department's visit pages: the list, planning, the validation queue and a visit's record;
-and the one photo endpoint every role uses (access decided per photo)."""
+"""The market department's visit pages: the list, the validation queue and a visit's record (planning a visit by
+hand: :mod:`surveyapp.planning.visit_views`); and the one photo endpoint every role uses (access decided per photo)."""
 from __future__ import annotations
 
-import datetime as dt
-import re
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Flask,
     abort,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -24,22 +20,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from surveyapp import clock, inputs, nav
+from surveyapp import inputs, nav
 from surveyapp.auth.access import login_required, roles_required
-from surveyapp.auth.models import Role, User
-from surveyapp.checklists.definition import VisitType
-from surveyapp.checklists.models import ChecklistVersion
+from surveyapp.auth.models import Role
 from surveyapp.checklists.scoring import round_half_up
 from surveyapp.db import db
-from surveyapp.errors import InvalidTransition, ValidationError
-from surveyapp.i18n import localized
-from surveyapp.org.models import Hall, Unit
+from surveyapp.errors import ValidationError
 from surveyapp.pagination import paginate
-from surveyapp.visits import evidence, planning, queries, rules, services, validation
-from surveyapp.visits.flags import FLAGS, flag_label, flag_reason
-from surveyapp.visits.forms import CancelForm, DecisionForm, PlanForm, ReleaseForm
+from surveyapp.visits import evidence, queries, rules, services, validation
+from surveyapp.visits.filters import filter_choices, filters_from_args
+from surveyapp.visits.flags import flag_label, flag_reason
+from surveyapp.visits.forms import CancelForm, DecisionForm, ReleaseForm
 from surveyapp.visits.labels import STATUS_TONE, event_label, status_label
-from surveyapp.visits.models import CANCELLABLE, Visit, VisitStatus
+from surveyapp.visits.models import Visit, VisitStatus
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 nav.register("visits.index", _l("Visits"), (Role.MARKET,), order=30, group="visits")
@@ -72,42 +65,12 @@ def _visit(uid: str) -> Visit:
     return queries.get_visit(db.session, current_user, uid)
 
 
-def _int_arg(name: str) -> int | None:
-    return inputs.whole_number(request.args.get(name))
-
-
-def _filter_from_args() -> queries.VisitFilter:
-    type_ = request.args.get("type", "")
-    status = request.args.get("status", "")
-    period, since = request.args.get("month", ""), request.args.get("since", "")
-    flag = request.args.get("flag", "")
-    return queries.VisitFilter(
-        unit_id=_int_arg("unit"), hall_id=_int_arg("hall"), supervisor_id=_int_arg("supervisor"),
-        type=VisitType(type_) if type_ in {t.value for t in VisitType} else None,
-        status=VisitStatus(status) if status in {s.value for s in VisitStatus} else None,
-        period=period if _is_month(period) else None, since=since if _is_month(since) else None,
-        flag=flag if flag in {queries.ANY_FLAG, *FLAGS} else None,
-    )
-
-
-def _is_month(text: str) -> bool:
-    return re.fullmatch(r"[0-9]{4}-[0-9]{2}", text) is not None
-
-
-def _filter_choices() -> dict[str, Any]:
-    return {"units": db.session.scalars(sa.select(Unit).order_by(Unit.code)).all(),
-            "halls": db.session.scalars(sa.select(Hall).order_by(Hall.code)).all(),
-            "supervisors": db.session.scalars(sa.select(User).where(User.role == Role.SUPERVISOR)
-                                              .order_by(User.display_name, User.id)).all(),
-            "VisitType": VisitType, "VisitStatus": VisitStatus, "FLAGS": FLAGS}
-
-
 def _list_page(template: str, query: Any) -> Any:
     """A filtered, paginated list of visits (``query`` takes the filters)."""
-    filters = _filter_from_args()
+    filters = filters_from_args(request.args)
     page = paginate(db.session, query(filters), request.args.get("page", 1, type=inputs.whole), current_app.config["PAGE_SIZE"])
     return render_template(template, page=page, f=filters, month=request.args.get("month", ""),
-                           flag_counts=queries.flag_counts(db.session, [v.id for v in page.items]), **_filter_choices())
+                           flag_counts=queries.flag_counts(db.session, [v.id for v in page.items]), **filter_choices(db.session))
 
 
 @bp.get("/")
@@ -122,114 +85,6 @@ def index() -> Any:
 def queue() -> Any:
     """Submitted visits waiting for validation, the longest waiting first."""
     return _list_page("visits/queue.html", queries.validation_queue)
-
-
-# --- planning -----------------------------------------------------------------------------------------
-
-
-def _plan_choices(form: PlanForm, visit: Visit | None = None) -> None:
-    halls = db.session.scalars(sa.select(Hall).where(Hall.active.is_(True)).order_by(Hall.code)).all()
-    form.hall.choices = [(h.id, f"{h.code} {h.name}") for h in halls]
-    if visit is not None and not visit.hall.active:
-        form.hall.choices.insert(0, (visit.hall.id, f"{visit.hall.code} {visit.hall.name}"))
-    versions = queries.newest_versions(db.session)
-    form.checklist.choices = [(v.checklist.slug, f"{localized(v.title, v.title_en)} (v{v.version})",
-                               {"data-types": " ".join(t.value for t in v.definition.visit_types)}) for v in versions]
-    form.supervisor.choices = [(u.id, u.display_name) for u in queries.active_supervisors(db.session)]
-
-
-def _plan_from_form(form: PlanForm, visit: Visit | None) -> planning.Plan:
-    hall = db.session.get(Hall, form.hall.data)
-    supervisor = db.session.get(User, form.supervisor.data)
-    if visit is not None and form.checklist.data == visit.checklist_version.checklist.slug \
-            and visit.status is VisitStatus.IN_PROGRESS:
-        version: ChecklistVersion | None = visit.checklist_version  # started: the frozen version stays
-    else:
-        version = next((v for v in queries.newest_versions(db.session) if v.checklist.slug == form.checklist.data), None)
-    if hall is None or supervisor is None or version is None:
-        raise ValidationError(_("Choose a hall, a checklist and a supervisor from the lists."))
-    return planning.Plan(hall, version, VisitType(form.type.data), supervisor, form.due_from.data, form.due_until.data)
-
-
-def _show_refusal(form: PlanForm, exc: ValidationError | InvalidTransition) -> None:
-    form.form_errors.extend(getattr(exc, "errors", None) or [str(exc.message)])
-
-
-@bp.route("/new", methods=["GET", "POST"])
-@roles_required(Role.MARKET)
-def new() -> Any:
-    """Plan a visit by hand."""
-    form = PlanForm()
-    _plan_choices(form)
-    if request.method == "GET":
-        today = clock.today()
-        form.due_from.data = today
-        form.due_until.data = today + dt.timedelta(days=7)
-        hall_id = inputs.whole_number(request.args.get("hall"))
-        if hall_id is not None:
-            form.hall.data = hall_id
-    if form.validate_on_submit():
-        try:
-            visit = planning.plan_visit(db.session, current_user, _plan_from_form(form, None))
-        except ValidationError as exc:
-            db.session.rollback()
-            _show_refusal(form, exc)
-        else:
-            db.session.commit()
-            flash(_("The visit has been planned."), "success")
-            return redirect(url_for(".detail", uid=visit.uid))
-    return render_template("visits/plan.html", form=form, visit=None)
-
-
-@bp.route("/<uid>/edit", methods=["GET", "POST"])
-@roles_required(Role.MARKET)
-def edit(uid: str) -> Any:
-    """Change a planned visit (once started: its due window only)."""
-    visit = _visit(uid)
-    if visit.status not in CANCELLABLE:
-        flash(_("This visit has been submitted; its plan can no longer change."), "error")
-        return redirect(url_for(".detail", uid=uid))
-    form = PlanForm(obj=None)
-    _plan_choices(form, visit)
-    if request.method == "GET":
-        form.hall.data, form.type.data = visit.hall_id, visit.type.value
-        form.checklist.data, form.supervisor.data = visit.checklist_version.checklist.slug, visit.supervisor_id
-        form.due_from.data, form.due_until.data, form.version.data = visit.due_from, visit.due_until, visit.version
-    if form.validate_on_submit():
-        try:
-            expected = inputs.whole_number(form.version.data)
-            changed = planning.update_plan(db.session, current_user, visit, expected, _plan_from_form(form, visit))
-        except (ValidationError, InvalidTransition) as exc:
-            db.session.rollback()
-            _show_refusal(form, exc)
-        else:
-            db.session.commit()
-            flash(_("The visit has been changed.") if changed else _("Nothing was changed."), "success")
-            return redirect(url_for(".detail", uid=uid))
-    return render_template("visits/plan.html", form=form, visit=visit)
-
-
-@bp.post("/<uid>/cancel")
-@roles_required(Role.MARKET)
-def cancel(uid: str) -> Any:
-    visit = _visit(uid)
-    form = CancelForm()
-    if not form.validate():
-        raise ValidationError(_("The request could not be understood."))
-    planning.cancel_visit(db.session, current_user, visit, form.version.data, form.reason.data)
-    db.session.commit()
-    flash(_("The visit has been cancelled."), "success")
-    return redirect(url_for(".detail", uid=uid))
-
-
-@bp.get("/options")
-@roles_required(Role.MARKET)
-def plan_options() -> Any:
-    """For the planning form: the supervisors who cover a hall (JSON ``{"supervisors": [id, ...]}``)."""
-    hall = db.session.get(Hall, request.args.get("hall", 0, type=inputs.whole))
-    if hall is None:
-        abort(404)
-    return jsonify(supervisors=[u.id for u in queries.supervisors_for_hall(db.session, hall)])
 
 
 # --- a visit's record and its validation --------------------------------------------------------------
@@ -249,7 +104,8 @@ def detail(uid: str) -> Any:
     return render_template(
         "visits/detail.html", visit=visit, answers=answers, photos=photos, may_decide=may_decide,
         definition=visit.checklist_version.definition, decision=DecisionForm(version=visit.version),
-        late=visit.status is VisitStatus.SUBMITTED and (visit.late or rules.month_closed(db.session, visit.period)),
+        late=visit.status is VisitStatus.SUBMITTED
+        and (visit.late or rules.month_closed(db.session, visit.period, rules.VisitSettings.of(current_app))),
         cancel_form=CancelForm(version=visit.version), release_form=ReleaseForm(version=visit.version),
         next_uid=_next_in_queue(visit), flags=queries.visit_flags(db.session, visit),
     )
@@ -271,7 +127,8 @@ def decide(uid: str) -> Any:
         raise ValidationError(_("The request could not be understood."), errors=[str(e) for m in form.errors.values() for e in m])
     action, comment = request.form.get("action"), form.comment.data or ""
     if action == "approve":
-        validation.approve(db.session, current_user, visit, form.version.data, comment=comment,
+        validation.approve(db.session, current_user, visit, form.version.data,
+                           settings=rules.VisitSettings.of(current_app), comment=comment,
                            late_confirmed=request.form.get("late_confirmed") == "y")
         done = _("The visit has been validated.")
     elif action == "return":

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from surveyapp.assessment import cache, services
 from surveyapp.db import db
 from surveyapp.org.models import Hall
+from surveyapp.visits import validation
 from surveyapp.visits.models import Visit
 from tests.assessment.conftest import at
 
@@ -53,3 +54,21 @@ def test_raw_sql_writers_replace_the_token_themselves(app, make_hall, make_score
     cache.touch(db.session)
     assert services.assess(db.session, NOV).hall("H1").name == "改名"
     assert db.session.scalar(sa.select(Hall.name)) == "改名"
+
+
+def test_releasing_visits_in_bulk_makes_their_month_stale(app, make_hall, make_scored_visit, make_user):
+    """The release writes visit rows past the ORM; the visits' signal tells the cache, which keeps other months."""
+    hall = make_hall("H1")
+    november = make_scored_visit(hall, score=80, visited_at=at(NOV))
+    make_scored_visit(hall, score=70, visited_at=at("2026-10"))
+    market = make_user("market", password=None)
+    db.session.commit()
+    first = services.assess(db.session, NOV)
+    keys = {period: cache.month_key(db.session, period) for period in (NOV, "2026-10")}
+    assert november.released_at is None and keys[NOV] is not None
+
+    validation.release_visits(db.session, market, [november])
+    db.session.commit()
+    assert cache.month_key(db.session, NOV) != keys[NOV]
+    assert cache.month_key(db.session, "2026-10") == keys["2026-10"]  # the stored counts of October stay
+    assert services.assess(db.session, NOV) is not first

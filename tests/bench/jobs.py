@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from tests.bench import Figure, databases, make_app
 
@@ -40,9 +41,11 @@ def _company(halls: int) -> str:
     from surveyapp.checklists import services as checklists
     from surveyapp.db import db
     from surveyapp.org.models import Hall, HallType, Staff, Unit
-    from surveyapp.visits import planning, services, validation
+    from surveyapp.planning import services as planning
+    from surveyapp.visits import services, validation
     from surveyapp.visits.content import Content
     from surveyapp.visits.models import Answer, Visit, VisitRevision
+    from surveyapp.visits.rules import VisitSettings
     from tests.conftest import full_marks
 
     session = db.session
@@ -75,8 +78,8 @@ def _company(halls: int) -> str:
                "interior.zones": "fail", "conduct.greeting": "fail"}
     services.submit_visit(session, supervisor, visit, str(uuid.uuid4()), Content(
         answers={k: v for k, v in answers.items() if v is not None}, remarks={}, staff=(), scenario="缴费",
-        impression="整体服务规范，营业员态度热情，业务办理高效。", visited_at=when))
-    validation.approve(session, market, visit, None)
+        impression="整体服务规范，营业员态度热情，业务办理高效。", visited_at=when), settings=VisitSettings.of(current_app))
+    validation.approve(session, market, visit, None, settings=VisitSettings.of(current_app))
     session.commit()
     _clone(session, visit, rows[1:], Visit, Answer, VisitRevision)
     session.commit()

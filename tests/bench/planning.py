@@ -24,7 +24,7 @@ PURE_HALLS, DB_HALLS, SUPERVISORS, RECORDS = 5000, 1000, 60, 1000
 def _organisation(halls: int, supervisors: int, seed: int = 5) -> tuple[list[Any], list[Any]]:
     """A company, 10 branches, 10 districts each; halls spread over the districts; supervisors covering a
     branch or one to three districts, half of them social supervisors."""
-    from surveyapp.visits.autoplan import PlanHall, PlanSupervisor
+    from surveyapp.planning.autoplan import PlanHall, PlanSupervisor
 
     rng = random.Random(seed)
     plan_halls = [PlanHall(h, frozenset({0, 100 + h % 10, 1000 + h % 100})) for h in range(halls)]
@@ -39,7 +39,7 @@ def _organisation(halls: int, supervisors: int, seed: int = 5) -> tuple[list[Any
 def bench_pure_planner() -> Iterator[Figure]:
     """The planner alone: two consecutive months (the second avoiding the first's pairs)."""
     from surveyapp.checklists.definition import VisitType
-    from surveyapp.visits.autoplan import MonthRequest, plan_month
+    from surveyapp.planning.autoplan import MonthRequest, plan_month
 
     counts = {VisitType.ANNOUNCED: 1, VisitType.UNANNOUNCED: 1, VisitType.SUPERVISOR: 1}
     for halls, supervisors in ((500, 30), (PURE_HALLS, 300)):
@@ -112,7 +112,8 @@ def bench_month_plan_in_the_database() -> Iterator[Figure]:
     from surveyapp.auth.models import User
     from surveyapp.checklists.definition import VisitType
     from surveyapp.db import db
-    from surveyapp.visits import month_plan, queries
+    from surveyapp.planning import month_plan
+    from surveyapp.visits import queries
 
     for label, url in databases():
         app = make_app(url)
@@ -153,8 +154,8 @@ def _records(app: Any, count: int) -> bytes:
     from surveyapp.checklists.definition import ItemKind, VisitType
     from surveyapp.db import db
     from surveyapp.org.models import Hall
+    from surveyapp.planning.autoplan import may_do
     from surveyapp.visits import queries
-    from surveyapp.visits.autoplan import may_do
 
     rng = random.Random(3)
     records = []
@@ -191,6 +192,7 @@ def bench_import() -> Iterator[Figure]:
     """``flask visits import`` of 1,000 paper records (checked, submitted, scored, audited), then again unchanged."""
     from surveyapp.db import db
     from surveyapp.visits import imports
+    from surveyapp.visits.rules import VisitSettings
 
     for label, url in databases():
         app = make_app(url)
@@ -199,12 +201,12 @@ def bench_import() -> Iterator[Figure]:
         data = _records(app, RECORDS)
         with app.app_context():
             start = time.perf_counter()
-            report = imports.import_visits(db.session, None, data, "paper.json")
+            report = imports.import_visits(db.session, None, data, "paper.json", settings=VisitSettings.of(app))
             db.session.commit()
             took = time.perf_counter() - start
             yield Figure(f"import {report.records:,} paper records", label, took, "s", f"{report.imported / took:,.0f} records/s")
             start = time.perf_counter()
-            report = imports.import_visits(db.session, None, data, "paper.json")
+            report = imports.import_visits(db.session, None, data, "paper.json", settings=VisitSettings.of(app))
             db.session.commit()
             yield Figure("import the same file again (all unchanged)", label, time.perf_counter() - start, "s",
                          f"{report.unchanged:,} unchanged")

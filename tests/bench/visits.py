@@ -65,7 +65,8 @@ def _started_visits(app: Any, ids: dict[str, Any], n: int) -> list[Any]:
     from surveyapp.auth.models import User
     from surveyapp.db import db
     from surveyapp.org.models import Hall
-    from surveyapp.visits import planning, queries, services
+    from surveyapp.planning import services as planning
+    from surveyapp.visits import queries, services
 
     with app.app_context():
         hall, supervisor = db.session.get(Hall, ids["hall"]), db.session.get(User, ids["supervisor"])

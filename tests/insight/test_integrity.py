@@ -14,14 +14,17 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 from PIL import ExifTags, Image, ImageDraw
 from werkzeug.datastructures import FileStorage
 
 from surveyapp.auth.models import Role
 from surveyapp.db import db
-from surveyapp.visits import evidence, planning, services, validation
+from surveyapp.planning import services as planning
+from surveyapp.visits import evidence, services, validation
 from surveyapp.visits.content import Content
 from surveyapp.visits.models import Photo, Visit, VisitFlag
+from surveyapp.visits.rules import VisitSettings
 from tests.conftest import scored_form
 from tests.insight.conftest import NOW
 from tests.pdfcheck import read_pdf
@@ -100,12 +103,12 @@ def visit_by(app: Any, trap: Any, make_user: Callable[..., Any], make_hall: Call
         app.config["FROZEN_NOW"] = visited_at.isoformat()
         services.start_visit(db.session, supervisor, visit)
         upload = FileStorage(io.BytesIO(photo or jpeg(picture(next(seeds)), visited_at)), filename="a.jpg")
-        evidence.add_photo(db.session, supervisor, visit, "main.counter", str(uuid.uuid4()), upload)
+        evidence.add_photo(db.session, supervisor, visit, "main.counter", str(uuid.uuid4()), upload, settings=VisitSettings.of(app))
         app.config["FROZEN_NOW"] = NOW.isoformat()
         content = Content(answers={"main.score": score, "main.counter": "pass", "main.awning": awning},
                           visited_at=visited_at, scenario="缴费", impression="整体服务规范，营业员态度热情，业务办理高效。")
         services.submit_visit(db.session, supervisor, visit, str(uuid.uuid4()), content,
-                              submitted_at=visited_at + dt.timedelta(minutes=minutes))
+                              submitted_at=visited_at + dt.timedelta(minutes=minutes), settings=VisitSettings.of(app))
         db.session.commit()
         return visit
 
@@ -229,7 +232,7 @@ def test_a_wrong_answers_reason_reads_as_the_form_shows_it_and_json_keeps_the_va
 def test_an_integrity_question_never_reaches_the_hall(visit_by, make_user, login, client, app):
     visit = visit_by(awning="pass", score=60)
     market = make_user(Role.MARKET, password=None)
-    validation.approve(db.session, market, visit, None)
+    validation.approve(db.session, market, visit, None, settings=VisitSettings.of(current_app))
     validation.release_visits(db.session, market, [visit])
     db.session.commit()
     manager = login(make_user(Role.HALL_MANAGER, halls=[visit.hall]))
@@ -314,7 +317,7 @@ def test_cancelling_a_started_visit_drops_the_flag_it_gave_another_visit(app, vi
                                                                   VISIT_TIME.date(), VISIT_TIME.date()))
     services.start_visit(db.session, supervisor, started)
     evidence.add_photo(db.session, supervisor, started, "main.counter", str(uuid.uuid4()),
-                       FileStorage(io.BytesIO(jpeg(picture(9), VISIT_TIME)), filename="a.jpg"))
+                       FileStorage(io.BytesIO(jpeg(picture(9), VISIT_TIME)), filename="a.jpg"), settings=VisitSettings.of(current_app))
     db.session.commit()
     submitted = visit_by(photo=jpeg(picture(9), VISIT_TIME))
     assert flags_of(submitted) == [("same_photo", started.id)]
@@ -333,7 +336,7 @@ def test_a_visit_submitted_again_at_another_time_no_longer_overlaps(visit_by, ma
     later = VISIT_TIME + dt.timedelta(hours=4)
     services.submit_visit(db.session, supervisor, second, str(uuid.uuid4()), Content(
         answers={"main.score": 90, "main.counter": "pass", "main.awning": "na"}, visited_at=later, scenario="缴费",
-        impression="整体服务规范，营业员态度热情，业务办理高效。"), submitted_at=later + dt.timedelta(minutes=15))
+        impression="整体服务规范，营业员态度热情，业务办理高效。"), submitted_at=later + dt.timedelta(minutes=15), settings=VisitSettings.of(current_app))
     db.session.commit()
     # No overlap any more, on either visit; its photo, taken at the first time, is now 4 hours off.
     assert flags_of(first) == [] and flags_of(second) == [("photo_time", None)]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from tests import s3
 from tests.load import net
@@ -133,10 +134,10 @@ def populate(database_url: str, supervisors: int, visits_each: int,
     from surveyapp.db import db
     from surveyapp.migrate import upgrade
     from surveyapp.org.models import Hall, HallType, Staff, Unit
+    from surveyapp.planning.services import Plan, plan_visit
     from surveyapp.resources import resource_dir
     from surveyapp.users import services as users
     from surveyapp.visits.models import VisitType
-    from surveyapp.visits.planning import Plan, plan_visit
     from tests.conftest import full_marks
 
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "load", "TESTING": True})
@@ -183,10 +184,12 @@ def last_month(unit: Any, version: Any) -> Month:
     from surveyapp.checklists.definition import EvidenceRule, ItemKind
     from surveyapp.db import db
     from surveyapp.org.models import Hall, HallType, Staff
+    from surveyapp.planning import services as planning
     from surveyapp.users import services as users
-    from surveyapp.visits import planning, services, validation
+    from surveyapp.visits import services, validation
     from surveyapp.visits.content import Content
     from surveyapp.visits.models import VisitType
+    from surveyapp.visits.rules import VisitSettings
     from tests.conftest import full_marks
 
     first = clock.today().replace(day=1) - dt.timedelta(days=1)
@@ -213,8 +216,8 @@ def last_month(unit: Any, version: Any) -> Month:
         services.start_visit(db.session, supervisor, visit)
         answers = {**full_marks(version, "unannounced", "self-run", [f"{90000 + n}"]), failed: scoring.FAIL}
         content = Content(answers=answers, visited_at=when, scenario="缴费", impression=IMPRESSION)
-        services.submit_visit(db.session, supervisor, visit, str(uuid.uuid4()), content, submitted_at=when)
-        validation.approve(db.session, publisher, visit, None, late_confirmed=True)
+        services.submit_visit(db.session, supervisor, visit, str(uuid.uuid4()), content, submitted_at=when, settings=VisitSettings.of(current_app))
+        validation.approve(db.session, publisher, visit, None, settings=VisitSettings.of(current_app), late_confirmed=True)
     return Month(first.strftime("%Y-%m"), publisher.username, len(halls))
 
 

@@ -189,7 +189,7 @@ def test_a_session_that_ended_answers_401_and_keeps_nothing_half_done(app, clien
 
 
 def test_a_cancelled_visit_stops_the_page(client, mine, make_visit, make_user):
-    from surveyapp.visits import planning
+    from surveyapp.planning import services as planning
 
     visit = make_visit(mine["hall"], "unannounced", mine["supervisor"], status="in_progress")
     planning.cancel_visit(db.session, make_user(Role.MARKET), visit, None, "门店停业")

@@ -7,12 +7,14 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 
 from surveyapp.auth.models import Role
 from surveyapp.db import db
 from surveyapp.visits import services
 from surveyapp.visits.content import Content
 from surveyapp.visits.models import Visit, VisitEvent, VisitStatus
+from surveyapp.visits.rules import VisitSettings
 from tests.visits.conftest import english
 
 
@@ -81,7 +83,7 @@ def test_return_with_comments_resubmit_and_compare_versions(client, login_en, lo
     content = Content.from_json(visit.revisions[-1].content)
     corrected = Content(answers={**content.answers, "conduct.farewell": "pass"}, remarks={}, staff=content.staff,
                         scenario=content.scenario, impression=content.impression, visited_at=content.visited_at)
-    services.submit_visit(db.session, visit.supervisor, visit, str(uuid.uuid4()), corrected)
+    services.submit_visit(db.session, visit.supervisor, visit, str(uuid.uuid4()), corrected, settings=VisitSettings.of(current_app))
     db.session.commit()
     login(market)
     english(client)

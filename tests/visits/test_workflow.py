@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import force_locale
 
 from surveyapp import clock
@@ -20,9 +21,11 @@ from surveyapp.errors import (
     PermissionDenied,
     ValidationError,
 )
-from surveyapp.visits import planning, rules, services, validation
+from surveyapp.planning import services as planning
+from surveyapp.visits import rules, services, validation
 from surveyapp.visits.content import Content
 from surveyapp.visits.models import Answer, VisitRevision, VisitStatus
+from surveyapp.visits.rules import VisitSettings
 from tests.conftest import full_marks
 
 
@@ -99,11 +102,11 @@ def test_submission_scores_with_the_engine_and_keeps_answers_in_rows(setting):
     sent = content(visit, answers={"appearance.uniform": "fail", "conduct.taboo": 1},
                    remarks={"appearance.uniform": "未佩戴工号牌"})
     with pytest.raises(rules.ContentInvalid) as refused:
-        services.submit_visit(db.session, setting["supervisor"], visit, str(uuid.uuid4()), sent)
+        services.submit_visit(db.session, setting["supervisor"], visit, str(uuid.uuid4()), sent, settings=VisitSettings.of(current_app))
     # Evidence rules are enforced at the item: the uniform (on-fail) needs a photo, the taboo count (optional) not.
     assert refused.value.fields == {"appearance.uniform.photos": ["请拍照记录不符合的情况。"]}
     sent = content(visit, answers={"conduct.farewell": "fail"}, remarks={"conduct.farewell": "未道别"})
-    result = services.submit_visit(db.session, setting["supervisor"], visit, str(uuid.uuid4()), sent)
+    result = services.submit_visit(db.session, setting["supervisor"], visit, str(uuid.uuid4()), sent, settings=VisitSettings.of(current_app))
     db.session.commit()
     assert not result.repeated and result.revision.number == 1
     assert visit.status is VisitStatus.SUBMITTED and visit.received_at is not None
@@ -120,7 +123,7 @@ def test_a_redline_failure_scores_zero(setting):
     visit = plan(setting)
     services.start_visit(db.session, setting["supervisor"], visit)
     services.submit_visit(db.session, setting["supervisor"], visit, str(uuid.uuid4()),
-                          content(visit, answers={"first-contact.no-gifts": "fail"}))
+                          content(visit, answers={"first-contact.no-gifts": "fail"}), settings=VisitSettings.of(current_app))
     assert visit.score == 0 and visit.redline and visit.earned > 0
 
 
@@ -131,7 +134,7 @@ def test_submission_rules_beyond_the_answers(setting, app):
     sent = content(visit, scenario="", impression="还行", staff=("9999",),
                    visited_at=clock.now() + dt.timedelta(hours=2), answers={"record.staff-served": ["1001", "8888"]})
     with pytest.raises(rules.ContentInvalid) as refused:
-        services.submit_visit(db.session, setting["supervisor"], visit, str(uuid.uuid4()), sent)
+        services.submit_visit(db.session, setting["supervisor"], visit, str(uuid.uuid4()), sent, settings=VisitSettings.of(current_app))
     assert set(refused.value.fields) == {"scenario", "impression", "staff", "visited_at", "record.staff-served"}
     assert len(refused.value.errors) == 5
 
@@ -140,15 +143,15 @@ def test_repeating_a_submission_returns_the_same_result_and_other_content_is_ref
     visit = plan(setting)
     services.start_visit(db.session, setting["supervisor"], visit)
     sid, sent = str(uuid.uuid4()), content(visit)
-    first = services.submit_visit(db.session, setting["supervisor"], visit, sid, sent)
+    first = services.submit_visit(db.session, setting["supervisor"], visit, sid, sent, settings=VisitSettings.of(current_app))
     db.session.commit()
-    again = services.submit_visit(db.session, setting["supervisor"], visit, sid, content(visit, visited_at=sent.visited_at))
+    again = services.submit_visit(db.session, setting["supervisor"], visit, sid, content(visit, visited_at=sent.visited_at), settings=VisitSettings.of(current_app))
     assert again.repeated and again.revision.id == first.revision.id
     with pytest.raises(Conflict):
         services.submit_visit(db.session, setting["supervisor"], visit, sid,
-                              content(visit, visited_at=sent.visited_at, impression="完全不同的总体印象，服务很差很差。"))
+                              content(visit, visited_at=sent.visited_at, impression="完全不同的总体印象，服务很差很差。"), settings=VisitSettings.of(current_app))
     with pytest.raises(InvalidTransition):  # a new submission of a submitted visit
-        services.submit_visit(db.session, setting["supervisor"], visit, str(uuid.uuid4()), sent)
+        services.submit_visit(db.session, setting["supervisor"], visit, str(uuid.uuid4()), sent, settings=VisitSettings.of(current_app))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(VisitRevision)) == 1
 
 
@@ -156,17 +159,17 @@ def test_drafts_keep_anything_and_ignore_older_copies(setting):
     visit = plan(setting)
     supervisor = setting["supervisor"]
     with pytest.raises(InvalidTransition):
-        services.save_draft(db.session, supervisor, visit, [["appearance.uniform", "pass"]])
+        services.save_draft(db.session, supervisor, visit, [["appearance.uniform", "pass"]], settings=VisitSettings.of(current_app))
     services.start_visit(db.session, supervisor, visit)
     db.session.commit()
     version = visit.version
     t0 = clock.now() - dt.timedelta(minutes=5)
-    assert services.save_draft(db.session, supervisor, visit, [["conduct.taboo", "2x"]], t0)  # kept though not valid
-    assert not services.save_draft(db.session, supervisor, visit, [["conduct.taboo", "1"]], t0 - dt.timedelta(minutes=1))
+    assert services.save_draft(db.session, supervisor, visit, [["conduct.taboo", "2x"]], t0, settings=VisitSettings.of(current_app))  # kept though not valid
+    assert not services.save_draft(db.session, supervisor, visit, [["conduct.taboo", "1"]], t0 - dt.timedelta(minutes=1), settings=VisitSettings.of(current_app))
     db.session.commit()
     assert visit.draft == {"fields": [["conduct.taboo", "2x"]]} and visit.version == version  # no lock taken
     with pytest.raises(ValidationError):
-        services.save_draft(db.session, supervisor, visit, {"not": "a list"})
+        services.save_draft(db.session, supervisor, visit, {"not": "a list"}, settings=VisitSettings.of(current_app))
 
 
 def test_validation_approve_return_reject_and_who_may(setting, make_user):
@@ -174,10 +177,10 @@ def test_validation_approve_return_reject_and_who_may(setting, make_user):
     visit = plan(setting, type="announced")
     supervisor = setting["supervisor"]
     services.start_visit(db.session, supervisor, visit)
-    services.submit_visit(db.session, supervisor, visit, str(uuid.uuid4()), content(visit))
+    services.submit_visit(db.session, supervisor, visit, str(uuid.uuid4()), content(visit), settings=VisitSettings.of(current_app))
     db.session.commit()
     with pytest.raises(PermissionDenied):
-        validation.approve(db.session, supervisor, visit, None)
+        validation.approve(db.session, supervisor, visit, None, settings=VisitSettings.of(current_app))
     with pytest.raises(ValidationError):
         validation.return_visit(db.session, market, visit, visit.version, "  ")
     validation.return_visit(db.session, market, visit, visit.version, "请补充说明",
@@ -187,14 +190,14 @@ def test_validation_approve_return_reject_and_who_may(setting, make_user):
     assert services.latest_return(visit).details == {"items": {"appearance.uniform": "请核实是否佩戴工号牌"}}
     # The supervisor corrects and resubmits: both versions are kept.
     services.submit_visit(db.session, supervisor, visit, str(uuid.uuid4()),
-                          content(visit, remarks={"appearance.uniform": "已佩戴"}))
+                          content(visit, remarks={"appearance.uniform": "已佩戴"}), settings=VisitSettings.of(current_app))
     db.session.commit()
     assert [r.number for r in visit.revisions] == [1, 2]
     stale = visit.version - 1
     with pytest.raises(Conflict):
-        validation.approve(db.session, market, visit, stale)
+        validation.approve(db.session, market, visit, stale, settings=VisitSettings.of(current_app))
     db.session.rollback()
-    validation.approve(db.session, market, visit, visit.version)
+    validation.approve(db.session, market, visit, visit.version, settings=VisitSettings.of(current_app))
     db.session.commit()
     assert visit.status is VisitStatus.VALIDATED and visit.released_at is not None  # announced: released now
     with pytest.raises(InvalidTransition):
@@ -204,10 +207,10 @@ def test_validation_approve_return_reject_and_who_may(setting, make_user):
 def test_a_market_user_who_submitted_may_not_validate(setting, make_user):
     visit = plan(setting)
     services.start_visit(db.session, setting["supervisor"], visit)
-    services.submit_visit(db.session, setting["supervisor"], visit, str(uuid.uuid4()), content(visit))
+    services.submit_visit(db.session, setting["supervisor"], visit, str(uuid.uuid4()), content(visit), settings=VisitSettings.of(current_app))
     visit.revisions[0].submitted_by_id = setting["market"].id  # e.g. entered from paper by this market user
     with pytest.raises(PermissionDenied):
-        validation.approve(db.session, setting["market"], visit, None)
+        validation.approve(db.session, setting["market"], visit, None, settings=VisitSettings.of(current_app))
 
 
 def test_confidential_visits_wait_for_release(setting, make_visit):

@@ -1,8 +1,12 @@
 """Demo visits for ``flask demo load``: the previous month done, validated and released, the current month
 under way (validated, waiting for validation, returned, started, planned), with varied scores, a few red
-lines and photos where the checklists ask for them. Made through the visits services, each step at the
-time it would have happened, so every record (history, revisions, audit) is as real use leaves it.
-Deterministic: loading again finds the visits by their ids and changes nothing."""
+lines and photos where the checklists ask for them. Planned through the planning services and carried out
+through the visits services, each step at the time it would have happened, so every record (history,
+revisions, audit) is as real use leaves it. Deterministic: loading again finds the visits by their ids and
+changes nothing.
+
+It lives in planning, not in visits, because a demo visit is planned before it is done (planning sits above
+visits); :mod:`surveyapp.planning.demo`, which ``flask demo load`` discovers, registers it."""
 from __future__ import annotations
 
 import datetime as dt
@@ -23,9 +27,11 @@ from surveyapp.checklists.definition import EvidenceRule, Item, ItemKind, VisitT
 from surveyapp.demo import scenes
 from surveyapp.demo.loader import register
 from surveyapp.org.models import Hall
-from surveyapp.visits import evidence, planning, queries, services, validation
+from surveyapp.planning.services import Plan, plan_visit
+from surveyapp.visits import evidence, queries, services, validation
 from surveyapp.visits.content import Content
 from surveyapp.visits.models import Visit
+from surveyapp.visits.rules import VisitSettings
 
 NAMESPACE = uuid.UUID("6f2b8c1e-3d4a-4b7e-9a51-0c2d7e8f9a10")
 SCENARIOS = ("缴费", "咨询", "新装", "业务变更", "投诉", "故障报修")
@@ -80,7 +86,7 @@ def _answers(visit: Visit, rng: random.Random, strict: float, redline: bool) -> 
 
 
 def _do_visit(session: Session, visit: Visit, status: str, when: dt.datetime, rng: random.Random,
-              market: User, redline: bool = False) -> None:
+              market: User, settings: VisitSettings, redline: bool = False) -> None:
     """Carry a planned demo visit as far as ``status`` says, each step at its own time."""
     supervisor = visit.supervisor
     with _at(when - dt.timedelta(minutes=50)):
@@ -95,15 +101,16 @@ def _do_visit(session: Session, visit: Visit, status: str, when: dt.datetime, rn
                 remarks[key] = scenes.remark(item.id, item.text, f"{visit.uid}:{key}")
             if item.evidence is not EvidenceRule.NONE and scoring.needs_evidence(item, value):
                 picture = scenes.photo(visit.hall.name, item.text, f"{visit.uid}:{key}", clock.now())
-                evidence.add_photo(session, supervisor, visit, key, None, io.BytesIO(picture))
+                evidence.add_photo(session, supervisor, visit, key, None, io.BytesIO(picture), settings=settings)
     if status == "in_progress":
         fields = [[key, ",".join(v) if isinstance(v, list) else str(v)] for key, v in list(answers.items())[:12]]
-        services.save_draft(session, supervisor, visit, fields, when)
+        services.save_draft(session, supervisor, visit, fields, when, settings=settings)
         return
     content = Content(answers=answers, remarks=remarks, visited_at=when - dt.timedelta(minutes=45),
                       scenario=rng.choice(SCENARIOS), impression=rng.choice(IMPRESSIONS))
     with _at(when):
-        services.submit_visit(session, supervisor, visit, str(uuid.uuid5(NAMESPACE, visit.uid + ":1")), content)
+        services.submit_visit(session, supervisor, visit, str(uuid.uuid5(NAMESPACE, visit.uid + ":1")), content,
+                              settings=settings)
     if status == "submitted":
         return
     with _at(min(when + dt.timedelta(hours=20), clock.now())):
@@ -112,7 +119,7 @@ def _do_visit(session: Session, visit: Visit, status: str, when: dt.datetime, rn
         elif status == "rejected":
             validation.reject(session, market, visit, None, "照片与所述情况不符，请重新安排检查。")
         else:
-            validation.approve(session, market, visit, None)
+            validation.approve(session, market, visit, None, settings=settings)
 
 
 def _channels(hall: Hall, supervisors: list[User]) -> list[tuple[VisitType, User]]:
@@ -148,6 +155,7 @@ def load(session: Session) -> str:
     since = dt.datetime.combine(last_month, dt.time(0), clock.company_tz())
     for version in versions.values():
         version.first_loaded_at = min(version.first_loaded_at, since)
+    settings = VisitSettings.of(current_app)
     made = 0
     for month in (last_month, this_month):
         rng = random.Random(f"surveyapp-demo-{month:%Y-%m}")
@@ -160,7 +168,7 @@ def load(session: Session) -> str:
                 visit = _plan(session, hall, versions[type_], type_, supervisor, month, uid, markets[0])
                 status, when = _fate(month, this_month, today, rng)
                 if status != "planned":
-                    _do_visit(session, visit, status, when, rng, markets[n % len(markets)],
+                    _do_visit(session, visit, status, when, rng, markets[n % len(markets)], settings,
                               redline=(n % 23 == 5 and type_ is VisitType.UNANNOUNCED))
                 if month == last_month and visit.status.value == "validated":
                     released.append(visit)
@@ -176,8 +184,7 @@ def _plan(session: Session, hall: Hall, version: object, type_: VisitType, super
           uid: str, market: User) -> Visit:
     due_until = (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     with _at(dt.datetime.combine(month, dt.time(9), clock.company_tz())):
-        return planning.plan_visit(session, market, planning.Plan(hall, version, type_, supervisor, month, due_until),
-                                   uid=uid)
+        return plan_visit(session, market, Plan(hall, version, type_, supervisor, month, due_until), uid=uid)
 
 
 def _fate(month: dt.date, this_month: dt.date, today: dt.date, rng: random.Random) -> tuple[str, dt.datetime]:
@@ -194,7 +201,3 @@ def _fate(month: dt.date, this_month: dt.date, today: dt.date, rng: random.Rando
     moment = dt.datetime.combine(month.replace(day=day), dt.time(rng.randrange(9, 17), rng.randrange(0, 60)), zone)
     return status, moment
 
-
-# The next month's automatic plan is a loader of its own (surveyapp.visits.plan_demo), registered here
-# because ``flask demo load`` discovers one ``demo`` module per capability.
-from surveyapp.visits import plan_demo  # noqa: F401

@@ -16,12 +16,9 @@ from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role
 from surveyapp.db import db
 from surveyapp.pagination import paginate
-from surveyapp.visits import calendar as cal
-from surveyapp.visits.month_plan import month_days, parse_period
-from surveyapp.visits.views import (  # the visit list's filters, shared
-    _filter_choices,
-    _filter_from_args,
-)
+from surveyapp.planning import calendar as cal
+from surveyapp.planning.month_plan import month_days, parse_period
+from surveyapp.visits.filters import filter_choices, filters_from_args
 
 bp = Blueprint("visit_calendar", __name__, url_prefix="/visits/calendar")
 nav.register("visit_calendar.calendar", _l("Calendar"), (Role.MARKET,), order=32, group="visits")
@@ -45,7 +42,7 @@ def calendar() -> Any:
     if parse_period(period) is None:
         period = f"{today:%Y-%m}"
     first, last = month_days(period)
-    filters = _filter_from_args()
+    filters = filters_from_args(request.args)
     zone = clock.company_tz()
     weeks = cal.month(db.session, filters, first, last, zone)
     day = None
@@ -59,6 +56,6 @@ def calendar() -> Any:
                             current_app.config["PAGE_SIZE"])
     args = {k: v for k, v in request.args.items() if k in ("unit", "hall", "type", "supervisor", "status") and v}
     return render_template(
-        "visits/calendar.html", weeks=weeks, period=period, first=first, today=today, day=day, day_page=day_page,
+        "planning/calendar.html", weeks=weeks, period=period, first=first, today=today, day=day, day_page=day_page,
         totals=cal.totals(weeks), previous=_shift(period, -1), following=_shift(period, 1), args=args,
-        per_cell=PER_CELL, zone=zone, f=filters, month=period, **_filter_choices())
+        per_cell=PER_CELL, zone=zone, f=filters, month=period, **filter_choices(db.session))

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surveyapp.checklists.definition import VisitType
-from surveyapp.visits.autoplan import (
+from surveyapp.planning.autoplan import (
     CHANNELS,
     MonthRequest,
     PlanHall,

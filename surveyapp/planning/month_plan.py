@@ -1,9 +1,9 @@
 """The automatic month plan (market department): propose, review and adjust, then save all at once.
 
 :func:`propose` gathers the month from the database and runs the pure planner
-(:func:`surveyapp.visits.autoplan.plan_month`); the proposal is stored for review. :func:`adjust` changes
+(:func:`surveyapp.planning.autoplan.plan_month`); the proposal is stored for review. :func:`adjust` changes
 single assignments; :func:`save` turns the proposal into planned visits through
-:func:`surveyapp.visits.planning.plan_visit` (the rules and the audit trail of hand planning), all or
+:func:`surveyapp.planning.services.plan_visit` (the rules and the audit trail of hand planning), all or
 nothing. Planning a month that already has visits fills only what is missing; a proposal made before
 other visits of its month were planned or cancelled is refused at saving, so nothing is ever doubled.
 """
@@ -31,10 +31,11 @@ from surveyapp.checklists.labels import visit_type_label
 from surveyapp.checklists.models import ChecklistVersion
 from surveyapp.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from surveyapp.org.models import Hall, Unit
-from surveyapp.visits import autoplan, planning, queries
+from surveyapp.planning import autoplan, services
+from surveyapp.planning.models import PlanProposal, PlanProposalItem, ProposalStatus
+from surveyapp.visits import queries
 from surveyapp.visits.models import Visit, VisitStatus
-from surveyapp.visits.plan_models import PlanProposal, PlanProposalItem, ProposalStatus
-from surveyapp.visits.rules import setting
+from surveyapp.visits.services import MARKET_ONLY
 
 #: Most visits of one kind a hall may get in a month, and most due windows.
 MAX_PER_HALL = 10
@@ -71,9 +72,8 @@ def next_period(today: dt.date) -> str:
     return f"{following.year:04d}-{following.month:02d}"
 
 
-def default_counts() -> dict[VisitType, int]:
-    """Visits of each kind per hall and month, from the setting ``VISIT_PLAN_COUNTS``."""
-    configured = setting("VISIT_PLAN_COUNTS", {"announced": 1, "unannounced": 1, "supervisor": 1})
+def default_counts(configured: Mapping[str, Any]) -> dict[VisitType, int]:
+    """Visits of each kind per hall and month, from the setting ``VISIT_PLAN_COUNTS`` (``configured``)."""
     return {t: int(configured.get(t.value, 0)) for t in autoplan.CHANNELS}
 
 
@@ -94,15 +94,13 @@ class MonthSettings:
                 "checklists": {t.value: v.id for t, v in self.checklists.items()}}
 
 
-def default_settings(session: Session, period: str, unit: Unit | None = None,
-                     counts: Mapping[VisitType, int] | None = None, windows: int | None = None,
-                     seed: int | None = None) -> MonthSettings:
-    """Settings from the app's defaults where not given: counts ``VISIT_PLAN_COUNTS``, windows
-    ``VISIT_PLAN_WINDOWS``, for each kind the newest version of the first checklist (by id) allowing it,
-    and the month's own first draw."""
+def default_settings(session: Session, period: str, counts: Mapping[VisitType, int], windows: int,
+                     unit: Unit | None = None, seed: int | None = None) -> MonthSettings:
+    """Settings for ``counts`` and ``windows`` (the settings ``VISIT_PLAN_COUNTS`` and ``VISIT_PLAN_WINDOWS``, read
+    by the caller): for each kind the newest version of the first checklist (by id) allowing it, and the month's
+    own first draw."""
     checklists = {t: versions[0] for t in autoplan.CHANNELS if (versions := queries.newest_versions(session, t))}
-    return MonthSettings(period, unit, dict(counts or default_counts()), checklists,
-                         windows or int(setting("VISIT_PLAN_WINDOWS", 4)), first_draw(period) if seed is None else seed)
+    return MonthSettings(period, unit, dict(counts), checklists, windows, first_draw(period) if seed is None else seed)
 
 
 def first_draw(period: str) -> int:
@@ -214,7 +212,7 @@ def propose(session: Session, actor: User | None, settings: MonthSettings) -> Pl
 
     :raise ValidationError: the settings cannot be planned with.
     """
-    require_role(actor, Role.MARKET, because=planning.MARKET_ONLY)
+    require_role(actor, Role.MARKET, because=MARKET_ONLY)
     problems = check_settings(session, settings)
     if problems:
         raise ValidationError(_("The month could not be planned."), errors=problems)
@@ -292,7 +290,7 @@ def _decide(session: Session, actor: User | None, proposal: PlanProposal, status
 
 def discard(session: Session, actor: User | None, proposal: PlanProposal, expected_version: int | None) -> None:
     """Drop an open proposal (nothing was planned from it)."""
-    require_role(actor, Role.MARKET, because=planning.MARKET_ONLY)
+    require_role(actor, Role.MARKET, because=MARKET_ONLY)
     check_open(proposal, expected_version)
     _decide(session, actor, proposal, ProposalStatus.DISCARDED, {})
 
@@ -313,7 +311,7 @@ def adjust(session: Session, actor: User | None, proposal: PlanProposal, expecte
     :return: how many items changed.
     :raise ValidationError: an item is not in the proposal or a supervisor may not take it (nothing changes).
     """
-    require_role(actor, Role.MARKET, because=planning.MARKET_ONLY)
+    require_role(actor, Role.MARKET, because=MARKET_ONLY)
     check_open(proposal, expected_version)
     items = {item.id: item for item in proposal.items}
     people = {u.id: u for u in session.scalars(sa.select(User).where(User.id.in_(set(changes.values()))))}
@@ -365,7 +363,7 @@ def save(session: Session, actor: User | None, proposal: PlanProposal, expected_
     :raise Conflict: visits of the month (in the proposal's halls) were planned or cancelled since it was made.
     :raise ValidationError: listing every proposed visit the planning rules refuse now.
     """
-    require_role(actor, Role.MARKET, because=planning.MARKET_ONLY)
+    require_role(actor, Role.MARKET, because=MARKET_ONLY)
     check_open(proposal, expected_version)
     # Claim the proposal first: the write serialises concurrent saves (SQLite locks the database,
     # PostgreSQL the row and, below, the halls), so the count that follows sees every committed plan.
@@ -388,10 +386,10 @@ def save(session: Session, actor: User | None, proposal: PlanProposal, expected_
     # plan_visit flushes each visit itself; its rule checks need not flush the one before again.
     with session.no_autoflush:
         for item in items:
-            plan = planning.Plan(item.hall, item.checklist_version, item.type, item.supervisor, item.due_from,
+            plan = services.Plan(item.hall, item.checklist_version, item.type, item.supervisor, item.due_from,
                                  item.due_until)
             try:
-                item.visit = planning.plan_visit(session, actor, plan)
+                item.visit = services.plan_visit(session, actor, plan)
             except ValidationError as refused:
                 problems.extend(f"{item.hall.code} {visit_type_label(item.type)}: {e}" for e in refused.errors)
                 continue

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from surveyapp import clock
@@ -28,6 +27,7 @@ from surveyapp.visits import queries
 from surveyapp.visits.content import period_of
 from surveyapp.visits.models import CANCELLABLE, Visit, VisitStatus
 from surveyapp.visits.services import (
+    MARKET_ONLY,
     check_version,
     clean_uuid,
     flush_or_conflict,
@@ -51,8 +51,6 @@ class Plan:
     due_until: dt.date
 
 
-#: Why anyone but the market department (or the system) is refused here.
-MARKET_ONLY = _l("Only the market department plans and validates visits.")
 
 
 def check_plan(session: Session, plan: Plan) -> list[str]:

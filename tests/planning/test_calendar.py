@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from surveyapp.checklists.definition import VisitType
-from surveyapp.visits import calendar
+from surveyapp.planning import calendar
 from tests.browser import fits_width, log_in
 from tests.visits.conftest import PLANNING_NOW
 

@@ -26,9 +26,10 @@ from surveyapp.errors import Conflict, InvalidTransition, ValidationError
 from surveyapp.i18n import localized
 from surveyapp.org.models import Unit
 from surveyapp.pagination import paginate
-from surveyapp.visits import autoplan, month_plan, month_plan_job, queries
-from surveyapp.visits.plan_forms import COUNT_FIELDS, MonthPlanForm, ProposalForm
-from surveyapp.visits.plan_models import PlanProposal
+from surveyapp.planning import autoplan, month_plan, month_plan_job
+from surveyapp.planning.forms import COUNT_FIELDS, MonthPlanForm, ProposalForm
+from surveyapp.planning.models import PlanProposal
+from surveyapp.visits import queries
 from surveyapp.webforms import show_error
 
 bp = Blueprint("visit_plan", __name__, url_prefix="/visits/plan-month")
@@ -65,13 +66,13 @@ def month() -> Any:
         asked = request.args.get("month", "")
         form.month.data = asked if month_plan.parse_period(asked) else month_plan.next_period(clock.today())
         form.unit.data = request.args.get("unit", 0, type=inputs.whole)
-        for visit_type, count in month_plan.default_counts().items():
+        for visit_type, count in month_plan.default_counts(current_app.config["VISIT_PLAN_COUNTS"]).items():
             getattr(form, COUNT_FIELDS[visit_type]).data = count
             choices = form.checklist(visit_type).choices
             form.checklist(visit_type).data = choices[0][0] if choices else 0
         form.windows.data = int(current_app.config.get("VISIT_PLAN_WINDOWS", 4))
     status = 200
-    if form.validate_on_submit() and month_plan_job.too_large(db.session):
+    if form.validate_on_submit() and month_plan_job.too_large(db.session, current_app.config["PLAN_JOB_HALLS"]):
         job = month_plan_job.start(db.session, current_user, _settings(form))
         db.session.commit()
         jobs.enqueue(job)
@@ -88,7 +89,7 @@ def month() -> Any:
             return redirect(url_for(".review", proposal=proposal.uid))
     elif request.method == "POST":
         status = 400
-    return render_template("visits/plan_month.html", form=form, proposals=month_plan.open_proposals(db.session)), status
+    return render_template("planning/plan_month.html", form=form, proposals=month_plan.open_proposals(db.session)), status
 
 
 def _review_args() -> dict[str, Any]:
@@ -112,7 +113,7 @@ def _render_review(proposal: PlanProposal, problem: Exception | None = None, sta
     settings = month_plan.settings_of(db.session, proposal)
     asked = [(t, n, settings.checklists.get(t)) for t, n in settings.counts.items() if n]
     return render_template(
-        "visits/proposal.html", proposal=proposal, review=review, page=page, options=options, args=args, asked=asked,
+        "planning/proposal.html", proposal=proposal, review=review, page=page, options=options, args=args, asked=asked,
         form=ProposalForm(version=proposal.version), problem=problem, channels=autoplan.CHANNELS,
         units=db.session.scalars(sa.select(Unit).order_by(Unit.code)).all(),
         supervisors=[load.supervisor for load in sorted(review.loads, key=lambda load: load.supervisor.display_name)],

@@ -1,18 +1,20 @@
-"""Demo data: next month planned by the automatic month plan (``flask demo load``, after the demo visits).
-
-Registered by :mod:`surveyapp.visits.demo`, which ``flask demo load`` discovers. Loading again changes
-nothing: a month that already has a saved plan is left as it is.
+"""Demo data of planning (``flask demo load`` discovers this module): the demo visits of the previous and the
+current month (:mod:`surveyapp.planning.visit_demo`, loaded after the accounts and checklists), then next month
+planned by the automatic month plan. Loading again changes nothing: a month that already has a saved plan is
+left as it is.
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from surveyapp import clock
 from surveyapp.auth.models import Role, User
 from surveyapp.demo.loader import register
-from surveyapp.visits import autoplan, month_plan
-from surveyapp.visits.plan_models import PlanProposal, ProposalStatus
+from surveyapp.planning import autoplan, month_plan
+from surveyapp.planning import visit_demo as _visits  # noqa: F401 - registers the demo visits' loader
+from surveyapp.planning.models import PlanProposal, ProposalStatus
 
 
 @register("visit_plan", order=45)
@@ -24,7 +26,9 @@ def load(session: Session) -> str:
     if saved is not None:
         return f"month plan {period} unchanged"
     market = session.scalar(sa.select(User).where(User.role == Role.MARKET).order_by(User.username))
-    settings = month_plan.default_settings(session, period)
+    config = current_app.config
+    settings = month_plan.default_settings(session, period, month_plan.default_counts(config["VISIT_PLAN_COUNTS"]),
+                                           int(config["VISIT_PLAN_WINDOWS"]))
     if market is None or len(settings.checklists) < len(autoplan.CHANNELS):
         return "skipped: load the checklists and the accounts first"
     proposal = month_plan.propose(session, market, settings)

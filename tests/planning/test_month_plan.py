@@ -14,9 +14,10 @@ from surveyapp.audit.models import AuditEntry
 from surveyapp.checklists.definition import VisitType
 from surveyapp.db import db
 from surveyapp.errors import Conflict, ValidationError
-from surveyapp.visits import month_plan, planning
+from surveyapp.planning import month_plan
+from surveyapp.planning import services as planning
+from surveyapp.planning.models import PlanProposal, PlanProposalItem, ProposalStatus
 from surveyapp.visits.models import Visit, VisitStatus
-from surveyapp.visits.plan_models import PlanProposal, PlanProposalItem, ProposalStatus
 from tests.conftest import form_fields
 from tests.visits.conftest import PLANNING_NOW
 

@@ -1,18 +1,40 @@
-"""Forms of the month plan and of the results import."""
+"""Forms of planning: a visit planned by hand and the month plan."""
 from __future__ import annotations
 
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, NumberRange, Regexp
 from wtforms.widgets import HiddenInput
 
 from surveyapp import inputs
 from surveyapp.checklists.definition import VisitType
-from surveyapp.visits.month_plan import MAX_PER_HALL, MAX_WINDOWS
+from surveyapp.checklists.labels import visit_type_label
+from surveyapp.planning.month_plan import MAX_PER_HALL, MAX_WINDOWS
 from surveyapp.webforms import Form
+
+
+def _blank_to_none(value: Any) -> Any:
+    return value or None
+
+
+class PlanForm(Form):
+    """Plan or change a visit; the choices are set by the view."""
+
+    hall = SelectField(_l("Hall"), coerce=int, validators=[InputRequired(_l("Choose a hall."))])
+    type = SelectField(_l("Kind of visit"), validators=[InputRequired()])
+    checklist = SelectField(_l("Checklist"), validators=[InputRequired(_l("Choose a checklist."))])
+    supervisor = SelectField(_l("Supervisor"), coerce=int, validators=[InputRequired(_l("Choose a supervisor."))])
+    due_from = DateField(_l("Due from"), validators=[InputRequired(_l("Enter a date."))])
+    due_until = DateField(_l("Due by"), validators=[InputRequired(_l("Enter a date."))])
+    #: The visit's version the form was drawn with (optimistic locking); empty when planning a new one.
+    version = HiddenField(filters=[_blank_to_none])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.type.choices = [(t.value, visit_type_label(t)) for t in VisitType]
+
 
 #: The form's count and checklist fields of each kind of visit.
 COUNT_FIELDS = {VisitType.ANNOUNCED: "announced", VisitType.UNANNOUNCED: "unannounced", VisitType.SUPERVISOR: "supervisor"}
@@ -57,13 +79,3 @@ class ProposalForm(Form):
     """A state change of a proposal (adjust, save, discard, propose again), with the version the page showed."""
 
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-
-
-class ImportForm(Form):
-    """A JSON file of visits done on paper or offline."""
-
-    file = FileField(_l("File (JSON)"), validators=[FileRequired(_l("Choose a file to import."))],
-                     render_kw={"accept": ".json,application/json"})
-    approve = BooleanField(_l("Validate them as well (you become their validator)"))
-    accept_late = BooleanField(_l("Also validate visits dated in a closed month (late visits: the month's notice "
-                                  "then needs a revision)"))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
@@ -10,13 +9,14 @@ from surveyapp import jobs
 from surveyapp.auth.models import Role, User
 from surveyapp.jobs.models import Job
 from surveyapp.org.models import Hall, Unit
-from surveyapp.visits import month_plan
+from surveyapp.planning import month_plan
 
 
-def too_large(session: Session) -> bool:
-    """Whether the company has more active halls than ``PLAN_JOB_HALLS``: its proposal is then made by a job."""
+def too_large(session: Session, limit: int) -> bool:
+    """Whether the company has more than ``limit`` active halls (the setting ``PLAN_JOB_HALLS``): its proposal is
+    then made by a job."""
     halls = session.scalar(sa.select(sa.func.count()).select_from(Hall).where(Hall.active.is_(True))) or 0
-    return halls > current_app.config["PLAN_JOB_HALLS"]
+    return halls > limit
 
 
 def start(session: Session, actor: User, settings: month_plan.MonthSettings) -> Job:

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from surveyapp.checklists.definition import VisitType
 from surveyapp.db import db
 from surveyapp.org.models import Hall
+from surveyapp.planning.models import PlanProposal, ProposalStatus
 from surveyapp.visits.models import Visit, VisitStatus
-from surveyapp.visits.plan_models import PlanProposal, ProposalStatus
 
 
 def test_the_demo_plans_next_month_with_the_planner(app, make_checklist):

@@ -1,6 +1,6 @@
 """The automatic month plan as a pure function: halls, supervisors and counts in, a proposal out.
 
-No database and no Flask: :mod:`surveyapp.visits.month_plan` gathers the plain data and stores the result.
+No database and no Flask: :mod:`surveyapp.planning.month_plan` gathers the plain data and stores the result.
 
 The rules, in order of priority:
 
