@@ -49,7 +49,8 @@ def _figures(label: str, url: str) -> Iterator[Figure]:
     from surveyapp.auth import services as auth_services
     from surveyapp.auth.models import User
     from surveyapp.db import db
-    from surveyapp.feedback.models import Finding, Notification
+    from surveyapp.feedback.models import Finding
+    from surveyapp.notifications.models import Notification
     from surveyapp.visits import validation
     from surveyapp.visits.models import Visit
 

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from surveyapp.auth.models import Role
 from surveyapp.db import db
 from surveyapp.feedback import services
-from surveyapp.feedback.models import Finding, Notification
+from surveyapp.feedback.models import Finding
 from surveyapp.notices import queries as notice_queries
 from surveyapp.notices import services as notices
+from surveyapp.notifications.models import Notification
 from tests.assessment.conftest import at
 from tests.pdfcheck import read_pdf
 
