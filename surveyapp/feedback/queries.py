@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -20,6 +20,7 @@ from surveyapp.feedback.models import (
     Finding,
     FindingStatus,
 )
+from surveyapp.notices import sources
 from surveyapp.org.models import Hall
 from surveyapp.visits.models import Visit
 from surveyapp.visits.queries import hall_visibility, looks_like_uid, unit_subtree
@@ -147,6 +148,27 @@ def overdue_by_hall(session: Session, today: dt.date, hall_ids: Sequence[int] | 
     return dict(out)
 
 
+def undecided_appeals(session: Session, period: str) -> int:
+    """How many appeals against the findings of month ``period``'s visits wait for a decision."""
+    return session.scalar(
+        sa.select(sa.func.count()).select_from(Appeal).join(Finding, Finding.id == Appeal.finding_id)
+        .join(Visit, Visit.id == Finding.visit_id)
+        .where(Visit.period == period, Appeal.status == AppealStatus.PENDING)) or 0
+
+
+def settled_findings(session: Session, hall_codes: Collection[str], period: str) -> dict[str, set[str]]:
+    """The findings of ``period`` that need nothing more from their hall (rectified and verified, or withdrawn
+    after an appeal), as typical-case ids (``visit uid:item key``) by hall code (halls with none left out)."""
+    rows = session.execute(
+        sa.select(Hall.code, Visit.uid, Finding.item_key).join(Finding.visit).join(Finding.hall)
+        .where(Hall.code.in_(list(hall_codes)), Visit.period == period,
+               Finding.status.in_([FindingStatus.VERIFIED, FindingStatus.WITHDRAWN])))
+    settled: dict[str, set[str]] = defaultdict(set)
+    for code, uid, key in rows:
+        settled[code].add(f"{uid}:{key}")
+    return dict(settled)
+
+
 def overdue_annex(session: Session, today: dt.date) -> dict[str, list[dict[str, object]]]:
     """What the notice's annex lists of the findings overdue on ``today`` (its issue date), by hall code,
     as JSON-ready data for the notice's frozen snapshot (never the supervisor)."""
@@ -155,3 +177,7 @@ def overdue_annex(session: Session, today: dt.date) -> dict[str, list[dict[str, 
                     "rectify_due": f.rectify_due.isoformat(), "days_late": (today - f.rectify_due).days}
                    for f in items]
             for code, items in overdue_by_hall(session, today).items()}
+
+
+# The notice's annex and the publishing guard read feedback through these (notices sits below feedback).
+sources.provide(overdue_annex=overdue_annex, undecided_appeals=undecided_appeals, settled_findings=settled_findings)

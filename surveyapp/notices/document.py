@@ -22,8 +22,8 @@ from surveyapp.assessment.models import PolicyVersion
 from surveyapp.assessment.queries import Finding, ItemFailure
 from surveyapp.assessment.results import HallResult, MonthResults
 from surveyapp.checklists.models import ChecklistItem
-from surveyapp.feedback import queries as feedback_queries
 from surveyapp.notices import narrative as texts
+from surveyapp.notices import sources
 from surveyapp.notices.queries import Star, service_stars
 from surveyapp.visits.models import Photo
 
@@ -70,7 +70,7 @@ def build_snapshot(session: Session, notice: Any, version: PolicyVersion, *, iss
         "photos": photo_keys, "deadlines": deadlines, "trend": _trend(session, results, version),
         "changes": changed_lines(previous["results"], results.to_json()) if previous else [],
         # Hall feedback: findings of earlier months still not rectified on the issue date.
-        "overdue": feedback_queries.overdue_annex(session, issued_on),
+        "overdue": sources.overdue_annex(session, issued_on),
     }
     snapshot["narrative"] = texts.filled(notice.narrative or {}, Document(snapshot))
     return snapshot
@@ -228,6 +228,10 @@ class Document:
     @property
     def deadlines(self) -> Mapping[str, Any]:
         return self.data["deadlines"]
+
+    @property
+    def policy_number(self) -> int:
+        return self.data["policy_number"]
 
     @property
     def narrative(self) -> Mapping[str, str]:
