@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from surveyapp.assessment import services as assessment
 from surveyapp.assessment.models import PolicyVersion
-from surveyapp.assessment.queries import Finding, ItemFailure
+from surveyapp.assessment.queries import FailedAnswer, ItemFailure
 from surveyapp.assessment.results import HallResult, MonthResults
 from surveyapp.checklists.models import ChecklistItem
 from surveyapp.notices import narrative as texts
@@ -79,19 +79,19 @@ def build_snapshot(session: Session, notice: Any, version: PolicyVersion, *, iss
 # --- parts of the snapshot ----------------------------------------------------------------------------
 
 
-def _all(findings: Mapping[str, Sequence[Finding]]) -> list[Finding]:
+def _all(findings: Mapping[str, Sequence[FailedAnswer]]) -> list[FailedAnswer]:
     return [f for items in findings.values() for f in items]
 
 
-def case_id(finding: Finding | Mapping[str, Any]) -> str:
+def case_id(finding: FailedAnswer | Mapping[str, Any]) -> str:
     """How a typical case is chosen and stored (``Notice.cases``): ``"<visit uid>:<item key>"``."""
-    if isinstance(finding, Finding):
+    if isinstance(finding, FailedAnswer):
         return f"{finding.visit_uid}:{finding.key}"
     return f"{finding['visit_uid']}:{finding['key']}"
 
 
-def choose_cases(findings: Mapping[str, Sequence[Finding]], problems: Sequence[ItemFailure],
-                 chosen: Sequence[str] | None) -> list[Finding]:
+def choose_cases(findings: Mapping[str, Sequence[FailedAnswer]], problems: Sequence[ItemFailure],
+                 chosen: Sequence[str] | None) -> list[FailedAnswer]:
     """The typical cases: those chosen (in their order, missing ones dropped), or else red lines first, then
     findings with a photo and a remark of the most-failed items, at most one per hall."""
     every = _all(findings)
@@ -100,10 +100,10 @@ def choose_cases(findings: Mapping[str, Sequence[Finding]], problems: Sequence[I
         return [by_id[c] for c in chosen if c in by_id][:MAX_CASES]
     order = {p.key: n for n, p in enumerate(problems)}
 
-    def weight(f: Finding) -> tuple[Any, ...]:
+    def weight(f: FailedAnswer) -> tuple[Any, ...]:
         return (not f.redline, not f.photos, not f.remark, order.get(f.key, len(order)), f.hall_code)
 
-    picked: list[Finding] = []
+    picked: list[FailedAnswer] = []
     halls: set[str] = set()
     for finding in sorted(every, key=weight):
         if finding.hall_code not in halls:
@@ -138,7 +138,7 @@ def _rectify_until(deadlines: Mapping[str, Any], section_id: str) -> str:
     return dates.get(section_id, dates["default"])
 
 
-def _finding_json(f: Finding, deadlines: Mapping[str, Any]) -> dict[str, Any]:
+def _finding_json(f: FailedAnswer, deadlines: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "hall_code": f.hall_code, "visit_uid": f.visit_uid, "channel": f.channel.value,
         "visited_at": f.visited_at.isoformat() if f.visited_at else None, "key": f.key,
