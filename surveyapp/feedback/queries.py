@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
 from surveyapp.auth.models import Role, User
-from surveyapp.errors import NotFound
+from surveyapp.db import get_visible
 from surveyapp.feedback.models import (
     Appeal,
     AppealStatus,
@@ -23,7 +23,7 @@ from surveyapp.feedback.models import (
 from surveyapp.notices import sources
 from surveyapp.org.models import Hall
 from surveyapp.visits.models import Visit
-from surveyapp.visits.queries import hall_visibility, looks_like_uid, unit_subtree
+from surveyapp.visits.queries import hall_visibility, unit_subtree
 
 
 def _visible(user: User) -> sa.ColumnElement[bool] | None:
@@ -37,13 +37,7 @@ def _visible(user: User) -> sa.ColumnElement[bool] | None:
 
 def get_finding(session: Session, user: User, uid: str) -> Finding:
     """:raise NotFound: the same for a finding that does not exist and one ``user`` may not see."""
-    condition = _visible(user)
-    finding = None
-    if condition is not None and looks_like_uid(uid):
-        finding = session.scalar(sa.select(Finding).where(Finding.uid == uid, condition))
-    if finding is None:
-        raise NotFound(_("This finding does not exist, or you may not see it."))
-    return finding
+    return get_visible(session, Finding, uid, _visible(user), _("This finding does not exist, or you may not see it."))
 
 
 def get_photo(session: Session, user: User, uid: str) -> FeedbackPhoto:
@@ -51,13 +45,8 @@ def get_photo(session: Session, user: User, uid: str) -> FeedbackPhoto:
 
     :raise NotFound: as for a missing photo.
     """
-    condition = _visible(user)
-    photo = None
-    if condition is not None and looks_like_uid(uid):
-        photo = session.scalar(sa.select(FeedbackPhoto).join(FeedbackPhoto.finding).where(FeedbackPhoto.uid == uid, condition))
-    if photo is None:
-        raise NotFound(_("This photo does not exist, or you may not see it."))
-    return photo
+    return get_visible(session, FeedbackPhoto, uid, _visible(user), _("This photo does not exist, or you may not see it."),
+                       join=FeedbackPhoto.finding)
 
 
 #: The list filters: which findings each one shows.
