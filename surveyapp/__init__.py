@@ -30,7 +30,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     _finish_config(app)
 
-    from surveyapp import cli, i18n, inputs, jobs, labels, nav, pdf, security
+    from surveyapp import auth, cli, i18n, inputs, jobs, labels, nav, pdf, security
     from surveyapp.db import db
     from surveyapp.extensions import csrf
 
@@ -38,6 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    auth.init_app(app)
     inputs.init_app(app)
     nav.init_app(app)
     pdf.init_app(app)
@@ -47,8 +48,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
 
     from surveyapp.auth.access import check_every_route_decides
+    from surveyapp.home.views import check_every_role_has_a_home
 
     check_every_route_decides(app)
+    check_every_role_has_a_home(app)
     return app
 
 
@@ -88,7 +91,7 @@ def _register_blueprints(app: Flask) -> None:
 #: Every blueprint, one line each (capabilities may own several).
 BLUEPRINT_MODULES = (
     "auth.views",
-    "auth.user_views",
+    "users.views",
     "home.views",
     "org.views",
     "org.unit_views",

@@ -4,6 +4,9 @@ Each kind of record declares its columns and two functions: one that applies par
 capability's services, one that lists the records for export. The CLI and the upload pages both go
 through :func:`import_file`, so they accept the same files and report the same per-row errors. An import
 is all-or-nothing: the caller commits only when no row has an error, and otherwise rolls back.
+
+Infrastructure: it knows no capability. The acting user is whatever account object the capabilities pass on,
+roles are their plain values (``"admin"``), and the audit trail hears of each import through :data:`imported`.
 """
 from __future__ import annotations
 
@@ -12,12 +15,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from blinker import Namespace
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from surveyapp.audit.services import record
-from surveyapp.auth.models import Role, User
 from surveyapp.errors import ValidationError
 from surveyapp.i18n import localized
 from surveyapp.tabular import Sheet, Table, read_table, write_xlsx
@@ -25,6 +27,10 @@ from surveyapp.tabular import Sheet, Table, read_table, write_xlsx
 T = TypeVar("T")
 #: At most this many row errors are listed; the count of the others is given.
 MAX_LISTED_ERRORS = 500
+
+#: ``send(session, actor=account | None, kind="halls", filename=..., report=Report)``: an import was written (not yet
+#: committed); the audit trail records it in the same transaction.
+imported = Namespace().signal("bulk-imported")
 
 
 @dataclass(frozen=True)
@@ -126,13 +132,13 @@ class Kind:
     title: Any
     columns: tuple[Column, ...]
     #: ``(session, actor, rows, report)`` creates or updates records; raises ``ValidationError`` with row errors.
-    apply: Callable[[Session, User | None, list[Row], Report], None]
+    apply: Callable[[Session, Any, list[Row], Report], None]
     #: ``(session, **filters)`` yields one sequence of cell values per record, in column order.
     export: Callable[..., Iterable[Sequence[Any]]]
     #: Builds the export's filter from a list page's query arguments (``None``: export everything).
     filters: Callable[[Any], Any] | None = None
-    #: Who may import and export this kind in the UI.
-    roles: tuple[Role, ...] = (Role.ADMIN, Role.MARKET)
+    #: The roles (plain values) that may import and export this kind in the UI.
+    roles: tuple[str, ...] = ("admin", "market")
     #: A lazy string explaining what a re-import does.
     notes: Any = None
     extra_help: list[Any] = field(default_factory=list)
@@ -190,10 +196,11 @@ def _no_progress(stage: str, done: int = 0, total: int = 0) -> None:
 STAGES = {"read": _l("Reading the file"), "write": _l("Checking and writing the rows"), "record": _l("Recording the import")}
 
 
-def import_file(session: Session, actor: User | None, kind_name: str, filename: str, data: bytes,
+def import_file(session: Session, actor: Any, kind_name: str, filename: str, data: bytes,
                 progress: Callable[..., None] = _no_progress) -> Report:
     """Import a CSV or XLSX file of ``kind_name`` records; the caller commits on success.
 
+    :param actor: the acting account, ``None`` for the command line.
     :param progress: hears each of :data:`STAGES` as it begins (rows are checked together, all or nothing).
     :raise ValidationError: with one line per bad row; nothing was changed that the caller must keep.
     """
@@ -212,8 +219,7 @@ def import_file(session: Session, actor: User | None, kind_name: str, filename: 
     kind.apply(session, actor, rows, report)
     session.flush()
     progress("record")
-    record(session, actor, f"{kind.name}.import", "import", None, filename[:200],
-           {"rows": report.rows, "created": report.created, "updated": report.updated, "unchanged": report.unchanged})
+    imported.send(session, actor=actor, kind=kind.name, filename=filename, report=report)
     return report
 
 

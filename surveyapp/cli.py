@@ -68,7 +68,7 @@ def pdf_fonts(force: bool, lang: str | None) -> None:
 
 #: Every command group, as ``module:attribute``, one line each.
 COMMAND_GROUPS = (
-    "surveyapp.auth.cli:users_group",
+    "surveyapp.users.cli:users_group",
     "surveyapp.org.cli:org_group",
     "surveyapp.checklists.cli:forms_group",
     "surveyapp.demo.cli:demo_group",

@@ -1,19 +1,14 @@
-"""Languages: Chinese by default, English second; the choice is kept in the session and on the account."""
+"""Languages: Chinese by default, English second; the choice is kept in the session and on the account (the
+switch itself is the accounts' page, ``auth.set_language``: it stores the choice on the account)."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, has_request_context, redirect, request, session, url_for
+from flask import Flask, current_app, has_request_context, session
 from flask_babel import get_locale
 from flask_login import current_user
 
-from surveyapp.auth.access import public
-from surveyapp.db import db
 from surveyapp.extensions import babel
-from surveyapp.urls import local_path
-
-bp = Blueprint("i18n", __name__)
-
 
 
 def select_locale() -> str:
@@ -40,19 +35,6 @@ def localized(zh: str | None, en: str | None) -> str:
     return en or zh or ""
 
 
-@bp.post("/lang")
-@public
-def set_language():
-    """Switch the UI language (a POST: it changes state)."""
-    lang = request.form.get("lang", "")
-    if lang in current_app.config["LANGUAGES"]:
-        session["lang"] = lang
-        if current_user.is_authenticated and current_user.locale != lang:
-            current_user.locale = lang
-            db.session.commit()
-    return redirect(local_path(request.form.get("next")) or url_for("home.index"))
-
-
 def init_app(app: Flask) -> None:
     # Every capability keeps its own catalog in ``<package>/translations``; Flask-Babel merges them.
     root = Path(app.root_path)
@@ -61,5 +43,4 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["LANGUAGES"][0])
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
     babel.init_app(app, locale_selector=select_locale)
-    app.register_blueprint(bp)
     app.jinja_env.globals.update(localized=localized, is_chinese=is_chinese)

@@ -1,12 +1,11 @@
-"""The navigation menu: each capability registers its entries with the roles that may see them."""
+"""The navigation menu and each role's home page: each capability registers its entries with the roles that may
+see them. Roles are the plain values of the accounts' role enumeration (``"market"``); this module knows no capability."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-
-from surveyapp.auth.models import Role
 
 #: The menu's groups, in menu order: a group with two entries or more for a user becomes a drop-down (a
 #: ``<details>``, so it opens without script); a group with one entry shows as that entry.
@@ -24,7 +23,8 @@ GROUPS = {
 class NavEntry:
     endpoint: str
     label: Any  # a lazy string, translated when the menu is drawn
-    roles: frozenset[Role]
+    #: Role values (``"admin"``) that see the entry.
+    roles: frozenset[str]
     order: int
     #: Other endpoints under which this entry shows as the current one.
     prefix: str
@@ -44,21 +44,48 @@ class NavGroup:
 _entries: list[NavEntry] = []
 
 
-def register(endpoint: str, label: Any, roles: tuple[Role, ...], order: int = 100, group: str | None = None) -> None:
+def role_value(role: Any) -> str:
+    """``"market"`` for a member of a str-valued role enumeration or for the plain value."""
+    return str(getattr(role, "value", role))
+
+
+def register(endpoint: str, label: Any, roles: tuple[str, ...], order: int = 100, group: str | None = None) -> None:
     """Add a menu entry (idempotent: registering the same endpoint again replaces it)."""
     global _entries
     if group is not None and group not in GROUPS:
         raise ValueError(f"unknown menu group {group!r}")
     _entries = [e for e in _entries if e.endpoint != endpoint]
-    _entries.append(NavEntry(endpoint, label, frozenset(roles), order, endpoint.rsplit(".", 1)[0] + ".", group))
+    _entries.append(NavEntry(endpoint, label, frozenset(map(role_value, roles)), order, endpoint.rsplit(".", 1)[0] + ".", group))
     _entries.sort(key=lambda e: e.order)
+
+
+def register_home(bp: Any, role: Any, endpoint: str) -> None:
+    """``role`` lands on ``endpoint`` (its home page) after login, from when the blueprint ``bp`` of the capability
+    that owns the page is registered with the app.
+
+    :raise RuntimeError: at start-up, when two capabilities claim the same role's home.
+    """
+    value = role_value(role)
+
+    def record(state: Any) -> None:
+        homes = state.app.extensions.setdefault("surveyapp.homes", {})
+        if homes.setdefault(value, endpoint) != endpoint:
+            raise RuntimeError(f"two home pages for the role {value!r}: {homes[value]} and {endpoint}")
+
+    bp.record_once(record)
+
+
+def homes(app: Any) -> dict[str, str]:
+    """Each role's home page endpoint, as the capabilities registered them."""
+    return dict(app.extensions.get("surveyapp.homes", {}))
 
 
 def entries_for(user: Any) -> list[NavEntry]:
     """The entries a user sees, in menu order."""
     if not getattr(user, "is_authenticated", False):
         return []
-    return [e for e in _entries if user.role in e.roles]
+    role = role_value(user.role)
+    return [e for e in _entries if role in e.roles]
 
 
 #: A menu of at most this many entries stays one row of links (a hall manager's seven need no drop-downs).

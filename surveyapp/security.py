@@ -1,10 +1,14 @@
-"""Cross-cutting protection: sessions for Flask-Login, security headers, error pages without stack traces."""
+"""Cross-cutting protection: security headers, the client address of each request, error pages without stack traces.
+
+Infrastructure: knows no capability (Flask-Login's user loader is the accounts' own, :func:`surveyapp.auth.init_app`).
+"""
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from typing import Any
 
-from flask import Flask, current_app, jsonify, make_response, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, jsonify, make_response, render_template, request, session
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,13 +16,13 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from surveyapp.audit.services import current_ip
-from surveyapp.auth import services as auth_services
 from surveyapp.db import database_unavailable, db
 from surveyapp.errors import DomainError
-from surveyapp.extensions import login_manager
 
 log = logging.getLogger("surveyapp")
+
+#: The client address of the request being served (the audit trail records it), set for each request.
+current_ip: ContextVar[str | None] = ContextVar("current_ip", default=None)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -93,20 +97,6 @@ def unavailable_response() -> Any:
     return response
 
 
-def _load_user(token: str) -> Any:
-    user = auth_services.load_session_user(db.session, token, **auth_services.session_limits(current_app.config))
-    if db.session.dirty:
-        # Only the session's last_seen_at (written at most once a minute): commit it before the view runs.
-        db.session.commit()
-    return user
-
-
-def _unauthorized() -> Any:
-    if wants_json():
-        return jsonify(error=_("Your session has ended. Log in again; nothing you entered is lost.")), 401
-    return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
-
-
 def _add_headers(response: Any) -> Any:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
@@ -126,11 +116,6 @@ def init_app(app: Flask) -> None:
     if app.config.get("TRUSTED_PROXIES"):
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
-
-    login_manager.init_app(app)
-    login_manager.session_protection = None  # sessions are server-side and revocable instead
-    login_manager.user_loader(_load_user)
-    login_manager.unauthorized_handler(_unauthorized)
 
     @app.before_request
     def remember_ip() -> None:

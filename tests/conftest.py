@@ -25,6 +25,7 @@ from surveyapp.auth import services as auth_services
 from surveyapp.auth.models import Role, User
 from surveyapp.db import Model, db
 from surveyapp.org.models import Hall, HallType, Staff, Unit
+from surveyapp.users import services as users_services
 
 PASSWORD = "correct horse battery"
 
@@ -43,7 +44,6 @@ REAL_HASHER = auth_services._hasher
 def _quick_password_hashes() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(auth_services, "_hasher", TEST_HASHER)
-        patch.setattr(auth_services, "_DUMMY_HASH", TEST_HASHER.hash("no account has this password"))
         yield
 
 
@@ -270,7 +270,7 @@ def make_user(app: Flask) -> Callable[..., User]:
              halls: list[Hall] = (), units: list[Unit] = (), external: bool = False, **extra: Any) -> User:
         role = Role(role)
         n = next(counter)
-        user = auth_services.create_user(
+        user = users_services.create_user(
             db.session, None, username=username or f"{role.value}{n}", display_name=extra.pop("display_name", f"{role.value} {n}"),
             role=role, password=password, hall_codes=[h.code for h in halls], unit_codes=[u.code for u in units],
             external=external, **extra,

@@ -53,7 +53,7 @@ EXPECT: dict[str, list[Rule]] = {
     "auth.login": [public("GET", 302, anonymous=200), public("POST", 302, anonymous=200)],
     "auth.logout": [only("POST", ALL, 302)],
     "auth.change_password": [only("GET", ALL), only("POST", ALL, 200)],
-    "i18n.set_language": [public("POST", 302, data={"lang": "en"})],
+    "auth.set_language": [public("POST", 302, data={"lang": "en"})],
     "org.halls": [only("GET", (A, M))],
     "audit.entries": [only("GET", (A,))],
     # checklists: the market department's, readable by administrators (who load the files); no writes on the web

@@ -123,13 +123,13 @@ def test_saving_an_account_unchanged_records_no_change_of_scope(make_hall, make_
     """The account form sends the same halls again: nothing changed, so the audit log says nothing, even
     when the database returns the halls in another order than the account lists them."""
     from surveyapp.audit.models import AuditEntry
-    from surveyapp.auth import services as auth_services
+    from surveyapp.users import services as users_services
 
     halls = [make_hall(f"H{n}") for n in (1, 2, 3)]
     manager = make_user(Role.HALL_MANAGER, halls=halls, display_name="营业厅经理")
     reverse_row_order()
-    diff = auth_services.update_user(db.session, None, manager, display_name="营业厅经理", role=Role.HALL_MANAGER,
-                                     email=manager.email, external=False, hall_codes=["H3", "H1", "H2"], unit_codes=[])
+    diff = users_services.update_user(db.session, None, manager, display_name="营业厅经理", role=Role.HALL_MANAGER,
+                                      email=manager.email, external=False, hall_codes=["H3", "H1", "H2"], unit_codes=[])
     db.session.commit()
     assert diff == {}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)

@@ -63,8 +63,9 @@ from surveyapp.assessment.queries import FailedAnswer, ItemFailure
 from surveyapp.assessment.results import MonthResults, display
 from surveyapp.audit import display as audit_display
 from surveyapp.audit.services import record
+from surveyapp.auth.access import require_role
 from surveyapp.auth.models import Role, User
-from surveyapp.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from surveyapp.errors import Conflict, NotFound, ValidationError
 from surveyapp.org.models import Unit
 
 __all__ = ["FailedAnswer", "ItemFailure", "MonthResults", "assess", "current_policy", "display", "hall_findings", "hall_scores",
@@ -246,10 +247,8 @@ def policy_versions(session: Session) -> list[PolicyVersion]:
         current_policy(session)]
 
 
-def require_market(actor: User | None) -> None:
-    """:raise PermissionDenied: unless ``actor`` is the market department (or the system, ``None``)."""
-    if actor is not None and actor.role is not Role.MARKET:
-        raise PermissionDenied(_("Only the market department changes the assessment policy."))
+#: Why anyone but the market department (or the system) is refused here.
+MARKET_ONLY = _l("Only the market department changes the assessment policy.")
 
 
 def save_policy(session: Session, actor: User | None, policy: Policy, *, based_on: int | None = None,
@@ -260,7 +259,7 @@ def save_policy(session: Session, actor: User | None, policy: Policy, *, based_o
     :return: the new version, or ``None`` when nothing changed.
     :raise Conflict: someone saved another version since ``based_on``, or at the same moment.
     """
-    require_market(actor)
+    require_role(actor, Role.MARKET, because=MARKET_ONLY)
     current = current_policy(session)
     if based_on is not None and based_on != current.number:
         who = labels.author_text(current)

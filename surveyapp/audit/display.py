@@ -141,38 +141,7 @@ def readable_details(action: str, details: dict[str, Any] | None) -> list[tuple[
     return rows
 
 
-for _action, _label in {
-    "user.create": _l("Account created"), "user.update": _l("Account changed"), "user.activate": _l("Account reactivated"),
-    "user.deactivate": _l("Account deactivated"), "user.password_reset": _l("Password reset by an administrator"),
-    "user.password_change": _l("Password changed by its owner"), "users.import": _l("Accounts imported"),
-    "unit.create": _l("Unit created"), "unit.update": _l("Unit changed"), "unit.move": _l("Unit moved"),
-    "unit.activate": _l("Unit reactivated"), "unit.deactivate": _l("Unit deactivated"), "units.import": _l("Units imported"),
-    "hall.create": _l("Hall created"), "hall.update": _l("Hall changed"), "hall.activate": _l("Hall reactivated"),
-    "hall.deactivate": _l("Hall deactivated"), "halls.import": _l("Halls imported"),
-    "staff.create": _l("Employee added"), "staff.update": _l("Employee changed"), "staff.move": _l("Employee moved to another hall"),
-    "staff.activate": _l("Employee reactivated"), "staff.deactivate": _l("Employee deactivated"), "staff.import": _l("Staff imported"),
-}.items():
-    register_action(_action, _label)
-
-for _field, _label in {
-    "code": _l("Code"), "name": _l("Name"), "parent": _l("Parent unit"), "unit": _l("Unit"), "type": _l("Type"),
-    "address": _l("Address"), "hall": _l("Hall"), "job_number": _l("Job number"), "display_name": _l("Display name"),
-    "email": _l("E-mail"), "role": _l("Role"), "external": _l("Social supervisor"), "halls": _l("Halls"),
-    "units": _l("Units covered"), "rows": _l("Rows"), "created": _l("Created"), "updated": _l("Updated"),
-    "unchanged": _l("Unchanged"),
-}.items():
-    register_field(_field, _label)
-
-for _object, _label in {"user": _l("Account"), "unit": _l("Unit"), "hall": _l("Hall"), "staff": _l("Employee"),
-                        "import": _l("Import file")}.items():
-    register_object(_object, _label)
-
-
-def _register_enum_values() -> None:
-    from surveyapp.labels import hall_type_label, role_label
-
-    register_value("role", role_label)
-    register_value("type", hall_type_label)
-
-
-_register_enum_values()
+# What the audit trail records itself, for the rooms below it (:mod:`surveyapp.audit.services`).
+register_actions({"user.password_change": _l("Password changed by its owner")})
+register_fields({"rows": _l("Rows"), "created": _l("Created"), "updated": _l("Updated"), "unchanged": _l("Unchanged")})
+register_object("import", _l("Import file"))

@@ -2,19 +2,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from contextvars import ContextVar
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from surveyapp import clock
+from surveyapp import bulk, clock
 from surveyapp.audit import display
 from surveyapp.audit.models import AuditEntry
 from surveyapp.auth.models import User
-
-#: The client address of the request being served, set by the app for each request.
-current_ip: ContextVar[str | None] = ContextVar("current_ip", default=None)
+from surveyapp.auth.signals import password_changed
+from surveyapp.security import current_ip
 
 
 def _jsonable(value: Any) -> Any:
@@ -79,3 +77,17 @@ def changes(obj: object, values: dict[str, Any]) -> dict[str, list[Any]]:
             changed[field] = [old, new]
             setattr(obj, field, new)
     return changed
+
+
+# --- what the rooms below the audit trail tell it (they may not import it) ---------------------------
+
+
+@bulk.imported.connect
+def _record_import(session: Session, actor: User | None, kind: str, filename: str, report: bulk.Report) -> None:
+    record(session, actor, f"{kind}.import", "import", None, filename[:200],
+           {"rows": report.rows, "created": report.created, "updated": report.updated, "unchanged": report.unchanged})
+
+
+@password_changed.connect
+def _record_password_change(session: Session, user: User) -> None:
+    record(session, user, "user.password_change", "user", user.id, user.username)

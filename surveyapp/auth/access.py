@@ -1,7 +1,8 @@
 """The one way views declare and check who may use them.
 
 Every view carries a decision: :func:`public`, :func:`login_required` (any role) or :func:`roles_required`.
-``create_app`` refuses to start if a route has none, so a new route cannot forget to decide.
+``create_app`` refuses to start if a route has none, so a new route cannot forget to decide. Services check the
+acting user with :func:`require_role`.
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from typing import Any, TypeVar
 from flask import Flask, abort
 from flask_login import current_user
 
-from surveyapp.auth.models import Role
+from surveyapp.auth.models import Role, User
+from surveyapp.errors import PermissionDenied
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,6 +52,17 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
 def login_required(view: F) -> F:
     """Any logged-in user."""
     return roles_required(*Role)(view)
+
+
+def require_role(actor: User | None, *roles: Role, because: object) -> None:
+    """The services' check of who acts: ``actor`` has one of ``roles``, or is the system (``None``: the command
+    line, a job).
+
+    :param because: what only those roles may do, for the person refused ("Only the market department ...").
+    :raise PermissionDenied: with ``because``.
+    """
+    if actor is not None and actor.role not in roles:
+        raise PermissionDenied(because)
 
 
 def check_every_route_decides(app: Flask) -> None:

@@ -3,15 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.db import Model
-
-if TYPE_CHECKING:
-    from surveyapp.org.models import Hall, Unit
 
 
 class Role(str, enum.Enum):
@@ -60,10 +56,12 @@ class User(Model):
     password_changed_at: Mapped[dt.datetime | None]
     last_login_at: Mapped[dt.datetime | None]
 
+    # Hall and Unit (surveyapp.org.models) are named by their SQLAlchemy registry names, not imported: accounts sit
+    # below the organisation in the layers, which may import them but not the other way round.
     #: Halls a hall manager answers for.
-    halls: Mapped[list[Hall]] = relationship(secondary=user_hall, order_by="Hall.code")
+    halls: Mapped[list[Hall]] = relationship("Hall", secondary=user_hall, order_by="Hall.code")  # noqa: F821
     #: Units a supervisor covers (and every unit below them).
-    units: Mapped[list[Unit]] = relationship(secondary=user_unit, order_by="Unit.code")
+    units: Mapped[list[Unit]] = relationship("Unit", secondary=user_unit, order_by="Unit.code")  # noqa: F821
 
     #: The token of the session this object was loaded for (not a column).
     session_token = None

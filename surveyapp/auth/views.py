@@ -1,25 +1,57 @@
-"""Logging in and out, and changing one's own password."""
+"""Logging in and out, changing one's own password and the UI language; Flask-Login's user loader."""
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from surveyapp.auth import services, throttle
 from surveyapp.auth.access import login_required, public
 from surveyapp.auth.forms import ChangePasswordForm, LoginForm
+from surveyapp.auth.labels import role_label
 from surveyapp.db import db
 from surveyapp.errors import ValidationError
+from surveyapp.security import wants_json
 from surveyapp.urls import local_path
 
 bp = Blueprint("auth", __name__)
+bp.add_app_template_global(role_label, "role_label")
+
+
+def load_user(token: str) -> Any:
+    """Flask-Login's user loader: the user of a live server-side session (the cookie carries its token)."""
+    user = services.load_session_user(db.session, token, **services.session_limits(current_app.config))
+    if db.session.dirty:
+        # Only the session's last_seen_at (written at most once a minute): commit it before the view runs.
+        db.session.commit()
+    return user
+
+
+def unauthorized() -> Any:
+    """An anonymous request to a page that needs a login: the login page, or a JSON 401 for our scripts."""
+    if wants_json():
+        return jsonify(error=_("Your session has ended. Log in again; nothing you entered is lost.")), 401
+    return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
 
 
 def _limits() -> throttle.Limits:
     config = current_app.config
     return throttle.Limits(config["LOGIN_FAILURES_PER_MINUTE"], config["LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE"])
+
+
+def _back_to(target: str | None) -> Any:
+    """A redirect to ``target`` when it is a page of this site (:func:`surveyapp.urls.local_path`), else home."""
+    return redirect(local_path(target) or url_for("home.index"))
+
+
+def _fresh_session() -> None:
+    """Start the cookie session afresh, keeping only the chosen language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -42,13 +74,10 @@ def login() -> Any:
             if refused.retry_after is None:
                 return render_template("auth/login.html", form=form), 401
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(refused.retry_after)}
-        lang = session.get("lang")
-        session.clear()
-        if lang:
-            session["lang"] = lang
+        _fresh_session()
         login_user(user)
         db.session.commit()
-        return redirect(local_path(form.next.data) or url_for("home.index"))
+        return _back_to(form.next.data)
     return render_template("auth/login.html", form=form)
 
 
@@ -60,10 +89,7 @@ def logout() -> Any:
         services.revoke_session(db.session, current_user.session_token)
         db.session.commit()
     logout_user()
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    _fresh_session()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -84,3 +110,16 @@ def change_password() -> Any:
             flash(_("Your password has been changed. Your other sessions have been logged out."), "success")
             return redirect(url_for("home.index"))
     return render_template("auth/password.html", form=form)
+
+
+@bp.post("/lang")
+@public
+def set_language() -> Any:
+    """Switch the UI language (a POST: it changes state); a logged-in user keeps the choice on the account."""
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        if current_user.is_authenticated and current_user.locale != lang:
+            current_user.locale = lang
+            db.session.commit()
+    return _back_to(request.form.get("next"))

@@ -9,14 +9,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from surveyapp import clock
+from surveyapp.checklists.labels import evidence_label, item_kind_label, visit_type_label
 from surveyapp.checklists.models import ChecklistVersion
 from surveyapp.i18n import localized
-from surveyapp.labels import (
-    evidence_label,
-    hall_type_label,
-    item_kind_label,
-    visit_type_label,
-)
+from surveyapp.org.labels import hall_type_label
 
 HEADER_FILL = PatternFill("solid", start_color="E8F0FA")
 RED = Font(color="B42318", bold=True)

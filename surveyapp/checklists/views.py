@@ -22,6 +22,7 @@ from surveyapp.checklists.definition import VisitType
 from surveyapp.checklists.diff import diff_definitions
 from surveyapp.checklists.export import version_xlsx
 from surveyapp.checklists.forms import build_visit_form
+from surveyapp.checklists.labels import evidence_label, item_kind_label, visit_type_label
 from surveyapp.checklists.models import Checklist, ChecklistVersion
 from surveyapp.checklists.scoring import applicable_items
 from surveyapp.db import db
@@ -31,6 +32,10 @@ from surveyapp.org.models import HallType
 from surveyapp.pdf import render_pdf
 
 bp = Blueprint("checklists", __name__, url_prefix="/checklists")
+# The labels of checklist definitions, for every template (visits and insight pages show them too).
+bp.add_app_template_global(visit_type_label, "visit_type_label")
+bp.add_app_template_global(item_kind_label, "item_kind_label")
+bp.add_app_template_global(evidence_label, "evidence_label")
 #: The market department owns checklists; administrators, who load the files, may check what was loaded.
 READERS = (Role.MARKET, Role.ADMIN)
 nav.register("checklists.index", _l("Checklists"), READERS, order=30, group="organisation")

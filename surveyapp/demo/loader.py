@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 import surveyapp
 from surveyapp import bulk, clock
-from surveyapp.auth import services as auth_services
 from surveyapp.auth.models import User
 from surveyapp.demo import data
+from surveyapp.users import services as users_services
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,8 @@ def discover() -> list[Loader]:
 def _apply(session: Session, kind: str, rows: list[dict[str, str]]) -> bulk.Report:
     """Feed rows through the same code as a file import (so loading twice changes nothing)."""
     # Imports register the file formats; the org and users packages register theirs on import.
-    from surveyapp.auth import imports as _auth_imports  # noqa: F401
     from surveyapp.org import imports as _org_imports  # noqa: F401
+    from surveyapp.users import imports as _users_imports  # noqa: F401
 
     report = bulk.Report(kind=kind, rows=len(rows))
     bulk.KINDS[kind].apply(session, None, [bulk.Row(n, values) for n, values in enumerate(rows, start=2)], report)
@@ -89,5 +89,5 @@ def load_users(session: Session) -> str:
          "units": ";".join(u.units), "external": "1" if u.external else "0"} for u in people])
     names = [u.username for u in people]
     for user in session.scalars(sa.select(User).where(User.username.in_(names), User.password_hash.is_(None))):
-        auth_services.reset_password(session, None, user, data.DEMO_PASSWORD)
+        users_services.reset_password(session, None, user, data.DEMO_PASSWORD)
     return _summary(report)

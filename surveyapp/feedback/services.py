@@ -25,6 +25,7 @@ from surveyapp import clock, photos
 from surveyapp.assessment.services import current_policy
 from surveyapp.audit import display
 from surveyapp.audit.services import record
+from surveyapp.auth.access import require_role
 from surveyapp.auth.models import Role, User
 from surveyapp.checklists import scoring
 from surveyapp.checklists.definition import ItemKind
@@ -158,9 +159,8 @@ def require_hall_manager(actor: User | None, finding: Finding) -> None:
         raise NotFound(_("This finding does not exist, or you may not see it."))
 
 
-def require_market(actor: User | None) -> None:
-    if actor is not None and actor.role is not Role.MARKET:
-        raise PermissionDenied(_("Only the market department decides on rectifications and appeals."))
+#: Why anyone but the market department (or the system) is refused here.
+MARKET_ONLY = _l("Only the market department decides on rectifications and appeals.")
 
 
 def check_version(obj: Finding | Appeal, expected: int | None) -> None:
@@ -270,7 +270,7 @@ def rectify(session: Session, actor: User | None, finding: Finding, expected_ver
 def check_rectification(session: Session, actor: User | None, finding: Finding, expected_version: int | None,
                         accept: bool, comment: str | None = None) -> None:
     """The market department verifies the rectification (closing the finding) or reopens it with a reason."""
-    require_market(actor)
+    require_role(actor, Role.MARKET, because=MARKET_ONLY)
     _claim(session, finding, expected_version)
     rectification = finding.latest_rectification
     if finding.status is not FindingStatus.RECTIFIED or rectification is None:
@@ -338,7 +338,7 @@ def decide_appeal(session: Session, actor: User | None, finding: Finding, expect
     :raise InvalidTransition: no appeal is waiting.
     :raise Conflict: someone decided first.
     """
-    require_market(actor)
+    require_role(actor, Role.MARKET, because=MARKET_ONLY)
     _claim(session, finding, expected_version)
     appeal = finding.appeal
     if appeal is None or appeal.status is not AppealStatus.PENDING:

@@ -28,14 +28,13 @@ from surveyapp.errors import Conflict, InvalidTransition, ValidationError
 from surveyapp.feedback import dashboard, labels, queries, services, tasks  # noqa: F401 - tasks registers the reminder job
 from surveyapp.feedback.forms import AppealForm, CheckForm, DecideForm, RectifyForm
 from surveyapp.feedback.models import Finding, FindingStatus
-from surveyapp.home.views import ROLE_HOME
 from surveyapp.org.models import Hall, Unit
 from surveyapp.pagination import paginate
 from surveyapp.visits.validation import submitters
 from surveyapp.webforms import show_error
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
-ROLE_HOME[Role.HALL_MANAGER] = "feedback.home"
+nav.register_home(bp, Role.HALL_MANAGER, "feedback.home")
 nav.register("feedback.home", _l("My hall"), (Role.HALL_MANAGER,), order=5, group="feedback")
 nav.register("feedback.findings", _l("Rectification & appeals"), (Role.HALL_MANAGER, Role.MARKET), order=35, group="feedback")
 

@@ -6,7 +6,7 @@ from typing import Any
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from surveyapp import clock
+from surveyapp import clock, nav
 from surveyapp.assessment.services import current_period
 from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role
@@ -14,6 +14,7 @@ from surveyapp.db import db
 from surveyapp.insight.worklist import market_worklist
 
 bp = Blueprint("worklist", __name__)
+nav.register_home(bp, Role.MARKET, "worklist.market")
 
 
 @bp.get("/home/market")

@@ -29,9 +29,10 @@ from surveyapp.assessment import cache
 from surveyapp.assessment import services as assessment
 from surveyapp.assessment.results import MonthResults
 from surveyapp.audit.services import record
-from surveyapp.auth.models import User
+from surveyapp.auth.access import require_role
+from surveyapp.auth.models import Role, User
+from surveyapp.checklists.labels import visit_type_label
 from surveyapp.errors import Conflict, InvalidTransition, ValidationError
-from surveyapp.labels import visit_type_label
 from surveyapp.notices import narrative, queries, sources
 from surveyapp.notices.models import Notice, NoticeRevision
 from surveyapp.visits.models import Visit, VisitEvent, VisitStatus
@@ -56,9 +57,9 @@ def closed_at(session: Session, period: str) -> dt.datetime | None:
 
 def close_month(session: Session, actor: User | None, notice: Notice) -> None:
     """The market department closes the month before publishing: from now on a visit dated in it is late."""
-    from surveyapp.notices.services import flush, require_market
+    from surveyapp.notices.services import MARKET_ONLY, flush
 
-    require_market(actor)
+    require_role(actor, Role.MARKET, because=MARKET_ONLY)
     if notice.closed:
         return
     notice.closed_at, notice.closed_by = clock.now(), actor
@@ -71,9 +72,9 @@ def reopen_month(session: Session, actor: User | None, notice: Notice) -> None:
 
     :raise InvalidTransition: the month's notice is published.
     """
-    from surveyapp.notices.services import flush, require_market
+    from surveyapp.notices.services import MARKET_ONLY, flush
 
-    require_market(actor)
+    require_role(actor, Role.MARKET, because=MARKET_ONLY)
     if notice.revisions:
         raise InvalidTransition(_("%(month)s is published: it stays closed, and changes only through a revision.",
                                   month=narrative.month_text(notice.period)))

@@ -35,11 +35,11 @@ from surveyapp.assessment import services as assessment
 from surveyapp.assessment.models import PolicyVersion
 from surveyapp.audit import display
 from surveyapp.audit.services import record
+from surveyapp.auth.access import require_role
 from surveyapp.auth.models import Role, User
 from surveyapp.errors import (
     Conflict,
     InvalidTransition,
-    PermissionDenied,
     ValidationError,
 )
 from surveyapp.notices import closing, document, narrative, queries, rendering, settings
@@ -77,10 +77,8 @@ def frozen_message(number: int, period: str) -> str:
              "revision with the reason.", n=number, month=narrative.month_text(period))
 
 
-def require_market(actor: User | None) -> None:
-    """:raise PermissionDenied: unless ``actor`` is the market department (or the system, ``None``)."""
-    if actor is not None and actor.role is not Role.MARKET:
-        raise PermissionDenied(_("Only the market department drafts and publishes notices."))
+#: Why anyone but the market department (or the system) is refused here.
+MARKET_ONLY = _l("Only the market department drafts and publishes notices.")
 
 
 def flush(session: Session) -> None:
@@ -98,7 +96,7 @@ def create_notice(session: Session, actor: User | None, period: str) -> Notice:
 
     :raise ValidationError: ``period`` is not a month, or is a month still to come.
     """
-    require_market(actor)
+    require_role(actor, Role.MARKET, because=MARKET_ONLY)
     period = assessment.parse_period(period)
     if period > assessment.current_period():
         raise ValidationError(_("%(month)s has not begun yet: a notice reports on a month that has.",
@@ -128,7 +126,7 @@ def update_text(session: Session, actor: User | None, notice: Notice, texts: Map
     :raise Conflict: someone saved the text since ``expected_version``.
     :raise ValidationError: a text is too long.
     """
-    require_market(actor)
+    require_role(actor, Role.MARKET, because=MARKET_ONLY)
     if expected_version is not None and expected_version != notice.version:
         raise Conflict(_("%(name)s changed this notice after you opened it. Reload it, then make your change again.",
                          name=notice.updated_by.display_name if notice.updated_by else _("the system")))
@@ -248,7 +246,7 @@ def check_publishable(actor: User | None, notice: Notice, reason: str | None) ->
 
     :raise ValidationError: a revision without a reason, or a reason too long.
     """
-    require_market(actor)
+    require_role(actor, Role.MARKET, because=MARKET_ONLY)
     reason = (reason or "").strip() or None
     latest = notice.latest
     if latest is not None and reason is None:
@@ -289,7 +287,7 @@ def publish(session: Session, actor: User | None, notice: Notice, reason: str | 
     :raise closing.PreviewStale: the draft or the results are not those previewed.
     :raise closing.OpenWorkUnconfirmed: open work in the month, its counts not confirmed.
     """
-    require_market(actor)
+    require_role(actor, Role.MARKET, because=MARKET_ONLY)
     done = closing.replayed(notice, draft_version, preview_sha256)
     if done is not None:
         return done

@@ -7,12 +7,16 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from surveyapp import clock
+from surveyapp.audit import display
 from surveyapp.audit.services import changes, record
+from surveyapp.auth.access import require_role
 from surveyapp.auth.models import Role, User
-from surveyapp.errors import PermissionDenied, ValidationError
+from surveyapp.errors import ValidationError
+from surveyapp.org.labels import hall_type_label
 from surveyapp.org.models import Hall, HallType, Staff, Unit
 from surveyapp.org.signals import hall_moved
 
@@ -22,8 +26,8 @@ MAX_CODE, MAX_NAME, MAX_ADDRESS = 32, 100, 200
 
 def require_org_manager(actor: User | None) -> None:
     """:raise PermissionDenied: unless ``actor`` is an administrator, the market department or the system."""
-    if actor is not None and actor.role not in (Role.ADMIN, Role.MARKET):
-        raise PermissionDenied(_("Only administrators and the market department may change the organisation."))
+    require_role(actor, Role.ADMIN, Role.MARKET,
+                 because=_("Only administrators and the market department may change the organisation."))
 
 
 def clean_code(value: str | None, what: str) -> str:
@@ -292,3 +296,20 @@ def set_staff_active(session: Session, actor: User | None, staff: Staff, active:
     staff.active = active
     record(session, actor, "staff.activate" if active else "staff.deactivate", "staff", staff.id, staff_label(staff))
     return True
+
+
+display.register_actions({
+    "unit.create": _l("Unit created"), "unit.update": _l("Unit changed"), "unit.move": _l("Unit moved"),
+    "unit.activate": _l("Unit reactivated"), "unit.deactivate": _l("Unit deactivated"), "units.import": _l("Units imported"),
+    "hall.create": _l("Hall created"), "hall.update": _l("Hall changed"), "hall.activate": _l("Hall reactivated"),
+    "hall.deactivate": _l("Hall deactivated"), "halls.import": _l("Halls imported"),
+    "staff.create": _l("Employee added"), "staff.update": _l("Employee changed"), "staff.move": _l("Employee moved to another hall"),
+    "staff.activate": _l("Employee reactivated"), "staff.deactivate": _l("Employee deactivated"), "staff.import": _l("Staff imported"),
+})
+display.register_fields({
+    "code": _l("Code"), "name": _l("Name"), "parent": _l("Parent unit"), "unit": _l("Unit"), "type": _l("Type"),
+    "address": _l("Address"), "hall": _l("Hall"), "job_number": _l("Job number"),
+})
+for _object, _label in {"unit": _l("Unit"), "hall": _l("Hall"), "staff": _l("Employee")}.items():
+    display.register_object(_object, _label)
+display.register_value("type", hall_type_label)

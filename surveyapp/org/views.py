@@ -28,6 +28,7 @@ from surveyapp.org import (
     services,
 )
 from surveyapp.org.forms import HallForm, unit_choices
+from surveyapp.org.labels import hall_type_label
 from surveyapp.org.models import Hall, HallType, Staff, Unit
 from surveyapp.org.queries import (
     HallFilter,
@@ -41,6 +42,7 @@ from surveyapp.pagination import paginate
 from surveyapp.webforms import get_or_404, show_error, toggle_active
 
 bp = Blueprint("org", __name__, url_prefix="/org")
+bp.add_app_template_global(hall_type_label, "hall_type_label")
 ORG_ROLES = (Role.ADMIN, Role.MARKET)
 nav.register("org.halls", _l("Halls"), ORG_ROLES, order=20, group="organisation")
 register_link("hall", "org.hall_detail", "hall_id")

@@ -21,9 +21,9 @@ from wtforms.widgets import HiddenInput
 from surveyapp import clock
 from surveyapp.checklists.definition import HallType, ItemKind, VisitType
 from surveyapp.checklists.forms import StaffField, VisitForm, build_visit_form
+from surveyapp.checklists.labels import visit_type_label
 from surveyapp.checklists.scoring import applicable_items
 from surveyapp.i18n import localized
-from surveyapp.labels import visit_type_label
 from surveyapp.visits import rules
 from surveyapp.visits.content import MAX_IMPRESSION, Content
 from surveyapp.visits.models import Visit

@@ -1,11 +1,12 @@
-"""Translated labels for visit statuses and history events (visit types: surveyapp.labels)."""
+"""Translated labels for visit statuses and history events (visit types: surveyapp.checklists.labels)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
 from surveyapp.audit import display
 from surveyapp.checklists.definition import VisitType
-from surveyapp.labels import hall_type_label, visit_type_label
+from surveyapp.checklists.labels import visit_type_label
+from surveyapp.org.labels import hall_type_label
 from surveyapp.visits.models import VisitStatus
 
 STATUS = {

@@ -24,11 +24,12 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 from surveyapp import clock
 from surveyapp.audit import display
 from surveyapp.audit.services import record
+from surveyapp.auth.access import require_role
 from surveyapp.auth.models import Role, User, user_unit
 from surveyapp.checklists.definition import VisitType
+from surveyapp.checklists.labels import visit_type_label
 from surveyapp.checklists.models import ChecklistVersion
 from surveyapp.errors import Conflict, InvalidTransition, NotFound, ValidationError
-from surveyapp.labels import visit_type_label
 from surveyapp.org.models import Hall, Unit
 from surveyapp.visits import autoplan, planning, queries
 from surveyapp.visits.models import Visit, VisitStatus
@@ -213,7 +214,7 @@ def propose(session: Session, actor: User | None, settings: MonthSettings) -> Pl
 
     :raise ValidationError: the settings cannot be planned with.
     """
-    planning.require_market(actor)
+    require_role(actor, Role.MARKET, because=planning.MARKET_ONLY)
     problems = check_settings(session, settings)
     if problems:
         raise ValidationError(_("The month could not be planned."), errors=problems)
@@ -291,7 +292,7 @@ def _decide(session: Session, actor: User | None, proposal: PlanProposal, status
 
 def discard(session: Session, actor: User | None, proposal: PlanProposal, expected_version: int | None) -> None:
     """Drop an open proposal (nothing was planned from it)."""
-    planning.require_market(actor)
+    require_role(actor, Role.MARKET, because=planning.MARKET_ONLY)
     check_open(proposal, expected_version)
     _decide(session, actor, proposal, ProposalStatus.DISCARDED, {})
 
@@ -312,7 +313,7 @@ def adjust(session: Session, actor: User | None, proposal: PlanProposal, expecte
     :return: how many items changed.
     :raise ValidationError: an item is not in the proposal or a supervisor may not take it (nothing changes).
     """
-    planning.require_market(actor)
+    require_role(actor, Role.MARKET, because=planning.MARKET_ONLY)
     check_open(proposal, expected_version)
     items = {item.id: item for item in proposal.items}
     people = {u.id: u for u in session.scalars(sa.select(User).where(User.id.in_(set(changes.values()))))}
@@ -364,7 +365,7 @@ def save(session: Session, actor: User | None, proposal: PlanProposal, expected_
     :raise Conflict: visits of the month (in the proposal's halls) were planned or cancelled since it was made.
     :raise ValidationError: listing every proposed visit the planning rules refuse now.
     """
-    planning.require_market(actor)
+    require_role(actor, Role.MARKET, because=planning.MARKET_ONLY)
     check_open(proposal, expected_version)
     # Claim the proposal first: the write serialises concurrent saves (SQLite locks the database,
     # PostgreSQL the row and, below, the halls), so the count that follows sees every committed plan.

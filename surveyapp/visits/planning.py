@@ -12,14 +12,16 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from surveyapp import clock
+from surveyapp.auth.access import require_role
 from surveyapp.auth.models import Role, User
 from surveyapp.checklists import services as checklist_services
 from surveyapp.checklists.definition import VisitType
 from surveyapp.checklists.models import ChecklistVersion
-from surveyapp.errors import InvalidTransition, PermissionDenied, ValidationError
+from surveyapp.errors import InvalidTransition, ValidationError
 from surveyapp.i18n import localized
 from surveyapp.org.models import Hall
 from surveyapp.visits import queries
@@ -49,10 +51,8 @@ class Plan:
     due_until: dt.date
 
 
-def require_market(actor: User | None) -> None:
-    """:raise PermissionDenied: unless ``actor`` is the market department (or the system, ``None``)."""
-    if actor is not None and actor.role is not Role.MARKET:
-        raise PermissionDenied(_("Only the market department plans and validates visits."))
+#: Why anyone but the market department (or the system) is refused here.
+MARKET_ONLY = _l("Only the market department plans and validates visits.")
 
 
 def check_plan(session: Session, plan: Plan) -> list[str]:
@@ -86,7 +86,7 @@ def plan_visit(session: Session, actor: User | None, plan: Plan, uid: str | None
         a new UUID otherwise.
     :raise ValidationError: listing every rule the plan breaks.
     """
-    require_market(actor)
+    require_role(actor, Role.MARKET, because=MARKET_ONLY)
     problems = check_plan(session, plan)
     if problems:
         raise ValidationError(_("The visit was not planned."), errors=problems)
@@ -113,7 +113,7 @@ def update_plan(session: Session, actor: User | None, visit: Visit, expected_ver
     :raise InvalidTransition: the visit is past planning.
     :raise Conflict: someone changed the visit since the form was drawn.
     """
-    require_market(actor)
+    require_role(actor, Role.MARKET, because=MARKET_ONLY)
     check_version(visit, expected_version)
     if visit.status not in CANCELLABLE:
         raise InvalidTransition(_("This visit has been submitted; its plan can no longer change."))
@@ -154,7 +154,7 @@ def cancel_visit(session: Session, actor: User | None, visit: Visit, expected_ve
 
     :raise InvalidTransition: the visit was already submitted, validated or cancelled.
     """
-    require_market(actor)
+    require_role(actor, Role.MARKET, because=MARKET_ONLY)
     check_version(visit, expected_version)
     if visit.status not in CANCELLABLE:
         raise InvalidTransition(_("Only visits that have not been submitted can be cancelled."))

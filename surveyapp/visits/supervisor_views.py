@@ -22,7 +22,6 @@ from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role
 from surveyapp.db import db
 from surveyapp.errors import InvalidTransition, ValidationError
-from surveyapp.home.views import ROLE_HOME
 from surveyapp.security import error_response
 from surveyapp.visits import evidence, queries, rules, services
 from surveyapp.visits.forms import (
@@ -36,7 +35,7 @@ from surveyapp.visits.models import EDITABLE, Visit, VisitStatus
 
 bp = Blueprint("my_visits", __name__, url_prefix="/my")
 nav.register("my_visits.home", _l("My visits"), (Role.SUPERVISOR,), order=10, group="visits")
-ROLE_HOME[Role.SUPERVISOR] = "my_visits.home"
+nav.register_home(bp, Role.SUPERVISOR, "my_visits.home")
 
 #: Names posted by the page that are not part of the draft.
 CONTROL_FIELDS = {"csrf_token", "action", "submission_id", "remove_photo", "anchor"}

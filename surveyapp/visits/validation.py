@@ -16,22 +16,25 @@ from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from surveyapp import clock
 from surveyapp.assessment import cache
-from surveyapp.auth.models import User
+from surveyapp.auth.access import require_role
+from surveyapp.auth.models import Role, User
 from surveyapp.checklists.scoring import round_half_up
 from surveyapp.errors import InvalidTransition, PermissionDenied, ValidationError
 from surveyapp.visits.content import MAX_REMARK
 from surveyapp.visits.models import Visit, VisitStatus
-from surveyapp.visits.planning import require_market
 from surveyapp.visits.rules import month_closed
 from surveyapp.visits.services import check_version, concurrent_change, flush_or_conflict, log_event, log_events
 from surveyapp.visits.signals import late_visit_validated, visit_approved, visit_returned, visits_released
 
 MAX_COMMENT = 2000
+#: Why anyone but the market department (or the system) is refused here.
+MARKET_ONLY = _l("Only the market department plans and validates visits.")
 
 
 def submitters(visit: Visit) -> set[int]:
@@ -40,7 +43,7 @@ def submitters(visit: Visit) -> set[int]:
 
 
 def _prepare(actor: User | None, visit: Visit, expected_version: int | None) -> None:
-    require_market(actor)
+    require_role(actor, Role.MARKET, because=MARKET_ONLY)
     check_version(visit, expected_version)
     if actor is not None and actor.id in submitters(visit):
         raise PermissionDenied(_("You submitted this visit, so someone else must validate it."))
@@ -142,7 +145,7 @@ def release_visits(session: Session, actor: User | None, visits: Iterable[Visit]
     :return: how many were released by this call.
     :raise InvalidTransition: a visit is not validated (nothing is released then).
     """
-    require_market(actor)
+    require_role(actor, Role.MARKET, because=MARKET_ONLY)
     visits = list(visits)
     pending = [v for v in visits if v.released_at is None]
     if any(v.status is not VisitStatus.VALIDATED for v in pending):

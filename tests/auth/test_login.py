@@ -93,7 +93,7 @@ def test_deactivation_ends_the_users_sessions(client, app, make_user, login):
     other = app.test_client()
     _login(other, victim.username)
     assert other.get("/home/market").status_code == 200
-    from surveyapp.auth import services
+    from surveyapp.users import services
 
     services.set_active(db.session, admin, victim, False)
     db.session.commit()
@@ -113,6 +113,17 @@ def test_changing_password_ends_other_sessions_but_not_this_one(app, client, mak
     assert laptop.get("/home/supervisor").status_code == 200
     assert phone.get("/home/supervisor").status_code == 302
     assert _login(app.test_client(), user.username, "a brand new secret").status_code == 302
+
+
+def test_a_password_changed_by_its_owner_is_in_the_audit_log(client, make_user):
+    from surveyapp.audit.models import AuditEntry
+
+    user = make_user(Role.SUPERVISOR)
+    _login(client, user.username)
+    client.post("/account/password", data={"current": PASSWORD, "new": "a brand new secret", "confirm": "a brand new secret"})
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "user.password_change"))
+    assert (entry.actor_id, entry.object_type, entry.object_id, entry.object_label) == (user.id, "user", str(user.id), user.username)
+    assert entry.ip == "127.0.0.1"
 
 
 def test_password_change_needs_the_current_password(client, make_user):

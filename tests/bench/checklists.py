@@ -95,11 +95,12 @@ def main() -> None:
 def blank_pdf() -> None:
     """The blank paper form through the real view (template, WeasyPrint, fonts), on a throwaway database."""
     from surveyapp.auth.models import Role
-    from surveyapp.auth.services import create_user, open_session
+    from surveyapp.auth.services import open_session
     from surveyapp.checklists import services
     from surveyapp.checklists.loader import SourceFile
     from surveyapp.db import db
     from surveyapp.migrate import upgrade
+    from surveyapp.users.services import create_user
 
     with tempfile.TemporaryDirectory() as folder:
         app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite"})

@@ -46,11 +46,11 @@ def _client(app: Any, username: str) -> Any:
 
 def _figures(label: str, url: str) -> Iterator[Figure]:
     from surveyapp import create_app
-    from surveyapp.auth import services as auth_services
     from surveyapp.auth.models import User
     from surveyapp.db import db
     from surveyapp.feedback.models import Finding
     from surveyapp.notifications.models import Notification
+    from surveyapp.users import services as users_services
     from surveyapp.visits import validation
     from surveyapp.visits.models import Visit
 
@@ -59,7 +59,7 @@ def _figures(label: str, url: str) -> Iterator[Figure]:
                       "FROZEN_NOW": "2026-12-02T10:00:00+08:00"})
     with app.app_context():
         for hall in range(1, HALLS + 1):  # every hall has a manager, so every release sends a message
-            auth_services.create_user(db.session, None, username=f"hm{hall}", display_name=f"厅长{hall}",
+            users_services.create_user(db.session, None, username=f"hm{hall}", display_name=f"厅长{hall}",
                                       role="hall_manager", hall_codes=[f"H{hall:05d}"])
         db.session.commit()
         visits = db.session.scalars(sa.select(Visit).order_by(Visit.id)).all()

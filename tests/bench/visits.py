@@ -25,12 +25,12 @@ REPEAT, CONCURRENT, VISITS = 20, 20, 20_000
 
 def _setup(app: Any) -> dict[str, Any]:
     """The shipped checklists, a hall with staff, a supervisor and a market user."""
-    from surveyapp.auth import services as auth_services
     from surveyapp.checklists import services as checklist_services
     from surveyapp.checklists.loader import read_sources
     from surveyapp.db import db
     from surveyapp.org.models import Hall, Staff, Unit
     from surveyapp.resources import resource_dir
+    from surveyapp.users import services as users_services
 
     with app.app_context():
         sources, _ = read_sources(sorted(resource_dir("forms").glob("*.toml")))
@@ -39,9 +39,9 @@ def _setup(app: Any) -> dict[str, Any]:
         hall = Hall(code="H0001", name="中山路营业厅", type="self-run", unit=unit)
         db.session.add_all([unit, hall, Staff(job_number="1001", name="张三", hall=hall)])
         db.session.flush()
-        supervisor = auth_services.create_user(db.session, None, username="sup", display_name="王建国",
+        supervisor = users_services.create_user(db.session, None, username="sup", display_name="王建国",
                                                role="supervisor", unit_codes=["JZ"])
-        market = auth_services.create_user(db.session, None, username="market", display_name="刘敏", role="market")
+        market = users_services.create_user(db.session, None, username="market", display_name="刘敏", role="market")
         db.session.commit()
         return {"hall": hall.id, "supervisor": supervisor.id, "market": market.id, "unit": unit.id}
 
@@ -291,10 +291,10 @@ def bench_lists(repeat: int = REPEAT) -> Iterator[Figure]:
         _many_visits(app, ids)
         yield Figure(f"insert {VISITS:,} visits", label, (time.perf_counter() - start) * 1000, "ms")
         with app.app_context():
-            from surveyapp.auth import services as auth_services
             from surveyapp.db import db
+            from surveyapp.users import services as users_services
 
-            manager = auth_services.create_user(db.session, None, username="hm", display_name="厅经理",
+            manager = users_services.create_user(db.session, None, username="hm", display_name="厅经理",
                                                 role="hall_manager", hall_codes=["H00000"])
             db.session.commit()
             ids["hall"] = manager.id

@@ -127,7 +127,6 @@ def populate(database_url: str, supervisors: int, visits_each: int,
     """Schema, checklists, one unit with a hall per supervisor, accounts and planned visits; the answers each
     visit will be submitted with (full marks, about 45 items); last month's validated visits for F7."""
     from surveyapp import clock, create_app
-    from surveyapp.auth import services as auth
     from surveyapp.auth.models import Role
     from surveyapp.checklists import services as checklists
     from surveyapp.checklists.loader import SourceFile
@@ -135,6 +134,7 @@ def populate(database_url: str, supervisors: int, visits_each: int,
     from surveyapp.migrate import upgrade
     from surveyapp.org.models import Hall, HallType, Staff, Unit
     from surveyapp.resources import resource_dir
+    from surveyapp.users import services as users
     from surveyapp.visits.models import VisitType
     from surveyapp.visits.planning import Plan, plan_visit
     from tests.conftest import full_marks
@@ -156,7 +156,7 @@ def populate(database_url: str, supervisors: int, visits_each: int,
             hall = Hall(code=f"L{n:04d}", name=f"负载营业厅{n}", unit=unit, type=HallType.SELF_RUN, active=True)
             db.session.add_all([hall, Staff(job_number=f"{10000 + n}", name=f"营业员{n}", hall=hall)])
             db.session.flush()
-            user = auth.create_user(db.session, None, username=f"sup{n}", display_name=f"监督员{n}",
+            user = users.create_user(db.session, None, username=f"sup{n}", display_name=f"监督员{n}",
                                     role=Role.SUPERVISOR, password=PASSWORD, hall_codes=[], unit_codes=["L001"])
             answers = full_marks(version, "announced", "self-run", [f"{10000 + n}"])
             fields = [[k, ", ".join(v) if isinstance(v, list) else str(v)] for k, v in answers.items()]
@@ -165,7 +165,7 @@ def populate(database_url: str, supervisors: int, visits_each: int,
                 visit = plan_visit(db.session, None, Plan(hall, version, VisitType.ANNOUNCED, user, today, today))
                 jobs.append(Job(user.username, visit.uid, fields))
         for n in range(market):
-            auth.create_user(db.session, None, username=f"market{n}", display_name=f"市场部{n}", role=Role.MARKET,
+            users.create_user(db.session, None, username=f"market{n}", display_name=f"市场部{n}", role=Role.MARKET,
                              password=PASSWORD, hall_codes=[], unit_codes=[])
             market_users.append(f"market{n}")
         month = last_month(unit, version)
@@ -178,12 +178,12 @@ def last_month(unit: Any, version: Any) -> Month:
     """Three halls with a hall manager, visited last month by a supervisor of their own: each visit validated
     (unannounced: released only when the month's notice is published), one item failed (a finding)."""
     from surveyapp import clock
-    from surveyapp.auth import services as auth
     from surveyapp.auth.models import Role
     from surveyapp.checklists import scoring
     from surveyapp.checklists.definition import EvidenceRule, ItemKind
     from surveyapp.db import db
     from surveyapp.org.models import Hall, HallType, Staff
+    from surveyapp.users import services as users
     from surveyapp.visits import planning, services, validation
     from surveyapp.visits.content import Content
     from surveyapp.visits.models import VisitType
@@ -195,9 +195,9 @@ def last_month(unit: Any, version: Any) -> Month:
     failed = next(item.key for item in scoring.applicable_items(version.definition, "unannounced", "self-run")
                   if item.kind is ItemKind.CHECK and item.scored and not item.redline
                   and item.evidence is EvidenceRule.NONE)
-    supervisor = auth.create_user(db.session, None, username="f7sup", display_name="上月监督员",
+    supervisor = users.create_user(db.session, None, username="f7sup", display_name="上月监督员",
                                   role=Role.SUPERVISOR, password=PASSWORD, hall_codes=[], unit_codes=[unit.code])
-    publisher = auth.create_user(db.session, None, username="publisher", display_name="市场部发布人",
+    publisher = users.create_user(db.session, None, username="publisher", display_name="市场部发布人",
                                  role=Role.MARKET, password=PASSWORD, hall_codes=[], unit_codes=[])
     halls = []
     for n in range(3):
@@ -205,7 +205,7 @@ def last_month(unit: Any, version: Any) -> Month:
         db.session.add_all([hall, Staff(job_number=f"{90000 + n}", name=f"上月营业员{n}", hall=hall)])
         halls.append(hall)
     db.session.flush()
-    auth.create_user(db.session, None, username="f7manager", display_name="上月厅经理", role=Role.HALL_MANAGER,
+    users.create_user(db.session, None, username="f7manager", display_name="上月厅经理", role=Role.HALL_MANAGER,
                      password=PASSWORD, hall_codes=[halls[0].code], unit_codes=[])
     for n, hall in enumerate(halls):
         visit = planning.plan_visit(db.session, None, planning.Plan(

@@ -19,20 +19,20 @@ from flask_login import current_user
 
 from surveyapp import inputs, nav
 from surveyapp.audit.display import register_link
-from surveyapp.auth import (
-    imports,  # noqa: F401  (registers the users file format)
-    services,
-)
 from surveyapp.auth.access import roles_required
-from surveyapp.auth.forms import ResetPasswordForm, UserForm
 from surveyapp.auth.models import Role, User, UserSession
-from surveyapp.auth.queries import UserFilter, user_query
 from surveyapp.bulk import split_codes
 from surveyapp.db import db
 from surveyapp.errors import ValidationError
 from surveyapp.org.forms import unit_choices
 from surveyapp.org.queries import flatten, unit_tree
 from surveyapp.pagination import paginate
+from surveyapp.users import (
+    imports,  # noqa: F401  (registers the users file format)
+    services,
+)
+from surveyapp.users.forms import ResetPasswordForm, UserForm
+from surveyapp.users.queries import UserFilter, user_query
 from surveyapp.webforms import get_or_404, show_error, toggle_active
 
 bp = Blueprint("users", __name__, url_prefix="/users")
@@ -46,7 +46,7 @@ def index() -> Any:
     """Accounts with search (username, name, e-mail), role and status filters, and pagination."""
     f = UserFilter.from_args(request.args)
     page = paginate(db.session, user_query(db.session, f), request.args.get("page", 1, type=inputs.whole), current_app.config["PAGE_SIZE"])
-    return render_template("auth/users.html", page=page, f=f, roles=list(Role))
+    return render_template("users/users.html", page=page, f=f, roles=list(Role))
 
 
 def _form(user: User | None) -> UserForm:
@@ -88,7 +88,7 @@ def new() -> Any:
             if not user.password_hash:
                 flash(_("The account has no password yet: set one with \"Reset password\" before the person logs in."), "warning")
             return redirect(url_for("users.edit", user_id=user.id))
-    return render_template("auth/user_form.html", form=form, user=None)
+    return render_template("users/user_form.html", form=form, user=None)
 
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
@@ -110,7 +110,7 @@ def edit(user_id: int) -> Any:
             flash(_("Account %(name)s saved.", name=user.username), "success")
             return redirect(url_for("users.edit", user_id=user.id))
     live_sessions = db.session.scalar(sa.select(sa.func.count()).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None)))
-    return render_template("auth/user_form.html", form=form, user=user, live_sessions=live_sessions)
+    return render_template("users/user_form.html", form=form, user=user, live_sessions=live_sessions)
 
 
 @bp.post("/<int:user_id>/active")
@@ -142,4 +142,4 @@ def reset_password(user_id: int) -> Any:
             flash(_("New password set for %(name)s; their sessions have ended. Tell them the password in person.",
                     name=user.username), "success")
             return redirect(url_for("users.edit", user_id=user.id))
-    return render_template("auth/reset_password.html", form=form, user=user)
+    return render_template("users/reset_password.html", form=form, user=user)

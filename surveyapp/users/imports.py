@@ -14,9 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from surveyapp.auth import services
 from surveyapp.auth.models import Role, User
-from surveyapp.auth.queries import UserFilter, user_query
 from surveyapp.bulk import (
     Column,
     Kind,
@@ -30,6 +28,8 @@ from surveyapp.bulk import (
     upsert,
 )
 from surveyapp.i18n import localized
+from surveyapp.users import services
+from surveyapp.users.queries import UserFilter, user_query
 
 ROLE_NAMES = {
     "admin": Role.ADMIN, "administrator": Role.ADMIN, "管理员": Role.ADMIN, "系统管理员": Role.ADMIN,

@@ -8,14 +8,15 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
-from surveyapp.auth import (
-    imports,  # noqa: F401  (registers the users file format)
-    services,
-)
+from surveyapp.auth import services as auth_services
 from surveyapp.auth.models import Role, User
 from surveyapp.bulk_cli import export_command, import_command
 from surveyapp.db import db
 from surveyapp.errors import ValidationError
+from surveyapp.users import (
+    imports,  # noqa: F401  (registers the users file format)
+    services,
+)
 
 
 @click.group("users")
@@ -69,8 +70,8 @@ def set_password(username: str, password: str) -> None:
 def prune() -> None:
     """Delete login attempts and ended sessions older than LOGIN_RECORDS_DAYS (run it daily from cron)."""
     config = current_app.config
-    attempts, sessions = services.prune_login_records(
-        db.session, dt.timedelta(days=config["LOGIN_RECORDS_DAYS"]), **services.session_limits(config))
+    attempts, sessions = auth_services.prune_login_records(
+        db.session, dt.timedelta(days=config["LOGIN_RECORDS_DAYS"]), **auth_services.session_limits(config))
     db.session.commit()
     click.echo(f"deleted {attempts} login attempts and {sessions} ended sessions")
 

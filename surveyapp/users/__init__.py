@@ -1,0 +1,1 @@
+"""Account administration: the administrator's user list, forms, imports, exports and ``flask users ...``."""
