@@ -111,7 +111,6 @@ BLUEPRINT_MODULES = (
     "notices.views",
     # feedback
     "feedback.views",
-    "feedback.inbox_views",
     # insight
     "insight.calibration_views",
     "insight.integrity_views",
@@ -120,5 +119,7 @@ BLUEPRINT_MODULES = (
     "insight.worklist_views",
     # infrastructure
     "jobs.views",
-    "feedback.outbox_views",
+    # notifications
+    "notifications.inbox_views",
+    "notifications.outbox_views",
 )

@@ -5,7 +5,7 @@ import datetime as dt
 import logging
 import sqlite3
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g
@@ -13,7 +13,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from surveyapp.errors import NotFound
+
 log = logging.getLogger("surveyapp")
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -188,3 +192,30 @@ def plain_rows(session: Session, statement: sa.Select[Any]) -> list[tuple[Any, .
         return cursor.fetchall()
     finally:
         cursor.close()
+
+
+def looks_like_uid(uid: object) -> bool:
+    """Whether ``uid`` has the shape of a public id (a UUID string): anything else is "not found" unread."""
+    return isinstance(uid, str) and len(uid) == 36 and uid.count("-") == 4
+
+
+def get_visible(session: Session, model: type[T], uid: object, condition: sa.ColumnElement[bool] | None,
+                   message: str, *, join: Any = None, for_update: bool = False) -> T:
+    """The ``model`` row with public id ``uid`` where ``condition`` (the acting user's access rule) holds.
+
+    ``condition`` is ``None`` when the user may see no such row; ``join`` is the relationship the condition
+    reads through.
+
+    :raise NotFound: with ``message``, the same for a row that does not exist, one the user may not see and
+        an id of the wrong shape: a missing and a forbidden object must look alike.
+    """
+    found = None
+    if condition is not None and looks_like_uid(uid):
+        query = sa.select(model)
+        if join is not None:
+            query = query.join(join)
+        query = query.where(model.uid == uid, condition)  # type: ignore[attr-defined]
+        found = session.scalar(query.with_for_update() if for_update else query)
+    if found is None:
+        raise NotFound(message)
+    return found

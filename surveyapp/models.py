@@ -19,14 +19,8 @@ __all__ += ["PolicyVersion"]
 from surveyapp.notices.models import Notice, NoticeRevision
 
 __all__ += ["Notice", "NoticeRevision"]
-from surveyapp.feedback.models import (
-    Appeal,
-    FeedbackPhoto,
-    Finding,
-    Notification,
-    OutboxMessage,
-    Rectification,
-)
+from surveyapp.feedback.models import Appeal, FeedbackPhoto, Finding, Rectification
+from surveyapp.notifications.models import Notification, OutboxMessage
 
 __all__ += ["Appeal", "FeedbackPhoto", "Finding", "Notification", "OutboxMessage", "Rectification"]
 from surveyapp.jobs.models import Job

@@ -228,7 +228,8 @@ def _feedback_values(make_visit, make_user) -> dict[str, Any]:
     import io
 
     from surveyapp.feedback import services as feedback
-    from surveyapp.feedback.models import Finding, Notification
+    from surveyapp.feedback.models import Finding
+    from surveyapp.notifications.models import Notification
     from tests.conftest import jpeg_bytes
 
     visit = make_visit(type="announced", answers={"interior.zones": "fail"})

@@ -157,7 +157,7 @@ def most_failed_items(session: Session, period: str, unit_id: int | None = None,
 
 
 @dataclass(frozen=True)
-class Finding(ItemText):
+class FailedAnswer(ItemText):
     """A failed answer of a validated visit: what the annex of the notice lists per hall.
 
     It never names the supervisor (mystery visits stay anonymous to halls).
@@ -178,7 +178,7 @@ class Finding(ItemText):
 
 
 def hall_findings(session: Session, period: str, unit_id: int | None = None,
-                  hall_ids: Sequence[int] | None = None) -> dict[str, list[Finding]]:
+                  hall_ids: Sequence[int] | None = None) -> dict[str, list[FailedAnswer]]:
     """Failed answers of the month's validated visits, by hall code (halls in code order, each hall's findings
     by visit time and form order); ``hall_ids`` narrows to some halls."""
     query = (
@@ -205,9 +205,9 @@ def hall_findings(session: Session, period: str, unit_id: int | None = None,
                        Photo.item_key.is_not(None))
                 .order_by(Photo.id)):
             photos[(photo.visit_id, photo.item_key)].append(photo.uid)
-    out: dict[str, list[Finding]] = defaultdict(list)
+    out: dict[str, list[FailedAnswer]] = defaultdict(list)
     for r in rows:
-        out[r.code].append(Finding(
+        out[r.code].append(FailedAnswer(
             hall_code=r.code, visit_uid=r.uid, channel=VisitType(r.type), visited_at=r.visited_at, key=r.key,
             section_id=r.section_id, section_title=r.section_title, section_title_en=r.section_title_en, text=r.text,
             text_en=r.text_en, value=r.value, remark=r.remark, redline=r.redline,

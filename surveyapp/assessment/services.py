@@ -30,7 +30,7 @@ Snapshot (publishing a notice)::
 The month's problems and the annex::
 
     assessment.most_failed_items(session, "2026-11", unit=None, limit=10)  # [ItemFailure]: key, text, failures, rate
-    assessment.hall_findings(session, "2026-11", unit=None)                # {hall code: [Finding]} with photo uids
+    assessment.hall_findings(session, "2026-11", unit=None)                # {hall code: [FailedAnswer]} with photo uids
 
 Deadlines for the notice: ``results.policy.deadlines.appeal_days`` and
 ``results.policy.deadlines.rectify_days_for(finding.section_id)``.
@@ -59,7 +59,7 @@ from surveyapp.assessment import adjust, cache, labels, queries, ranking
 from surveyapp.assessment import policy as policy_rules
 from surveyapp.assessment.models import PolicyVersion
 from surveyapp.assessment.policy import Policy
-from surveyapp.assessment.queries import Finding, ItemFailure
+from surveyapp.assessment.queries import FailedAnswer, ItemFailure
 from surveyapp.assessment.results import MonthResults, display
 from surveyapp.audit import display as audit_display
 from surveyapp.audit.services import record
@@ -68,7 +68,7 @@ from surveyapp.auth.models import Role, User
 from surveyapp.errors import Conflict, NotFound, ValidationError
 from surveyapp.org.models import Unit
 
-__all__ = ["Finding", "ItemFailure", "MonthResults", "assess", "current_policy", "display", "hall_findings", "hall_scores",
+__all__ = ["FailedAnswer", "ItemFailure", "MonthResults", "assess", "current_policy", "display", "hall_findings", "hall_scores",
            "load_policy_file", "most_failed_items", "policy_version", "policy_versions", "save_policy"]
 
 log = logging.getLogger("surveyapp.assessment")
@@ -194,7 +194,7 @@ def most_failed_items(session: Session, period: str, unit: Unit | str | None = N
 
 
 def hall_findings(session: Session, period: str, unit: Unit | str | None = None,
-                  hall_ids: Sequence[int] | None = None) -> dict[str, list[Finding]]:
+                  hall_ids: Sequence[int] | None = None) -> dict[str, list[FailedAnswer]]:
     """Failed answers of the month's validated visits by hall code (see :func:`queries.hall_findings`)."""
     scope = find_unit(session, unit)
     return queries.hall_findings(session, parse_period(period), scope.id if scope else None, hall_ids)

@@ -1,1 +1,1 @@
-"""Hall feedback: findings of released visits, rectification, appeals, the hall manager's home and the inbox."""
+"""Hall feedback: findings of released visits, rectification, appeals and the hall manager's home."""

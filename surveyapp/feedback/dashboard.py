@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.routing import BuildError
 
 from surveyapp.assessment.results import display
-from surveyapp.feedback import chart, queries
+from surveyapp.charts import line_chart
+from surveyapp.feedback import queries
 from surveyapp.notices import queries as notices
 from surveyapp.notices.models import NoticeRevision
 from surveyapp.org.models import Hall
@@ -76,9 +77,10 @@ def _line(revision: NoticeRevision, line: dict[str, Any]) -> dict[str, Any]:
 def _trend(lines: list[tuple[NoticeRevision, dict[str, Any]]]) -> Any:
     if len(lines) < 2:
         return None
-    points = [(r.notice.period[2:], _score(line)) for r, line in reversed(lines)]
-    bands = [(name, Decimal(minimum)) for name, minimum in lines[0][0].snapshot["results"]["policy"]["bands"]]
-    return chart.trend_svg(points, _("Score by month"), bands)
+    scores = [(r.notice.period[2:], _score(line)) for r, line in reversed(lines)]
+    points = [(month, None if score is None else float(score), str(score)) for month, score in scores]
+    bands = [(name, float(minimum)) for name, minimum in lines[0][0].snapshot["results"]["policy"]["bands"]]
+    return line_chart(points, _("Score by month"), bands, css_class="chart trend")
 
 
 def _notice(revision: NoticeRevision, hall: Hall) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
 from surveyapp.auth.models import Role, User
-from surveyapp.errors import NotFound
+from surveyapp.db import get_visible
 from surveyapp.feedback.models import (
     Appeal,
     AppealStatus,
@@ -20,9 +20,10 @@ from surveyapp.feedback.models import (
     Finding,
     FindingStatus,
 )
+from surveyapp.notices import sources
 from surveyapp.org.models import Hall
 from surveyapp.visits.models import Visit
-from surveyapp.visits.queries import hall_visibility, looks_like_uid, unit_subtree
+from surveyapp.visits.queries import hall_visibility, unit_subtree
 
 
 def _visible(user: User) -> sa.ColumnElement[bool] | None:
@@ -36,13 +37,7 @@ def _visible(user: User) -> sa.ColumnElement[bool] | None:
 
 def get_finding(session: Session, user: User, uid: str) -> Finding:
     """:raise NotFound: the same for a finding that does not exist and one ``user`` may not see."""
-    condition = _visible(user)
-    finding = None
-    if condition is not None and looks_like_uid(uid):
-        finding = session.scalar(sa.select(Finding).where(Finding.uid == uid, condition))
-    if finding is None:
-        raise NotFound(_("This finding does not exist, or you may not see it."))
-    return finding
+    return get_visible(session, Finding, uid, _visible(user), _("This finding does not exist, or you may not see it."))
 
 
 def get_photo(session: Session, user: User, uid: str) -> FeedbackPhoto:
@@ -50,13 +45,8 @@ def get_photo(session: Session, user: User, uid: str) -> FeedbackPhoto:
 
     :raise NotFound: as for a missing photo.
     """
-    condition = _visible(user)
-    photo = None
-    if condition is not None and looks_like_uid(uid):
-        photo = session.scalar(sa.select(FeedbackPhoto).join(FeedbackPhoto.finding).where(FeedbackPhoto.uid == uid, condition))
-    if photo is None:
-        raise NotFound(_("This photo does not exist, or you may not see it."))
-    return photo
+    return get_visible(session, FeedbackPhoto, uid, _visible(user), _("This photo does not exist, or you may not see it."),
+                       join=FeedbackPhoto.finding)
 
 
 #: The list filters: which findings each one shows.
@@ -147,6 +137,27 @@ def overdue_by_hall(session: Session, today: dt.date, hall_ids: Sequence[int] | 
     return dict(out)
 
 
+def undecided_appeals(session: Session, period: str) -> int:
+    """How many appeals against the findings of month ``period``'s visits wait for a decision."""
+    return session.scalar(
+        sa.select(sa.func.count()).select_from(Appeal).join(Finding, Finding.id == Appeal.finding_id)
+        .join(Visit, Visit.id == Finding.visit_id)
+        .where(Visit.period == period, Appeal.status == AppealStatus.PENDING)) or 0
+
+
+def settled_findings(session: Session, hall_codes: Collection[str], period: str) -> dict[str, set[str]]:
+    """The findings of ``period`` that need nothing more from their hall (rectified and verified, or withdrawn
+    after an appeal), as typical-case ids (``visit uid:item key``) by hall code (halls with none left out)."""
+    rows = session.execute(
+        sa.select(Hall.code, Visit.uid, Finding.item_key).join(Finding.visit).join(Finding.hall)
+        .where(Hall.code.in_(list(hall_codes)), Visit.period == period,
+               Finding.status.in_([FindingStatus.VERIFIED, FindingStatus.WITHDRAWN])))
+    settled: dict[str, set[str]] = defaultdict(set)
+    for code, uid, key in rows:
+        settled[code].add(f"{uid}:{key}")
+    return dict(settled)
+
+
 def overdue_annex(session: Session, today: dt.date) -> dict[str, list[dict[str, object]]]:
     """What the notice's annex lists of the findings overdue on ``today`` (its issue date), by hall code,
     as JSON-ready data for the notice's frozen snapshot (never the supervisor)."""
@@ -155,3 +166,7 @@ def overdue_annex(session: Session, today: dt.date) -> dict[str, list[dict[str, 
                     "rectify_due": f.rectify_due.isoformat(), "days_late": (today - f.rectify_due).days}
                    for f in items]
             for code, items in overdue_by_hall(session, today).items()}
+
+
+# The notice's annex and the publishing guard read feedback through these (notices sits below feedback).
+sources.provide(overdue_annex=overdue_annex, undecided_appeals=undecided_appeals, settled_findings=settled_findings)

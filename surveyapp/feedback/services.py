@@ -37,7 +37,7 @@ from surveyapp.errors import (
     PermissionDenied,
     ValidationError,
 )
-from surveyapp.feedback import inbox
+from surveyapp.feedback import messages  # noqa: F401 - registers the message kinds sent here
 from surveyapp.feedback.models import (
     Appeal,
     AppealStatus,
@@ -49,6 +49,7 @@ from surveyapp.feedback.models import (
 from surveyapp.notices import services as notices
 from surveyapp.notices.models import NoticeRevision
 from surveyapp.notices.signals import notice_published
+from surveyapp.notifications import inbox
 from surveyapp.visits.models import Answer, Visit, VisitStatus
 from surveyapp.visits.services import apply_answers, log_event
 from surveyapp.visits.signals import visit_approved, visit_returned, visits_released

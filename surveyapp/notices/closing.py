@@ -33,7 +33,7 @@ from surveyapp.auth.access import require_role
 from surveyapp.auth.models import Role, User
 from surveyapp.checklists.labels import visit_type_label
 from surveyapp.errors import Conflict, InvalidTransition, ValidationError
-from surveyapp.notices import narrative, queries
+from surveyapp.notices import narrative, queries, sources
 from surveyapp.notices.models import Notice, NoticeRevision
 from surveyapp.visits.models import Visit, VisitEvent, VisitStatus
 from surveyapp.visits.signals import late_visit_validated
@@ -142,16 +142,11 @@ def month_end(period: str) -> dt.datetime:
 
 def open_work(session: Session, period: str) -> OpenWork:
     """What is still open in month ``period``: visits not settled, appeals against its findings undecided."""
-    from surveyapp.feedback.models import Appeal, AppealStatus, Finding
-
     counts = dict(session.execute(
         sa.select(Visit.status, sa.func.count()).where(Visit.period == period, Visit.status.in_(
             [VisitStatus.SUBMITTED, VisitStatus.RETURNED, VisitStatus.IN_PROGRESS, VisitStatus.PLANNED]))
         .group_by(Visit.status)).all())
-    appeals = session.scalar(
-        sa.select(sa.func.count()).select_from(Appeal).join(Finding, Finding.id == Appeal.finding_id)
-        .join(Visit, Visit.id == Finding.visit_id)
-        .where(Visit.period == period, Appeal.status == AppealStatus.PENDING)) or 0
+    appeals = sources.undecided_appeals(session, period)
     return OpenWork(waiting=counts.get(VisitStatus.SUBMITTED, 0), returned=counts.get(VisitStatus.RETURNED, 0),
                     in_progress=counts.get(VisitStatus.IN_PROGRESS, 0), planned=counts.get(VisitStatus.PLANNED, 0),
                     appeals=appeals, month_ended=clock.now() >= month_end(period))

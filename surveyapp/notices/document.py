@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 
 from surveyapp.assessment import services as assessment
 from surveyapp.assessment.models import PolicyVersion
-from surveyapp.assessment.queries import Finding, ItemFailure
+from surveyapp.assessment.queries import FailedAnswer, ItemFailure
 from surveyapp.assessment.results import HallResult, MonthResults
 from surveyapp.checklists.models import ChecklistItem
-from surveyapp.feedback import queries as feedback_queries
 from surveyapp.notices import narrative as texts
+from surveyapp.notices import sources
 from surveyapp.notices.queries import Star, service_stars
 from surveyapp.visits.models import Photo
 
@@ -70,7 +70,7 @@ def build_snapshot(session: Session, notice: Any, version: PolicyVersion, *, iss
         "photos": photo_keys, "deadlines": deadlines, "trend": _trend(session, results, version),
         "changes": changed_lines(previous["results"], results.to_json()) if previous else [],
         # Hall feedback: findings of earlier months still not rectified on the issue date.
-        "overdue": feedback_queries.overdue_annex(session, issued_on),
+        "overdue": sources.overdue_annex(session, issued_on),
     }
     snapshot["narrative"] = texts.filled(notice.narrative or {}, Document(snapshot))
     return snapshot
@@ -79,19 +79,19 @@ def build_snapshot(session: Session, notice: Any, version: PolicyVersion, *, iss
 # --- parts of the snapshot ----------------------------------------------------------------------------
 
 
-def _all(findings: Mapping[str, Sequence[Finding]]) -> list[Finding]:
+def _all(findings: Mapping[str, Sequence[FailedAnswer]]) -> list[FailedAnswer]:
     return [f for items in findings.values() for f in items]
 
 
-def case_id(finding: Finding | Mapping[str, Any]) -> str:
+def case_id(finding: FailedAnswer | Mapping[str, Any]) -> str:
     """How a typical case is chosen and stored (``Notice.cases``): ``"<visit uid>:<item key>"``."""
-    if isinstance(finding, Finding):
+    if isinstance(finding, FailedAnswer):
         return f"{finding.visit_uid}:{finding.key}"
     return f"{finding['visit_uid']}:{finding['key']}"
 
 
-def choose_cases(findings: Mapping[str, Sequence[Finding]], problems: Sequence[ItemFailure],
-                 chosen: Sequence[str] | None) -> list[Finding]:
+def choose_cases(findings: Mapping[str, Sequence[FailedAnswer]], problems: Sequence[ItemFailure],
+                 chosen: Sequence[str] | None) -> list[FailedAnswer]:
     """The typical cases: those chosen (in their order, missing ones dropped), or else red lines first, then
     findings with a photo and a remark of the most-failed items, at most one per hall."""
     every = _all(findings)
@@ -100,10 +100,10 @@ def choose_cases(findings: Mapping[str, Sequence[Finding]], problems: Sequence[I
         return [by_id[c] for c in chosen if c in by_id][:MAX_CASES]
     order = {p.key: n for n, p in enumerate(problems)}
 
-    def weight(f: Finding) -> tuple[Any, ...]:
+    def weight(f: FailedAnswer) -> tuple[Any, ...]:
         return (not f.redline, not f.photos, not f.remark, order.get(f.key, len(order)), f.hall_code)
 
-    picked: list[Finding] = []
+    picked: list[FailedAnswer] = []
     halls: set[str] = set()
     for finding in sorted(every, key=weight):
         if finding.hall_code not in halls:
@@ -138,7 +138,7 @@ def _rectify_until(deadlines: Mapping[str, Any], section_id: str) -> str:
     return dates.get(section_id, dates["default"])
 
 
-def _finding_json(f: Finding, deadlines: Mapping[str, Any]) -> dict[str, Any]:
+def _finding_json(f: FailedAnswer, deadlines: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "hall_code": f.hall_code, "visit_uid": f.visit_uid, "channel": f.channel.value,
         "visited_at": f.visited_at.isoformat() if f.visited_at else None, "key": f.key,
@@ -228,6 +228,10 @@ class Document:
     @property
     def deadlines(self) -> Mapping[str, Any]:
         return self.data["deadlines"]
+
+    @property
+    def policy_number(self) -> int:
+        return self.data["policy_number"]
 
     @property
     def narrative(self) -> Mapping[str, str]:

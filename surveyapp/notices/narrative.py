@@ -2,18 +2,38 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from surveyapp.assessment import ranking, rewards_policy
 from surveyapp.assessment.labels import money_text, score_text
+from surveyapp.assessment.results import HallResult, MonthResults
 from surveyapp.i18n import localized
+from surveyapp.notices.queries import Star
 
-if TYPE_CHECKING:
-    from surveyapp.notices.document import Document
+
+class Figures(Protocol):
+    """What the narrative reads of a notice. :class:`surveyapp.notices.document.Document` is one; it is
+    declared here so that the document calls the narrative and never the other way round."""
+
+    @property
+    def period(self) -> str: ...
+    @property
+    def results(self) -> MonthResults: ...
+    @property
+    def problems(self) -> Sequence[Mapping[str, Any]]: ...
+    @property
+    def best(self) -> Sequence[HallResult]: ...
+    @property
+    def stars(self) -> Sequence[Star]: ...
+    @property
+    def deadlines(self) -> Mapping[str, Any]: ...
+    @property
+    def policy_number(self) -> int: ...
+
 
 #: The sections with a narrative, in document order, and their headings.
 SECTIONS = {
@@ -41,19 +61,19 @@ def title(period: str) -> str:
     return _("Notice on the inspections and mystery visits of business halls in %(month)s", month=month_text(period))
 
 
-def filled(stored: Mapping[str, str], doc: Document) -> dict[str, str]:
+def filled(stored: Mapping[str, str], doc: Figures) -> dict[str, str]:
     """Each section's text: as stored when given, else written from the figures."""
     made = defaults(doc)
     return {key: (stored.get(key) or "").strip() or made[key] for key in SECTIONS}
 
 
-def defaults(doc: Document) -> dict[str, str]:
+def defaults(doc: Figures) -> dict[str, str]:
     """Each section's text written from the figures (what a draft starts with)."""
     return {"overview": _overview(doc), "problems": _problems(doc), "commendations": _commendations(doc),
             "money": _money(doc), "instructions": _instructions(doc)}
 
 
-def _overview(doc: Document) -> str:
+def _overview(doc: Figures) -> str:
     s = doc.results.summary
     if not s.assessed:
         return _("No validated visit counts in %(month)s yet, so no hall is assessed.", month=month_text(doc.period))
@@ -86,7 +106,7 @@ def failed_text(text: str, text_en: str | None) -> str:
     return _("“%(item)s” not met", item=localized(text, text_en))
 
 
-def _problems(doc: Document) -> str:
+def _problems(doc: Figures) -> str:
     if not doc.problems:
         return _("No checklist item failed this month.")
     items = _("; ").join(
@@ -95,7 +115,7 @@ def _problems(doc: Document) -> str:
     return _("The problems found most often were: %(items)s. The typical cases below show what was seen.", items=items)
 
 
-def _commendations(doc: Document) -> str:
+def _commendations(doc: Figures) -> str:
     parts = []
     if doc.best:
         names = _(", ").join(h.name for h in doc.best)
@@ -107,10 +127,10 @@ def _commendations(doc: Document) -> str:
     return " ".join(parts) or _("No hall is commended this month.")
 
 
-def _money(doc: Document) -> str:
+def _money(doc: Figures) -> str:
     s = doc.results.summary
     text = _("Under version %(n)s of the assessment policy, rewards this month total %(rewards)s yuan and penalties "
-             "%(penalties)s yuan; the table below lists them by hall.", n=doc.data["policy_number"],
+             "%(penalties)s yuan; the table below lists them by hall.", n=doc.policy_number,
              rewards=money_text(s.rewards), penalties=money_text(s.penalties))
     names = {h.code: h.name for h in doc.results.ranked}
     for share in ranking.shares({h.code: h.rank for h in doc.results.ranked}, doc.results.policy):
@@ -136,7 +156,7 @@ def _remainder_text(share: ranking.Share, names: dict[str, str]) -> str:
              "to the fen; the remaining %(rest)s yuan is not paid out.", **said)
 
 
-def _instructions(doc: Document) -> str:
+def _instructions(doc: Figures) -> str:
     # No dates in the text: a text saved from the editor would keep the draft's dates. The table under it
     # gives them, counted from the day of publication.
     return _("Each hall rectifies the findings listed in the annex and reports what was done in surveyapp, within "
@@ -145,7 +165,7 @@ def _instructions(doc: Document) -> str:
              "below; later appeals are not accepted.")
 
 
-def section_label(doc: Document, section_id: str) -> str:
+def section_label(doc: Figures, section_id: str) -> str:
     """A checklist section's title for a rectification deadline (``default``: every other finding)."""
     if section_id == "default":
         return _("other findings")

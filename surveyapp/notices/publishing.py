@@ -26,7 +26,7 @@ from surveyapp import clock, jobs
 from surveyapp.auth.models import Role, User
 from surveyapp.errors import Conflict
 from surveyapp.jobs.models import FAILED, Job
-from surveyapp.notices import closing, queries, rendering, services
+from surveyapp.notices import closing, queries, rendering, services, settings
 from surveyapp.notices.models import Notice, NoticeLetter, NoticeRevision
 
 log = logging.getLogger("surveyapp.notices")
@@ -113,7 +113,8 @@ def run_publish(session: Session, job: Job, progress: jobs.Progress) -> None:
             revision = services.publish(
                 session, job.created_by, notice, params["reason"], draft_version=params.get("draft_version"),
                 preview_sha256=params.get("preview_sha256"), previewed_at=previewed_at,
-                confirmed_open=params.get("confirmed_open"), progress=progress)
+                confirmed_open=params.get("confirmed_open"), progress=progress,
+                letterhead=settings.letterhead())
         except (closing.PreviewStale, closing.OpenWorkUnconfirmed) as exc:  # changed while the job waited
             session.rollback()
             raise Conflict(" ".join([_("The notice was not published: the month changed after you checked "

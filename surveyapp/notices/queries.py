@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from surveyapp.assessment.queries import counted_visits
 from surveyapp.checklists.models import ChecklistItem
+from surveyapp.notices import sources
 from surveyapp.notices.models import Notice, NoticeRevision
 from surveyapp.org.models import Hall, Staff, Unit
 from surveyapp.visits.models import Answer, Photo, Visit, visit_staff
@@ -28,16 +29,7 @@ def settled_findings(session: Session, hall_code: str, period: str) -> set[str]:
 
 def settled_findings_of(session: Session, hall_codes: Collection[str], period: str) -> dict[str, set[str]]:
     """:func:`settled_findings` of several halls in one query, by hall code (halls with none left out)."""
-    from surveyapp.feedback.models import Finding, FindingStatus  # notices read feedback's outcome, as document.py
-
-    rows = session.execute(
-        sa.select(Hall.code, Visit.uid, Finding.item_key).join(Finding.visit).join(Finding.hall)
-        .where(Hall.code.in_(list(hall_codes)), Visit.period == period,
-               Finding.status.in_([FindingStatus.VERIFIED, FindingStatus.WITHDRAWN])))
-    settled: dict[str, set[str]] = defaultdict(set)
-    for code, uid, key in rows:
-        settled[code].add(f"{uid}:{key}")
-    return dict(settled)
+    return sources.settled_findings(session, hall_codes, period)
 
 
 def get_notice(session: Session, period: str) -> Notice | None:

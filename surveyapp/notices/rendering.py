@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from surveyapp import photos
 from surveyapp.assessment.labels import score_text
+from surveyapp.charts import Bar, ranking_chart
 from surveyapp.notices import charts, labels, narrative
 from surveyapp.notices.document import Document, case_id
 from surveyapp.pdf import footer_pages, render_parts, render_pdf, stylesheet
@@ -24,11 +25,11 @@ from surveyapp.pdf import footer_pages, render_parts, render_pdf, stylesheet
 def charts_of(doc: Document) -> dict[str, Any]:
     """The ranking and trend charts (SVG markup) of a document."""
     policy = doc.results.policy
-    bars = [charts.Bar(h.name, float(h.score), h.band, bool(h.redline_visits), score_text(h.score))
+    bars = [Bar(h.name, float(h.score), h.band, bool(h.redline_visits), score_text(h.score))
             for h in doc.results.ranked]
     return {
-        "ranking": charts.ranking_chart(bars, [(b.name, float(b.minimum)) for b in policy.bands],
-                                        _("Scores of the month by rank")),
+        "ranking": ranking_chart(bars, [(b.name, float(b.minimum)) for b in policy.bands],
+                                 _("Scores of the month by rank")),
         "trend": charts.trend_chart([(p, m) for p, m, _n in doc.trend], _("Mean score by month")),
         "scored_months": [(p, m) for p, m, _n in doc.trend if m is not None],
     }

@@ -32,6 +32,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from surveyapp import clock
 from surveyapp.assessment import cache
 from surveyapp.assessment import services as assessment
+from surveyapp.assessment.models import PolicyVersion
 from surveyapp.audit import display
 from surveyapp.audit.services import record
 from surveyapp.auth.access import require_role
@@ -41,8 +42,9 @@ from surveyapp.errors import (
     InvalidTransition,
     ValidationError,
 )
-from surveyapp.notices import closing, document, narrative, queries, rendering
+from surveyapp.notices import closing, document, narrative, queries, rendering, settings
 from surveyapp.notices.models import DRAFT, FORMAL_KEYS, LAYOUTS, PUBLISHED, Notice, NoticeRevision
+from surveyapp.notices.settings import Letterhead
 from surveyapp.notices.signals import notice_published
 from surveyapp.visits.models import Visit, VisitStatus
 from surveyapp.visits.validation import release_visits
@@ -200,31 +202,36 @@ def suggested_doc_number(session: Session, notice: Notice) -> str:
     return f"{match['head']}{year}{match['mid']}{number}{match['tail']}"
 
 
-def company_texts(session: Session) -> tuple[str, str]:
+def company_texts(session: Session, letterhead: Letterhead) -> tuple[str, str]:
     """The company named in the header and the issuer signing the notice: settings ``COMPANY_NAME`` and
     ``NOTICE_ISSUER``; without ``COMPANY_NAME``, the name of the organisation's top unit when there is one."""
-    from flask import current_app
-
     from surveyapp.org.models import Unit
 
-    company = current_app.config.get("COMPANY_NAME")
+    company = letterhead.company
     if not company:
         tops = session.scalars(sa.select(Unit.name).where(Unit.parent_id.is_(None), Unit.active.is_(True))
                                .limit(2)).all()
         company = tops[0] if len(tops) == 1 else _("Service supervision")
-    return company, current_app.config.get("NOTICE_ISSUER") or _("Market department")
+    return company, letterhead.issuer or _("Market department")
 
 
-def draft_snapshot(session: Session, notice: Notice) -> dict[str, Any]:
-    """What publishing now would freeze (the preview): live results, today's deadlines; the text written from
-    the figures is in the document's language whatever the reader's."""
+def _snapshot(session: Session, notice: Notice, version: PolicyVersion, issued_on: dt.date,
+              letterhead: Letterhead | None) -> dict[str, Any]:
+    """The notice's snapshot; the text written from the figures is in the document's language whatever the reader's."""
     latest = notice.latest
-    version = latest.policy_version if latest else assessment.current_policy(session)
     with force_locale(rendering.document_language()):
-        company, issuer = company_texts(session)
-        return document.build_snapshot(session, notice, version, issued_on=clock.today(), company=company,
+        company, issuer = company_texts(session, letterhead or settings.letterhead())
+        return document.build_snapshot(session, notice, version, issued_on=issued_on, company=company,
                                        issuer=issuer, previous=latest.snapshot if latest else None,
                                        formal=formal_texts(session, notice, company))
+
+
+def draft_snapshot(session: Session, notice: Notice, letterhead: Letterhead | None = None) -> dict[str, Any]:
+    """What publishing now would freeze (the preview): live results, today's deadlines. ``letterhead``: the
+    running application's when not given."""
+    latest = notice.latest
+    version = latest.policy_version if latest else assessment.current_policy(session)
+    return _snapshot(session, notice, version, clock.today(), letterhead)
 
 
 def preview_document(session: Session, notice: Notice) -> document.Document:
@@ -260,7 +267,7 @@ RELEASE_BATCH = 200
 def publish(session: Session, actor: User | None, notice: Notice, reason: str | None, *,
             draft_version: int | None = None, preview_sha256: str | None = None,
             previewed_at: dt.datetime | None = None, confirmed_open: str | None = None,
-            progress: Callable[..., None] = _no_progress) -> NoticeRevision:
+            progress: Callable[..., None] = _no_progress, letterhead: Letterhead | None = None) -> NoticeRevision:
     """Publish the notice: freeze results, policy and text into a new revision, render its PDF once and store
     it with its SHA-256, close the month, and release the month's validated visits to their halls.
 
@@ -293,12 +300,7 @@ def publish(session: Session, actor: User | None, notice: Notice, reason: str | 
     version = latest.policy_version if latest else assessment.current_policy(session, store=True)
     now = clock.now()
     progress("snapshot")
-    with force_locale(rendering.document_language()):  # the text written from the figures, as printed
-        company, issuer = company_texts(session)
-        snapshot = document.build_snapshot(session, notice, version, issued_on=clock.local(now).date(),
-                                           company=company, issuer=issuer,
-                                           previous=latest.snapshot if latest else None,
-                                           formal=formal_texts(session, notice, company))
+    snapshot = _snapshot(session, notice, version, clock.local(now).date(), letterhead)
     digest = closing.snapshot_digest(snapshot)
     if guarded:
         closing.check_draft(session, notice, draft_version, preview_sha256, previewed_at, snapshot)

@@ -30,7 +30,18 @@ from surveyapp.auth.models import Role, User
 from surveyapp.db import db
 from surveyapp.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from surveyapp.i18n import localized
-from surveyapp.notices import closing, compare, document, labels, narrative, publishing, queries, rendering, services
+from surveyapp.notices import (
+    closing,
+    compare,
+    document,
+    labels,
+    narrative,
+    publishing,
+    queries,
+    rendering,
+    services,
+    settings,
+)
 from surveyapp.notices.forms import NewNoticeForm, NoticeTextForm, PublishForm
 from surveyapp.notices.models import Notice, NoticeRevision
 from surveyapp.visits.rules import MONTH_CLOSED
@@ -197,7 +208,7 @@ def edit(period: str) -> Any:
         if not notice.doc_number and notice.layout == "formal":
             form.doc_number.data = services.suggested_doc_number(db.session, notice)
         with force_locale(rendering.document_language()):
-            lines = services.formal_texts(db.session, notice, services.company_texts(db.session)[0])
+            lines = services.formal_texts(db.session, notice, services.company_texts(db.session, settings.letterhead())[0])
         for key, text in lines.items():
             getattr(form, key).data = text
         for key, text in doc.narrative.items():

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from surveyapp.auth.models import Role, User, user_hall, user_unit
 from surveyapp.checklists.definition import VisitType
 from surveyapp.checklists.models import Checklist, ChecklistVersion
-from surveyapp.errors import NotFound
+from surveyapp.db import get_visible
 from surveyapp.org.models import Hall, Unit
 from surveyapp.visits.flags import FLAGS
 from surveyapp.visits.models import Photo, Visit, VisitFlag, VisitRevision, VisitStatus
@@ -120,14 +120,8 @@ def get_visit(session: Session, user: User, uid: str, *, for_update: bool = Fals
 
     :raise NotFound: the same for a visit that does not exist and for one ``user`` may not see.
     """
-    condition = _visible(user)
-    visit = None
-    if condition is not None and looks_like_uid(uid):
-        query = sa.select(Visit).where(Visit.uid == uid, condition)
-        visit = session.scalar(query.with_for_update() if for_update else query)
-    if visit is None:
-        raise NotFound(_("This visit does not exist, or you may not see it."))
-    return visit
+    return get_visible(session, Visit, uid, _visible(user), _("This visit does not exist, or you may not see it."),
+                       for_update=for_update)
 
 
 def get_photo(session: Session, user: User, uid: str) -> Photo:
@@ -136,20 +130,10 @@ def get_photo(session: Session, user: User, uid: str) -> Photo:
     :raise NotFound: as for a missing photo.
     """
     condition = _visible(user)
-    photo = None
-    if condition is not None and looks_like_uid(uid):
-        query = sa.select(Photo).join(Photo.visit).where(Photo.uid == uid, condition)
-        if user.role is Role.HALL_MANAGER:
-            query = query.where(Photo.removed_at.is_(None))
-        photo = session.scalar(query)
-    if photo is None:
-        raise NotFound(_("This photo does not exist, or you may not see it."))
-    return photo
-
-
-def looks_like_uid(uid: object) -> bool:
-    """Whether ``uid`` has the shape of a public id (a UUID string): anything else is "not found" unread."""
-    return isinstance(uid, str) and len(uid) == 36 and uid.count("-") == 4
+    if condition is not None and user.role is Role.HALL_MANAGER:
+        condition = sa.and_(condition, Photo.removed_at.is_(None))
+    return get_visible(session, Photo, uid, condition, _("This photo does not exist, or you may not see it."),
+                       join=Photo.visit)
 
 
 # --- the market department's list --------------------------------------------------------------------

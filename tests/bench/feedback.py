@@ -48,7 +48,8 @@ def _figures(label: str, url: str) -> Iterator[Figure]:
     from surveyapp import create_app
     from surveyapp.auth.models import User
     from surveyapp.db import db
-    from surveyapp.feedback.models import Finding, Notification
+    from surveyapp.feedback.models import Finding
+    from surveyapp.notifications.models import Notification
     from surveyapp.users import services as users_services
     from surveyapp.visits import validation
     from surveyapp.visits.models import Visit

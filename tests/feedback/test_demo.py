@@ -10,9 +10,9 @@ from surveyapp.feedback.models import (
     AppealStatus,
     Finding,
     FindingStatus,
-    Notification,
     Rectification,
 )
+from surveyapp.notifications.models import Notification
 
 
 def test_demo_feedback(app, make_checklist):

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from surveyapp.auth.models import Role
 from surveyapp.db import db
 from surveyapp.feedback import services
-from surveyapp.feedback.models import Finding, Notification
+from surveyapp.feedback.models import Finding
 from surveyapp.notices import queries as notice_queries
 from surveyapp.notices import services as notices
+from surveyapp.notifications.models import Notification
 from tests.assessment.conftest import at
 from tests.pdfcheck import read_pdf
 
@@ -78,7 +79,7 @@ def test_an_upheld_appeal_flags_the_month_and_the_revision_changes_the_rank(app,
     assert len(revised) == 1 and revised[0].params["reason"].startswith("申诉成立")
     page = client.get(f"/feedback/hall?hall={h2.id}").get_data(as_text=True)
     assert "待修订" not in page
-    assert '<svg class="trend"' in page and ">100.0<" in page and ">70.0<" in page  # Nov (revised) and Oct
+    assert 'class="chart trend"' in page and ">100.0<" in page and ">70.0<" in page  # Nov (revised) and Oct
     assert "申诉成立，解放路营业厅得分更正" in page  # the revision's reason among the notices
 
 

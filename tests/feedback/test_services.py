@@ -19,7 +19,8 @@ from surveyapp.errors import (
     ValidationError,
 )
 from surveyapp.feedback import services
-from surveyapp.feedback.models import AppealStatus, FeedbackPhoto, Finding, FindingStatus, Notification
+from surveyapp.feedback.models import AppealStatus, FeedbackPhoto, Finding, FindingStatus
+from surveyapp.notifications.models import Notification
 from tests.conftest import jpeg_bytes
 from tests.feedback.conftest import set_now
 

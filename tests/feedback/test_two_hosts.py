@@ -10,7 +10,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from surveyapp.db import db
-from surveyapp.feedback.models import Notification
+from surveyapp.notifications.models import Notification
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,8 +13,8 @@ from surveyapp.feedback.models import (
     FeedbackPhoto,
     Finding,
     FindingStatus,
-    Notification,
 )
+from surveyapp.notifications.models import Notification
 from tests.conftest import form_fields, jpeg_bytes
 from tests.feedback.conftest import set_now
 
@@ -128,18 +128,6 @@ def test_hall_home_switches_halls_and_flags_overdue(app, client, login, released
     assert first.hall.name in page and 'class="overdue"' in page and "第二营业厅" in page  # in the switcher
     page = client.get(f"/feedback/hall?hall={second_hall.id}").get_data(as_text=True)
     assert "<h1>第二营业厅" in page
-
-
-def test_inbox_badge_and_reading(app, client, login, released):
-    s = released()
-    login(s.manager)
-    page = client.get("/inbox/").get_data(as_text=True)
-    assert 'nav-badge' in page and ">1</span>" in page
-    [message] = db.session.scalars(sa.select(Notification).where(Notification.user_id == s.manager.id)).all()
-    assert "2026-11-07" in page  # the earliest deadline, in the message text
-    response = client.post(f"/inbox/{message.id}/open")
-    assert response.headers["Location"].endswith(f"/hall/visits/{s.visit.uid}")
-    assert "nav-badge" not in client.get("/inbox/").get_data(as_text=True)
 
 
 def test_supervisors_hear_of_returned_visits(app, make_visit, make_user):

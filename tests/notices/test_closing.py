@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from surveyapp import jobs
 from surveyapp.auth.models import Role
 from surveyapp.db import db
-from surveyapp.feedback.models import Notification
 from surveyapp.jobs.models import Job
 from surveyapp.jobs.queue import _run
 from surveyapp.notices.models import Notice, NoticeRevision
+from surveyapp.notifications.models import Notification
 from surveyapp.visits.models import Visit, VisitStatus
 from tests.conftest import read_xlsx
 from tests.notices.conftest import NOV, NOW, at, publish, publish_fields

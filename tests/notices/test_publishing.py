@@ -14,9 +14,10 @@ import sqlalchemy as sa
 from surveyapp import jobs
 from surveyapp.auth.models import Role
 from surveyapp.db import db
-from surveyapp.feedback.models import Finding, Notification
+from surveyapp.feedback.models import Finding
 from surveyapp.jobs.models import Job
 from surveyapp.notices.models import NoticeLetter, NoticeRevision
+from surveyapp.notifications.models import Notification
 from surveyapp.visits.models import Visit
 from tests.notices.conftest import NOV, at, publish, publish_fields
 

@@ -1,4 +1,4 @@
-"""The in-app inbox: messages to users about feedback and visits, with optional e-mail.
+"""The in-app inbox: messages to users, with optional e-mail.
 
 A message is stored as a kind and its parameters; its text is made when read, in the reader's language
 (:func:`text`), so switching languages changes old messages too.
@@ -10,56 +10,30 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from surveyapp import clock
 from surveyapp.auth.models import Role, User, user_hall
-from surveyapp.feedback import mail
-from surveyapp.feedback.models import Notification
 from surveyapp.i18n import localized
+from surveyapp.notifications import mail
+from surveyapp.notifications.models import Notification
+from surveyapp.notifications.settings import Delivery
+from surveyapp.notifications.settings import delivery as running
 
-#: Kind → message. Parameters ending in ``_en`` are the English variants of data labels (``item``/``item_en``).
-MESSAGES = {
-    "released": _l("New results for %(hall)s: the visit of %(date)s has %(count)s finding(s). "
-                   "Rectify by %(due)s; appeals are accepted until %(appeal)s."),
-    "released_clean": _l("New results for %(hall)s: the visit of %(date)s has no finding."),
-    "due_soon": _l("%(hall)s: %(count)s finding(s) must be rectified by %(due)s."),
-    "appeal_new": _l("%(hall)s appeals a finding: %(item)s"),
-    "rectification_new": _l("%(hall)s has rectified a finding: %(item)s"),
-    "appeal_upheld": _l("Your appeal was upheld: %(item)s (%(hall)s)"),
-    "appeal_rejected": _l("Your appeal was rejected: %(item)s (%(hall)s). Reason: %(reason)s"),
-    "rectification_verified": _l("Your rectification was verified: %(item)s (%(hall)s)"),
-    "rectification_reopened": _l("Your rectification was reopened: %(item)s (%(hall)s). Reason: %(reason)s"),
-    "visit_returned": _l("Your visit to %(hall)s was returned for correction: %(comment)s"),
-    "visit_approved": _l("Your visit to %(hall)s of %(date)s was approved."),
-    "visit_approved_comment": _l("Your visit to %(hall)s of %(date)s was approved: %(comment)s"),
-    "notice_published": _l("The notice for %(period)s has been published: see the line of %(hall)s."),
-    "notice_revised": _l("Revision %(number)s of the notice for %(period)s has been published (%(hall)s). "
-                         "Reason: %(reason)s"),
-}
-
-
+#: Kind → message, filled by the capabilities that send them (:func:`register`). Parameters ending in ``_en``
+#: are the English variants of data labels (``item``/``item_en``).
+MESSAGES: dict[str, Any] = {}
 #: Kind → e-mail subject. Made from the template alone, never from the message's parameters: a subject
 #: is one header line, and parameters carry people's text (a reason with a line break, say).
-SUBJECTS = {
-    "released": _l("New results for your hall"),
-    "released_clean": _l("New results for your hall"),
-    "due_soon": _l("Findings due for rectification"),
-    "appeal_new": _l("A new appeal"),
-    "rectification_new": _l("A finding was rectified"),
-    "appeal_upheld": _l("Your appeal was upheld"),
-    "appeal_rejected": _l("Your appeal was rejected"),
-    "rectification_verified": _l("Your rectification was verified"),
-    "rectification_reopened": _l("Your rectification was reopened"),
-    "visit_returned": _l("Your visit was returned for correction"),
-    "visit_approved": _l("Your visit was approved"),
-    "visit_approved_comment": _l("Your visit was approved"),
-    "notice_published": _l("A notice has been published"),
-    "notice_revised": _l("A notice has been revised"),
-}
+SUBJECTS: dict[str, Any] = {}
+
+
+def register(messages: dict[str, tuple[Any, Any]]) -> None:
+    """Declare message kinds at import: ``{kind: (message, e-mail subject)}``, both lazily translated."""
+    for kind, (message, subject) in messages.items():
+        MESSAGES[kind], SUBJECTS[kind] = message, subject
 
 
 def text(notification: Notification) -> str:
@@ -93,10 +67,12 @@ def market_staff(session: Session) -> list[User]:
 
 
 def notify(session: Session, users: Iterable[User], kind: str, params: dict[str, Any], endpoint: str | None = None,
-           args: dict[str, Any] | None = None, dedupe_key: str | None = None) -> list[Notification]:
+           args: dict[str, Any] | None = None, dedupe_key: str | None = None,
+           delivery: Delivery | None = None) -> list[Notification]:
     """Put a message in each user's inbox (and an e-mail for those with an address in the outbox, same transaction).
 
-    With ``dedupe_key``, users who already had a message with that key get none.
+    With ``dedupe_key``, users who already had a message with that key get none. ``delivery`` says whether
+    and how to write e-mails (the running application's settings when not given).
     """
     users = list({u.id: u for u in users}.values())
     if dedupe_key is not None and users:
@@ -105,35 +81,27 @@ def notify(session: Session, users: Iterable[User], kind: str, params: dict[str,
         users = [u for u in users if u.id not in had]
     now = clock.now()
     made = []
+    if any(u.email for u in users):
+        delivery = delivery or running()
     for user in users:
         notification = Notification(user=user, kind=kind, params=params, endpoint=endpoint, args=args,
                                     dedupe_key=dedupe_key, created_at=now)
         session.add(notification)
         made.append(notification)
-        if user.email and mail.enabled():
-            _queue_mail(session, user, notification)
+        if user.email and delivery is not None and delivery.mail:
+            _queue_mail(session, delivery, user, notification)
     return made
 
 
-def _queue_mail(session: Session, user: User, notification: Notification) -> None:
-    languages = current_app.config["LANGUAGES"]
+def _queue_mail(session: Session, delivery: Delivery, user: User, notification: Notification) -> None:
+    languages = delivery.languages
     with force_locale(user.locale if user.locale in languages else languages[0]):
         body = text(notification)
         subject = str(_l("Service supervision")) + " · " + str(SUBJECTS.get(notification.kind, _l("New message")))
-        link = _link(notification)
+        link = delivery.link(notification.endpoint, notification.args or {}) if notification.endpoint else None
         if link:
             body += "\n\n" + link
     mail.queue(session, user.email, subject, body)
-
-
-def _link(notification: Notification) -> str | None:
-    base = current_app.config.get("PUBLIC_URL")
-    if not base or not notification.endpoint:
-        return None
-    from flask import url_for
-
-    with current_app.test_request_context(base_url=base):
-        return url_for(notification.endpoint, **(notification.args or {}), _external=True)
 
 
 def unread_count(session: Session, user: User) -> int:

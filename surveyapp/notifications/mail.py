@@ -17,23 +17,18 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from surveyapp import clock, jobs
-from surveyapp.db import db
-from surveyapp.feedback.models import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, OutboxMessage
+from surveyapp.notifications.models import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, OutboxMessage
+from surveyapp.notifications.settings import MailServer
 
-log = logging.getLogger("surveyapp.feedback.mail")
+log = logging.getLogger("surveyapp.notifications.mail")
 
-_NUDGE = "surveyapp.feedback.mail"
+_NUDGE = "surveyapp.notifications.mail"
 #: Messages delivered per batch (one SMTP connection).
 BATCH = 200
-
-
-def enabled() -> bool:
-    return bool(current_app.config.get("SMTP_HOST"))
 
 
 def queue(session: Session, to: str, subject: str, body: str) -> OutboxMessage:
@@ -57,15 +52,14 @@ def _after_rollback(session: Session) -> None:
     session.info.pop(_NUDGE, None)
 
 
-@jobs.function("mail.deliver", every="minute")
-def deliver() -> int:
+def deliver(session: Session, server: MailServer) -> int:
     """Send the outbox's due messages, batch after batch; return how many were accepted. A failed message
-    waits twice as long as before for its next attempt; after the last one it is marked failed."""
-    if not enabled():
+    waits twice as long as before for its next attempt; after the last one it is marked failed. Commits
+    after each batch."""
+    if not server.host:
         return 0
     sent = 0
     while True:
-        session = db.session
         query = (sa.select(OutboxMessage).where(OutboxMessage.status == OUTBOX_PENDING,
                                                 OutboxMessage.next_attempt_at <= clock.now())
                  .order_by(OutboxMessage.id).limit(BATCH))
@@ -75,7 +69,7 @@ def deliver() -> int:
         if not batch:
             session.commit()
             return sent
-        accepted = _send(batch)
+        accepted = _send(server, batch)
         sent += accepted
         session.commit()
         if accepted < len(batch):  # the rest waits for its back-off; the next run is scheduled for it
@@ -90,51 +84,48 @@ def _schedule_retry(session: Session) -> None:
         jobs.call("mail.deliver", delay=max(1.0, (due - clock.now()).total_seconds()))
 
 
-def _send(batch: Sequence[OutboxMessage]) -> int:
+def _send(server: MailServer, batch: Sequence[OutboxMessage]) -> int:
     """Send over one connection; mark each message sent or failed-for-now; return how many were accepted."""
-    config = current_app.config
     sent = 0
     handled: set[int] = set()
     try:
-        with smtplib.SMTP(config["SMTP_HOST"], int(config["SMTP_PORT"] or 25),
-                          timeout=float(config["SMTP_TIMEOUT"] or 10)) as smtp:
-            if config["SMTP_STARTTLS"]:
+        with smtplib.SMTP(server.host, server.port, timeout=server.timeout) as smtp:
+            if server.starttls:
                 smtp.starttls(context=ssl.create_default_context())
-            if config["SMTP_USER"]:
-                smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"] or "")
+            if server.user:
+                smtp.login(server.user, server.password)
             for message in batch:
                 handled.add(message.id)
                 try:
-                    smtp.send_message(_email(message))
+                    smtp.send_message(_email(server, message))
                 except smtplib.SMTPServerDisconnected:
                     handled.discard(message.id)
                     raise
                 except smtplib.SMTPException as exc:
-                    _failed(message, str(exc))
+                    _failed(server, message, str(exc))
                 except (ValueError, TypeError, UnicodeError) as exc:
                     log.exception("mail to %r could not be written; the others are sent", message.to)
-                    _failed(message, repr(exc), final=True)
+                    _failed(server, message, repr(exc), final=True)
                 else:
                     message.status, message.sent_at, message.last_error = OUTBOX_SENT, clock.now(), None
                     message.attempts += 1
                     sent += 1
     except (OSError, smtplib.SMTPException) as exc:
-        log.warning("mail server %s:%s unavailable: %s", config["SMTP_HOST"], config["SMTP_PORT"], exc)
+        log.warning("mail server %s:%s unavailable: %s", server.host, server.port, exc)
         for message in batch:
             if message.id not in handled:
-                _failed(message, f"{config['SMTP_HOST']}:{config['SMTP_PORT']}: {exc}")
+                _failed(server, message, f"{server.host}:{server.port}: {exc}")
     return sent
 
 
-def _failed(message: OutboxMessage, error: str, final: bool = False) -> None:
-    config = current_app.config
+def _failed(server: MailServer, message: OutboxMessage, error: str, final: bool = False) -> None:
     message.attempts += 1
     message.last_error = error[:2000]
-    if final or message.attempts >= int(config["OUTBOX_MAX_ATTEMPTS"]):
+    if final or message.attempts >= server.max_attempts:
         message.status = OUTBOX_FAILED
         log.warning("mail to %s given up after %d attempts: %s", message.to, message.attempts, error)
     else:
-        wait = float(config["OUTBOX_RETRY_SECONDS"]) * 2 ** (message.attempts - 1)
+        wait = server.retry_seconds * 2 ** (message.attempts - 1)
         message.next_attempt_at = clock.now() + dt.timedelta(seconds=wait)
 
 
@@ -151,9 +142,9 @@ def retry(session: Session, message_ids: Sequence[int] | None = None) -> int:
     return count
 
 
-def _email(message: OutboxMessage) -> EmailMessage:
+def _email(server: MailServer, message: OutboxMessage) -> EmailMessage:
     email = EmailMessage()
-    email["From"] = current_app.config["MAIL_FROM"]
+    email["From"] = server.sender
     email["To"] = message.to
     email["Subject"] = message.subject
     email["Date"] = formatdate(localtime=False)

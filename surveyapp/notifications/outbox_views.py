@@ -12,8 +12,9 @@ from surveyapp import inputs, nav
 from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role
 from surveyapp.db import db
-from surveyapp.feedback import mail
-from surveyapp.feedback.models import OUTBOX_FAILED, OUTBOX_PENDING, OutboxMessage
+from surveyapp.notifications import mail
+from surveyapp.notifications.models import OUTBOX_FAILED, OUTBOX_PENDING, OutboxMessage
+from surveyapp.notifications.settings import mail_server
 from surveyapp.pagination import paginate
 
 bp = Blueprint("outbox", __name__, url_prefix="/admin/mail")
@@ -31,8 +32,8 @@ def index() -> Any:
                                 .where(OutboxMessage.status == OUTBOX_PENDING)) or 0
     retrying = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(
         OutboxMessage.status == OUTBOX_PENDING, OutboxMessage.attempts > 0)) or 0
-    return render_template("feedback/outbox.html", page=page, waiting=waiting, retrying=retrying,
-                           enabled=mail.enabled())
+    return render_template("notifications/outbox.html", page=page, waiting=waiting, retrying=retrying,
+                           enabled=bool(mail_server().host))
 
 
 @bp.post("/retry")

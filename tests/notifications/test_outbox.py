@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from surveyapp import jobs
 from surveyapp.auth.models import Role
 from surveyapp.db import db
-from surveyapp.feedback import mail
-from surveyapp.feedback.models import Notification, OutboxMessage
-from tests.feedback import test_mail
+from surveyapp.notifications import tasks
+from surveyapp.notifications.models import Notification, OutboxMessage
 from tests.feedback.conftest import set_now
+from tests.notifications import test_mail
 
 smtp = test_mail.smtp  # the aiosmtpd server fixture
 _free_port = test_mail._free_port
@@ -72,4 +72,4 @@ def test_without_a_mail_server_nothing_is_written_to_the_outbox(app: Any, releas
     hall = make_hall()
     make_user(Role.HALL_MANAGER, halls=[hall], email="mgr@example.cn")
     released(hall=hall)
-    assert outbox() == [] and mail.deliver() == 0
+    assert outbox() == [] and tasks.deliver() == 0

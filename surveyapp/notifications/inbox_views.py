@@ -22,8 +22,8 @@ from surveyapp import inputs, nav
 from surveyapp.auth.access import login_required
 from surveyapp.auth.models import Role
 from surveyapp.db import db
-from surveyapp.feedback import inbox
-from surveyapp.feedback.models import Notification
+from surveyapp.notifications import inbox, tasks  # noqa: F401 - tasks registers the mail delivery job
+from surveyapp.notifications.models import Notification
 from surveyapp.pagination import paginate
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
@@ -54,7 +54,7 @@ def index() -> Any:
     """My messages, the newest first; unread ones stand out."""
     page = paginate(db.session, inbox.for_user(current_user), request.args.get("page", 1, type=inputs.whole),
                     current_app.config["PAGE_SIZE"])
-    return render_template("feedback/inbox.html", page=page, text=inbox.text, link=link)
+    return render_template("notifications/inbox.html", page=page, text=inbox.text, link=link)
 
 
 @bp.post("/<int:notification_id>/open")

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from surveyapp.auth.models import Role
 from surveyapp.db import db
 from surveyapp.feedback import services
-from surveyapp.feedback.models import Finding, Notification
+from surveyapp.feedback.models import Finding
+from surveyapp.notifications.models import Notification
 
 
 class Collector:
