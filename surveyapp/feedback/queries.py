@@ -20,7 +20,6 @@ from surveyapp.feedback.models import (
     Finding,
     FindingStatus,
 )
-from surveyapp.notices import sources
 from surveyapp.org.models import Hall
 from surveyapp.visits.models import Visit
 from surveyapp.visits.queries import hall_visibility, unit_subtree
@@ -167,6 +166,3 @@ def overdue_annex(session: Session, today: dt.date) -> dict[str, list[dict[str, 
                    for f in items]
             for code, items in overdue_by_hall(session, today).items()}
 
-
-# The notice's annex and the publishing guard read feedback through these (notices sits below feedback).
-sources.provide(overdue_annex=overdue_annex, undecided_appeals=undecided_appeals, settled_findings=settled_findings)

@@ -28,6 +28,7 @@ from surveyapp.errors import Conflict, InvalidTransition, ValidationError
 from surveyapp.feedback import dashboard, labels, queries, services, tasks  # noqa: F401 - tasks registers the reminder job
 from surveyapp.feedback.forms import AppealForm, CheckForm, DecideForm, RectifyForm
 from surveyapp.feedback.models import Finding, FindingStatus
+from surveyapp.notices import sources
 from surveyapp.org.models import Hall, Unit
 from surveyapp.pagination import paginate
 from surveyapp.visits.validation import submitters
@@ -37,6 +38,13 @@ bp = Blueprint("feedback", __name__, url_prefix="/feedback")
 nav.register_home(bp, Role.HALL_MANAGER, "feedback.home")
 nav.register("feedback.home", _l("My hall"), (Role.HALL_MANAGER,), order=5, group="feedback")
 nav.register("feedback.findings", _l("Rectification & appeals"), (Role.HALL_MANAGER, Role.MARKET), order=35, group="feedback")
+
+
+@bp.record_once
+def _give_notices_their_readers(state: Any) -> None:
+    """The notice's annex, the publishing guard and the letters read feedback through these (notices sits below)."""
+    sources.provide(overdue_annex=queries.overdue_annex, undecided_appeals=queries.undecided_appeals,
+                    settled_findings=queries.settled_findings)
 
 
 @bp.record_once

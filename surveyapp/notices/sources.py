@@ -1,6 +1,9 @@
-"""What a notice shows of the capability above it (hall feedback) without knowing it: feedback registers
-its readers at import (:func:`provide`); with none registered a notice lists no overdue finding and counts
-no undecided appeal, and a letter leaves no finding out as settled. Notices sits below feedback in the order of layers, so the arrow points down."""
+"""What a notice shows of the capability above it (hall feedback) without knowing it.
+
+Notices sits below feedback in the order of layers, so the arrow points down: feedback registers its readers
+(:func:`provide`) when its blueprint registers with the app. A notice read without them would silently lack
+its annex and undercount open appeals, so asking for a reader nobody registered raises instead.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -23,21 +26,25 @@ _readers: dict[str, Any] = {}
 
 def provide(*, overdue_annex: OverdueAnnex, undecided_appeals: UndecidedAppeals,
             settled_findings: SettledFindings) -> None:
-    """Register the readers (feedback calls this once, at import)."""
+    """Register the readers (feedback does, when its blueprint registers)."""
     _readers.update(overdue_annex=overdue_annex, undecided_appeals=undecided_appeals,
                     settled_findings=settled_findings)
 
 
+def _reader(name: str) -> Any:
+    try:
+        return _readers[name]
+    except KeyError:
+        raise LookupError(f"notices: no {name} reader registered (feedback registers it with the app)") from None
+
+
 def overdue_annex(session: Session, issued_on: dt.date) -> dict[str, Any]:
-    reader = _readers.get("overdue_annex")
-    return dict(reader(session, issued_on)) if reader else {}
+    return dict(_reader("overdue_annex")(session, issued_on))
 
 
 def undecided_appeals(session: Session, period: str) -> int:
-    reader = _readers.get("undecided_appeals")
-    return reader(session, period) if reader else 0
+    return _reader("undecided_appeals")(session, period)
 
 
 def settled_findings(session: Session, hall_codes: Collection[str], period: str) -> dict[str, set[str]]:
-    reader = _readers.get("settled_findings")
-    return dict(reader(session, hall_codes, period)) if reader else {}
+    return dict(_reader("settled_findings")(session, hall_codes, period))

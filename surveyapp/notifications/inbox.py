@@ -73,7 +73,11 @@ def notify(session: Session, users: Iterable[User], kind: str, params: dict[str,
 
     With ``dedupe_key``, users who already had a message with that key get none. ``delivery`` says whether
     and how to write e-mails (the running application's settings when not given).
+
+    :raise LookupError: ``kind`` was never registered, so its message could not be shown.
     """
+    if kind not in MESSAGES:
+        raise LookupError(f"unregistered message kind {kind!r} (register it with notifications.inbox.register)")
     users = list({u.id: u for u in users}.values())
     if dedupe_key is not None and users:
         had = set(session.scalars(sa.select(Notification.user_id).where(

@@ -134,3 +134,16 @@ def test_without_a_configured_name_the_header_names_the_top_unit(app, month):
     revision = services.publish(db.session, market, notice, None)
     assert revision.snapshot["company"] == top.name
     assert top.name in read_pdf(revision.pdf).text.replace(" ", "")
+
+
+def test_without_feedbacks_readers_publishing_refuses_rather_than_drop_the_annex(month, monkeypatch):
+    """Notices read open appeals and overdue findings through readers feedback registers with the app: a process
+    that never registered them must not publish a notice silently missing its annex."""
+    from surveyapp.notices import sources
+
+    assert set(sources._readers) == {"overdue_annex", "undecided_appeals", "settled_findings"}
+    monkeypatch.setattr(sources, "_readers", {})
+    _halls, market = month
+    notice = services.create_notice(db.session, market, NOV)
+    with pytest.raises(LookupError, match="feedback registers it"):
+        services.publish(db.session, market, notice, None)
