@@ -165,4 +165,3 @@ def overdue_annex(session: Session, today: dt.date) -> dict[str, list[dict[str, 
                     "rectify_due": f.rectify_due.isoformat(), "days_late": (today - f.rectify_due).days}
                    for f in items]
             for code, items in overdue_by_hall(session, today).items()}
-
