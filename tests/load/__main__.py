@@ -16,10 +16,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
 
-from tests.load import clients, cpu, stack
+from tests.load import accounting, clients, cpu, stack
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def main() -> int:
     if len(log.submitted) < len(running.jobs):
         print(f"time limit ({LIMIT} x {shape.seconds:.0f} s) reached: {len(log.submitted)} of {len(running.jobs)} "
               "visits submitted (the supervisors stopped starting new ones; every started one was finished)")
-    where(sampler.seconds(), seconds, len(log.submitted))
+    where(sampler.seconds(), seconds, len(log.submitted), running.folder)
     return 1 if problems else 0
 
 
@@ -242,8 +243,8 @@ def report(shape: Shape, log: clients.Log, faults: list, seconds: float, problem
     sys.stdout.flush()
 
 
-def where(spent: dict[str, float], seconds: float, submissions: int) -> None:
-    """Where the CPU went: seconds and share per component, the web tier's per submission."""
+def where(spent: dict[str, float], seconds: float, submissions: int, folder: Path) -> None:
+    """Where the CPU went: seconds and share per component, the web tier's per submission and per endpoint."""
     total = sum(spent.values()) or 1.0
     capacity = (os.cpu_count() or 1) * seconds
     print(f"\nwhere the CPU goes ({total:.0f} CPU s in {seconds:.0f} s, {100 * total / capacity:.0f} % of the "
@@ -254,7 +255,9 @@ def where(spent: dict[str, float], seconds: float, submissions: int) -> None:
     if submissions:
         print(f"  web hosts per visit (start, phone page, submission, its share of photos, logins, market pages): "
               f"{1000 * web / submissions:.0f} ms CPU")
-    print("  inside the app: python -m tests.load.profile; CPU per request: python -m tests.bench visits (bench_cpu)")
+    print("\nthe web workers' CPU by endpoint (time.process_time per request; per visit: requests per submitted visit):")
+    print("\n".join(accounting.table(accounting.read(folder), web, submissions)))
+    print("\ninside the app: python -m tests.load.profile; CPU per request: python -m tests.bench visits (bench_cpu)")
     sys.stdout.flush()
 
 

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from tests import s3
-from tests.load import net
+from tests.load import accounting, net
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "load test password"
@@ -61,6 +61,8 @@ class Stack:
     start_worker: Callable[[], subprocess.Popen] | None = None
     worker: subprocess.Popen | None = None
     jobs_url: str = ""
+    #: The hosts' instance folders and logs (``host0/``, ``host1/``: their CPU per request, see ``accounting``).
+    folder: Path = Path()
 
     def cut(self, name: str) -> None:
         net.command(self.control_port, "cut", name)
@@ -264,7 +266,8 @@ def running(base_database_url: str, supervisors: int, visits_each: int, market: 
         }
         stack = Stack(database_url, environment["SURVEYAPP_PHOTO_STORAGE_URL"].replace(
             f"127.0.0.1:{ports['s3']}", endpoint.split("//")[1]), f"http://127.0.0.1:{ports['front']}",
-            ports["control"], jobs=jobs, market=market_users, month=month, jobs_url=jobs_url)
+            ports["control"], jobs=jobs, market=market_users, month=month, jobs_url=jobs_url,
+            folder=Path(tmp))
         workers: list[subprocess.Popen] = []
 
         def start_worker() -> subprocess.Popen:
@@ -287,8 +290,10 @@ def running(base_database_url: str, supervisors: int, visits_each: int, market: 
                 folder.mkdir()
                 stack.hosts.append(subprocess.Popen(
                     [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{ports[f'host{host}']}",
-                     "--timeout", "30", "--graceful-timeout", "5", "surveyapp:create_app()"],
-                    cwd=ROOT, env={**environment, "SURVEYAPP_INSTANCE_PATH": str(folder)},
+                     "--timeout", "30", "--graceful-timeout", "5", "-c", "python:tests.load.accounting",
+                     "surveyapp:create_app()"],
+                    cwd=ROOT, env={**environment, "SURVEYAPP_INSTANCE_PATH": str(folder),
+                                   accounting.FOLDER: str(folder)},
                     stdout=subprocess.DEVNULL, stderr=logs.enter_context((folder / "gunicorn.log").open("w")),
                     start_new_session=True))
             start_worker()
