@@ -16,7 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from werkzeug.exceptions import HTTPException
+
 FOLDER = "LOAD_ACCOUNTING_FOLDER"
+#: A route's variable with its converter (``<path:filename>``), shown without it.
+VARIABLE = re.compile(r"<(?:[^:>]*:)?([^>]*)>")
 _started: list[float] = []
 _file: list[int] = []
 _app: list[Any] = []
@@ -44,9 +48,9 @@ def endpoint(method: str, environ: dict) -> str:
     clears its request from the environment when it ends)."""
     try:
         rule = _app[0].url_map.bind_to_environ(environ).match(return_rule=True)[0].rule
-    except Exception:  # no route (404, 405): counted apart
+    except HTTPException:  # no route (404, 405): counted apart
         return f"{method} (no route)"
-    return f"{method} {re.sub(r'<(?:[^:>]*:)?([^>]*)>', r'<\1>', rule)}"
+    return method + " " + VARIABLE.sub(r"<\1>", rule)
 
 
 @dataclass(frozen=True)
