@@ -16,7 +16,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -61,7 +60,7 @@ def main() -> int:
                     for name in running.market]
         sampler = cpu.Sampler(sa.make_url(running.database_url).database or "")
         sampler.start()
-        started = time.monotonic()
+        started, began = time.monotonic(), time.time()
         for thread in threads:
             thread.start()
         at = lambda share: time.sleep(max(0.0, started + share * shape.seconds - time.monotonic()))
@@ -108,7 +107,7 @@ def main() -> int:
     if len(log.submitted) < len(running.jobs):
         print(f"time limit ({LIMIT} x {shape.seconds:.0f} s) reached: {len(log.submitted)} of {len(running.jobs)} "
               "visits submitted (the supervisors stopped starting new ones; every started one was finished)")
-    where(sampler.seconds(), seconds, len(log.submitted), running.folder)
+    where(sampler.seconds(), seconds, len(log.submitted), accounting.read(running.folder, since=began))
     return 1 if problems else 0
 
 
@@ -243,7 +242,7 @@ def report(shape: Shape, log: clients.Log, faults: list, seconds: float, problem
     sys.stdout.flush()
 
 
-def where(spent: dict[str, float], seconds: float, submissions: int, folder: Path) -> None:
+def where(spent: dict[str, float], seconds: float, submissions: int, endpoints: list[accounting.Row]) -> None:
     """Where the CPU went: seconds and share per component, the web tier's per submission and per endpoint."""
     total = sum(spent.values()) or 1.0
     capacity = (os.cpu_count() or 1) * seconds
@@ -256,7 +255,7 @@ def where(spent: dict[str, float], seconds: float, submissions: int, folder: Pat
         print(f"  web hosts per visit (start, phone page, submission, its share of photos, logins, market pages): "
               f"{1000 * web / submissions:.0f} ms CPU")
     print("\nthe web workers' CPU by endpoint (time.process_time per request; per visit: requests per submitted visit):")
-    print("\n".join(accounting.table(accounting.read(folder), web, submissions)))
+    print("\n".join(accounting.table(endpoints, web, submissions)))
     print("\ninside the app: python -m tests.load.profile; CPU per request: python -m tests.bench visits (bench_cpu)")
     sys.stdout.flush()
 

@@ -223,6 +223,16 @@ def last_month(unit: Any, version: Any) -> Month:
     return Month(first.strftime("%Y-%m"), publisher.username, len(halls))
 
 
+def started(folder: Path, workers: int, timeout: float = 120) -> None:
+    """Wait until the hosts' ``workers`` have started (imported the app and made it): their start is not the
+    run's work. A master listens on its port before its workers are ready."""
+    deadline = time.monotonic() + timeout
+    while sum(name == accounting.WORKER_START for name, _ in accounting.lines(folder)) < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the hosts' {workers} workers did not start in {timeout:.0f} s (see {folder})")
+        time.sleep(0.2)
+
+
 REDIS_SERVER = "/usr/bin/redis-server"
 #: The job worker's timings in the suite: a killed worker's job is run again within seconds.
 JOBS = {"SURVEYAPP_JOBS_STALE_SECONDS": "3", "SURVEYAPP_JOBS_HEARTBEAT_SECONDS": "0.5"}
@@ -299,6 +309,7 @@ def running(base_database_url: str, supervisors: int, visits_each: int, market: 
             start_worker()
             for port in (ports["front"], ports["host0"], ports["host1"], ports["control"]):
                 s3.wait_for_port(port)
+            started(Path(tmp), workers=4)
             yield stack
         finally:
             for process in [*stack.hosts, *workers]:
