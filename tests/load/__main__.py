@@ -277,9 +277,13 @@ def sustained(done: list[tuple[float, str]], offered: float) -> str:
     first, last = times[int(EDGE * len(times))], times[int((1 - EDGE) * len(times)) - 1]
     span = max(last - first, 1e-9)
     count = lambda kind: sum(1 for at, k in done if k == kind and first <= at <= last)
+    rate = count("submission") / span
+    behind = ("\n  below the offered rate: the supervisors fell behind their schedule and queued, so the latencies above "
+              "are those of an overloaded machine; --rate near the sustained rate gives the latencies at that load"
+              if rate < 0.9 * offered else "")
     return (f"sustained over the middle {100 - 200 * EDGE:.0f} % of the submissions ({span:.0f} s): "
-            f"{count('submission') / span:.1f} submissions/s and {count('photo') / span:.1f} photos/s "
-            f"(offered: {offered:g} visits/s, a photo on a quarter)")
+            f"{rate:.1f} submissions/s and {count('photo') / span:.1f} photos/s "
+            f"(offered: {offered:g} visits/s, a photo on a quarter){behind}")
 
 
 def where(spent: dict[str, float], seconds: float, submissions: int, endpoints: list[accounting.Row]) -> None:
