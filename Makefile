@@ -25,7 +25,7 @@ help:
 	@echo "make test   run the whole test suite (SQLite, then PostgreSQL)"
 	@echo "make fuzz   the fuzz suite with many more examples (SQLite, then PostgreSQL)"
 	@echo "make bench  print speed and memory figures"
-	@echo "make loadtest [SHORT=1]  two app hosts under load and faults (PostgreSQL: SURVEYAPP_TEST_DATABASE_URL)"
+	@echo "make loadtest [SHORT=1] [RATE=n]  two app hosts under load and faults (PostgreSQL: SURVEYAPP_TEST_DATABASE_URL)"
 	@echo "make i18n   extract, update and compile the translation catalogs"
 
 $(VENV_MADE):
@@ -75,9 +75,9 @@ bench: $(VENV)/.installed system-deps
 	$(BIN)/python -m tests.bench
 
 # Two app hosts under load and faults (not part of `make test`): needs SURVEYAPP_TEST_DATABASE_URL (PostgreSQL).
-# SHORT=1: the CI version, under two minutes.
+# SHORT=1: the CI version, under two minutes. RATE=8: offer 8 visits a second instead of the issue's 25.
 loadtest: $(VENV)/.installed system-deps
-	$(BIN)/python -m tests.load $(if $(SHORT),--short)
+	$(BIN)/python -m tests.load $(if $(SHORT),--short) $(if $(RATE),--rate $(RATE))
 
 lint:
 	$(BIN)/python -m ruff check surveyapp tests

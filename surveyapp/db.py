@@ -123,6 +123,18 @@ class Database:
             _close_quietly(session)
 
 
+def commit_keeping_loaded(session: Session) -> None:
+    """Commit without expiring what the session has read, for a request that goes on with the same objects after
+    an intermediate commit (the submission keeps the draft first): they are not read again. What may have
+    changed meanwhile the caller expires itself; a concurrent change to a versioned row still fails its flush."""
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
 def _close_quietly(session: Session) -> None:
     try:
         session.close()

@@ -46,10 +46,10 @@ def visit_groups(session: Session, periods: Sequence[str], unit_id: int | None =
 
     It reads each visit's totals (``Visit.earned``, ``Visit.possible``, ``Visit.redline``): Σ earned and
     Σ possible over its answers (``na`` and unscored items are NULL there and drop out) and whether a red-line
-    item failed. The scoring engine writes them together with the ``Answer`` rows, in the same flush, and
-    nothing else writes answers (:func:`surveyapp.visits.services.apply_answers`), so they are the answers'
-    sums without re-adding 40 rows per visit on every reading: 40,000 visit rows instead of 1.6 million answer
-    rows for a month of 5,000 halls (``tests/bench/assessment.py`` checks the two agree). A visit without
+    item failed. The scoring engine writes them together with the ``Answer`` rows, in the same transaction, and
+    nothing else writes answers (:func:`surveyapp.visits.services.apply_answers` and ``insert_answers``), so they
+    are the answers' sums without re-adding 40 rows per visit on every reading: 40,000 visit rows instead of
+    1.6 million answer rows for a month of 5,000 halls (``tests/bench/assessment.py`` checks the two agree). A visit without
     totals counts as a visit with nothing possible.
 
     The rows are plain tuples in :class:`~surveyapp.assessment.ranking.VisitGroup`'s order, the channel as its text and the red line as the

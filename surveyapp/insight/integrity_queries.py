@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.util import identity_key
 
 from surveyapp import clock
 from surveyapp.assessment import services as assessment
@@ -56,8 +57,14 @@ def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
 
 
 def _definitions(session: Session, version_ids: Iterable[int]) -> dict[int, Definition]:
-    ids = sorted(set(version_ids))
-    return {v.id: v.definition for v in session.scalars(sa.select(ChecklistVersion).where(ChecklistVersion.id.in_(ids)))}
+    """The definitions of these checklist versions; those the session holds already (a submitted visit's) are
+    not read again."""
+    held = {i: v for i in set(version_ids)
+            if (v := session.identity_map.get(identity_key(ChecklistVersion, i))) is not None}
+    missing = sorted(set(version_ids) - set(held))
+    if missing:
+        held.update((v.id, v) for v in session.scalars(sa.select(ChecklistVersion).where(ChecklistVersion.id.in_(missing))))
+    return {i: v.definition for i, v in held.items()}
 
 
 def _photo_facts(rows: Iterable[Any], definitions: dict[int, Definition]) -> list[PhotoFacts]:

@@ -29,11 +29,11 @@ nav.register("insight_integrity.index", _l("Evidence integrity"), (Role.MARKET,)
 
 
 @visit_submitted.connect
-def _check_submitted(session: Session, actor: User | None, visit: Visit, **_: Any) -> None:
+def _check_submitted(session: Session, actor: User | None, visit: Visit, revision: int, **_: Any) -> None:
     """Every submission is checked at once, so the validator finds the reasons waiting in the queue; a second
     submission may have moved the visit in time or changed its photos, so the visits linked to it or next to it
     are checked again too."""
-    integrity.refresh(session, Visit.id == visit.id, Rules.from_config(current_app.config), moved=len(visit.revisions) > 1)
+    integrity.refresh(session, Visit.id == visit.id, Rules.from_config(current_app.config), moved=revision > 1)
 
 
 @evidence_changed.connect

@@ -37,6 +37,7 @@ def detail(uid: str) -> Any:
     for photo in visit.photos:
         if photo.removed_at is None:
             photos.setdefault(photo.item_key or "", []).append(photo)
+    queries.read_answers(db.session, visit)
     return render_template("visits/hall_detail.html", visit=visit, photos=photos,
                            supervisor=queries.supervisor_for_hall(visit),
                            findings=[a for a in visit.answers if a.failed],

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from surveyapp.auth.models import Role, User, user_hall, user_unit
 from surveyapp.checklists.definition import VisitType
@@ -19,7 +20,7 @@ from surveyapp.checklists.models import Checklist, ChecklistVersion
 from surveyapp.db import get_visible
 from surveyapp.org.models import Hall, Unit
 from surveyapp.visits.flags import FLAGS
-from surveyapp.visits.models import Photo, Visit, VisitFlag, VisitRevision, VisitStatus
+from surveyapp.visits.models import Answer, Photo, Visit, VisitFlag, VisitRevision, VisitStatus
 
 # --- the organisation: which supervisor covers which hall -------------------------------------------
 
@@ -122,6 +123,14 @@ def get_visit(session: Session, user: User, uid: str, *, for_update: bool = Fals
     """
     return get_visible(session, Visit, uid, _visible(user), _("This visit does not exist, or you may not see it."),
                        for_update=for_update)
+
+
+def read_answers(session: Session, visit: Visit) -> None:
+    """Read ``visit.answers`` with each answer's checklist item in one query (a page that shows them would
+    otherwise read each item by a query of its own: 45 on a visit's page)."""
+    answers = session.scalars(sa.select(Answer).where(Answer.visit_id == visit.id)
+                              .options(joinedload(Answer.item)).order_by(Answer.id)).all()
+    set_committed_value(visit, "answers", list(answers))
 
 
 def get_photo(session: Session, user: User, uid: str) -> Photo:

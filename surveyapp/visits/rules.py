@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -125,8 +124,9 @@ def staff_answered(visit: Visit, answers: Mapping[str, object]) -> set[str]:
 
 
 def hall_staff(session: Session, visit: Visit) -> dict[str, Staff]:
-    """The hall's staff by job number (the only job numbers a visit may name)."""
-    return {s.job_number: s for s in session.scalars(sa.select(Staff).where(Staff.hall_id == visit.hall_id))}
+    """The hall's staff by job number (the only job numbers a visit may name): the hall's ``staff``, read once
+    per session however often a submission asks (the page's form, the content's check, the visit's staff)."""
+    return {s.job_number: s for s in visit.hall.staff}
 
 
 def plausibility_problem(visit: Visit, moment: dt.datetime, submitted: dt.datetime, imported: bool,

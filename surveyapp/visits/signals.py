@@ -13,7 +13,8 @@ _signals = Namespace()
 visits_released = _signals.signal("visits-released")
 #: ``send(session, actor=User | None, visit=Visit, comment=str)``: the visit went back to its supervisor.
 visit_returned = _signals.signal("visit-returned")
-#: ``send(session, actor=User | None, visit=Visit)``: the visit was just submitted (a new revision, not a repeat).
+#: ``send(session, actor=User | None, visit=Visit, revision=int)``: the visit was just submitted (a new revision,
+#: not a repeat; ``revision`` its number: 1 for its first submission).
 visit_submitted = _signals.signal("visit-submitted")
 #: ``send(session, actor=User | None, visit=Visit, comment=str)``: the market department approved the visit.
 visit_approved = _signals.signal("visit-approved")

@@ -20,7 +20,7 @@ from werkzeug.datastructures import MultiDict
 from surveyapp import clock, nav, photos
 from surveyapp.auth.access import roles_required
 from surveyapp.auth.models import Role
-from surveyapp.db import db
+from surveyapp.db import commit_keeping_loaded, db
 from surveyapp.errors import InvalidTransition, ValidationError
 from surveyapp.security import error_response
 from surveyapp.visits import evidence, queries, rules, services
@@ -272,7 +272,7 @@ def submit(uid: str) -> Any:
         try:
             services.save_draft(db.session, current_user, visit, fields, _client_time(data.get("submitted_at")),
                                 settings=VisitSettings.of(current_app))
-            db.session.commit()
+            commit_keeping_loaded(db.session)  # the visit, its hall and checklist are not read again
         except InvalidTransition:
             db.session.rollback()
     form = _page_form(visit, formdata=MultiDict([tuple(pair) for pair in fields]))

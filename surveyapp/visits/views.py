@@ -99,6 +99,7 @@ def detail(uid: str) -> Any:
     for photo in visit.photos:
         if photo.removed_at is None:
             photos.setdefault(photo.item_key or "", []).append(photo)
+    queries.read_answers(db.session, visit)
     answers = {a.item.key: a for a in visit.answers}
     may_decide = visit.status is VisitStatus.SUBMITTED and current_user.id not in validation.submitters(visit)
     return render_template(

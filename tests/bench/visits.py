@@ -60,7 +60,7 @@ def _client(app: Any, user_id: int) -> Any:
     return client
 
 
-def _started_visits(app: Any, ids: dict[str, Any], n: int) -> list[Any]:
+def _started_visits(app: Any, ids: dict[str, Any], n: int, start: bool = True) -> list[Any]:
     from surveyapp import clock
     from surveyapp.auth.models import User
     from surveyapp.db import db
@@ -76,7 +76,8 @@ def _started_visits(app: Any, ids: dict[str, Any], n: int) -> list[Any]:
         for _ in range(n):
             visit = planning.plan_visit(db.session, None, planning.Plan(hall, version, "unannounced", supervisor,
                                                                          today, today + dt.timedelta(days=7)))
-            services.start_visit(db.session, supervisor, visit)
+            if start:
+                services.start_visit(db.session, supervisor, visit)
             uids.append(visit.uid)
         db.session.commit()
         return uids
@@ -140,7 +141,8 @@ CPU_REPEAT = 40
 
 def bench_cpu(repeat: int = CPU_REPEAT) -> Iterator[Figure]:
     """CPU time of the app process (``time.process_time``: valid on a shared machine, the database server's
-    work not included) per phone page and per JSON submission, the load suite's two hot requests."""
+    work not included) per start of a visit, phone page and JSON submission (the load suite's supervisors'
+    requests), and per visit page of the market department (its validators' heaviest page in the load suite)."""
     for label, url in databases("cpu"):
         yield from _cpu_figures(label, url, repeat)
 
@@ -150,8 +152,12 @@ def _cpu_figures(label: str, url: str, repeat: int) -> Iterator[Figure]:
     ids = _setup(app)
     client = _client(app, ids["supervisor"])
     uids = _started_visits(app, ids, 2 * repeat + 2)
+    planned = _started_visits(app, ids, repeat + 2, start=False)
     fields = _fields(app, uids[0])
     pages, submissions = uids[: repeat + 1], uids[repeat + 1:]
+
+    def start(uid: str) -> None:
+        assert client.post(f"/my/visits/{uid}/start").status_code == 302
 
     def page(uid: str) -> None:
         client.get(f"/my/visits/{uid}").close()
@@ -161,8 +167,19 @@ def _cpu_figures(label: str, url: str, repeat: int) -> Iterator[Figure]:
                                json={"submission_id": str(uuid.uuid4()), "fields": fields})
         assert response.status_code == 200, response.get_data(as_text=True)
 
-    for name, action, visits in (("phone checklist page, GET", page, pages),
-                                 ("JSON submission (45 answers), POST", submit, submissions)):
+    market = _client(app, ids["market"])
+
+    def validate(uid: str) -> None:
+        app.config["WTF_CSRF_ENABLED"] = True  # the page draws its decision forms' tokens
+        response = market.get(f"/visits/{uid}")
+        app.config["WTF_CSRF_ENABLED"] = False
+        assert response.status_code == 200
+        response.close()
+
+    for name, action, visits in (("start of a visit, POST", start, planned),
+                                 ("phone checklist page, GET", page, pages),
+                                 ("JSON submission (45 answers), POST", submit, submissions),
+                                 ("market department's visit page, GET", validate, submissions)):
         yield Figure(f"CPU per {name}", label, _cpu(action, visits[: repeat // 2 + 1]), "ms",
                      f"median of {repeat // 2}")
         yield Figure(f"Python calls per {name}", label, _calls(action, visits[repeat // 2 + 1:]), "k",

@@ -1,13 +1,18 @@
 """``make loadtest`` (``SHORT=1``: the CI version, under two minutes): two app hosts under load, with faults.
 
-    python -m tests.load [--short]
+    python -m tests.load [--short] [--rate VISITS_PER_SECOND]
 
 Needs PostgreSQL: ``SURVEYAPP_TEST_DATABASE_URL`` (as for the tests; the suite makes its own database
 ``<name>_load`` on that server). Prints a table per endpoint and the checks; exits 1 if a check fails.
+
+The supervisors start their visits on a schedule (``Shape.rate`` visits a second between them all: the offered
+load; a supervisor late on it starts the next one as soon as the previous is done), so the figures say what the
+hosts sustain and how long a request takes at that load, not how long 100 clients without a pause queue.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import sys
@@ -19,7 +24,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from tests.load import clients, cpu, stack
+from tests.load import accounting, clients, cpu, stack
 
 
 @dataclass(frozen=True)
@@ -29,21 +34,40 @@ class Shape:
     market: int
     #: When each fault starts, as a share of the expected run time, and how long the cuts last.
     seconds: float
+    #: Visits started per second by all the supervisors together (the offered load).
+    rate: float
+
+    def at(self, rate: float) -> Shape:
+        """This shape offering ``rate`` visits a second for as long (more or fewer visits each)."""
+        return Shape(self.supervisors, max(1, math.ceil(rate * self.seconds / self.supervisors)), self.market,
+                     self.seconds, rate)
+
+    def schedule(self, started: float, supervisor: int) -> list[float]:
+        """When supervisor number ``supervisor`` starts each of their visits (``time.monotonic()``): the visits of
+        all supervisors one after the other at :attr:`rate`."""
+        return [started + (k * self.supervisors + supervisor) / self.rate for k in range(self.visits_each)]
 
 
-FULL = Shape(supervisors=100, visits_each=12, market=4, seconds=300)
+#: The issue's target: 25 submissions a second (with a photo on a quarter of the visits) for 5 minutes.
+FULL = Shape(supervisors=100, visits_each=75, market=4, seconds=300, rate=25)
 #: Seconds after a fault ends in which 503s still count as the fault's (pooled connections are replaced).
 RECOVERY = 5
 #: The supervisors stop starting visits at this multiple of the expected run time (a shared machine is slower).
 LIMIT = 2
-SHORT = Shape(supervisors=8, visits_each=4, market=2, seconds=40)
+SHORT = Shape(supervisors=8, visits_each=4, market=2, seconds=40, rate=1)
+#: Submissions (and photos) per second are counted over the middle of the run: from the submission at this share of
+#: all to the one at 1 - this share (the supervisors' logins before, the last stragglers after, left out).
+EDGE = 0.10
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.load")
     parser.add_argument("--short", action="store_true", help="the CI version (under two minutes)")
+    parser.add_argument("--rate", type=float, help="visits started per second (default: 25, --short: 1)")
     args = parser.parse_args()
     shape = SHORT if args.short else FULL
+    if args.rate:
+        shape = shape.at(args.rate)
     base = os.environ.get("SURVEYAPP_TEST_DATABASE_URL")
     if not base:
         print("set SURVEYAPP_TEST_DATABASE_URL to a PostgreSQL server (the load suite makes its own database)")
@@ -53,14 +77,16 @@ def main() -> int:
     with stack.running(base, shape.supervisors, shape.visits_each, shape.market) as running:
         print(f"two hosts behind {running.base_url}; {len(running.jobs)} visits to submit", flush=True)
         log, stop, faults = clients.Log(), threading.Event(), []
+        begin = time.monotonic() + 2  # the supervisors log in first
         threads = [threading.Thread(target=clients.supervisor, args=(
             running.base_url, log, stop, f"sup{n}", stack.PASSWORD,
-            [j for j in running.jobs if j.username == f"sup{n}"], photos, 0.25)) for n in range(shape.supervisors)]
+            [j for j in running.jobs if j.username == f"sup{n}"], photos, 0.25, shape.schedule(begin, n)))
+            for n in range(shape.supervisors)]
         threads += [threading.Thread(target=clients.market, args=(running.base_url, log, stop, name, stack.PASSWORD))
                     for name in running.market]
         sampler = cpu.Sampler(sa.make_url(running.database_url).database or "")
         sampler.start()
-        started = time.monotonic()
+        started, began = time.monotonic(), time.time()
         for thread in threads:
             thread.start()
         at = lambda share: time.sleep(max(0.0, started + share * shape.seconds - time.monotonic()))
@@ -107,7 +133,7 @@ def main() -> int:
     if len(log.submitted) < len(running.jobs):
         print(f"time limit ({LIMIT} x {shape.seconds:.0f} s) reached: {len(log.submitted)} of {len(running.jobs)} "
               "visits submitted (the supervisors stopped starting new ones; every started one was finished)")
-    where(sampler.seconds(), seconds, len(log.submitted))
+    where(sampler.seconds(), seconds, len(log.submitted), accounting.read(running.folder, since=began))
     return 1 if problems else 0
 
 
@@ -222,8 +248,8 @@ def report(shape: Shape, log: clients.Log, faults: list, seconds: float, problem
     cpu = os.cpu_count()
     print(f"\nmachine: {platform.node()}, {cpu} CPU, {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}; load generator on the same machine")
-    print(f"shape: {shape.supervisors} supervisors x {shape.visits_each} visits, {shape.market} market users, "
-          f"{seconds:.0f} s; 10 % of answers dropped and retried\n")
+    print(f"shape: {shape.supervisors} supervisors x {shape.visits_each} visits started at {shape.rate:g} a second "
+          f"between them, {shape.market} market users, {seconds:.0f} s; 10 % of answers dropped and retried\n")
     print("| endpoint | requests | req/s | p50 ms | p95 ms | p99 ms | 5xx | no answer |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for row in clients.summary(log.records, seconds):
@@ -233,6 +259,7 @@ def report(shape: Shape, log: clients.Log, faults: list, seconds: float, problem
         print("\n5xx: " + ", ".join(f"{endpoint} {status} x{n}" for (endpoint, status), n in sorted(errors.items())))
     print(f"\nsubmissions: {len(log.submitted)} ({len(log.submitted) / seconds:.1f}/s), "
           f"photos: {len(log.photos)} ({len(log.photos) / seconds:.1f}/s)")
+    print(sustained(log.done, shape.rate))
     for name, begin, end in faults:
         print(f"fault: {name}: {begin:.0f}-{end:.0f} s")
     print("checks: " + ("all passed (one revision per submission id, no lost photo, no 5xx outside faults)"
@@ -242,8 +269,25 @@ def report(shape: Shape, log: clients.Log, faults: list, seconds: float, problem
     sys.stdout.flush()
 
 
-def where(spent: dict[str, float], seconds: float, submissions: int) -> None:
-    """Where the CPU went: seconds and share per component, the web tier's per submission."""
+def sustained(done: list[tuple[float, str]], offered: float) -> str:
+    """Submissions and photos a second over the middle of the run (see :data:`EDGE`), against the offered load."""
+    times = sorted(at for at, kind in done if kind == "submission")
+    if len(times) < 10:
+        return "sustained: too few submissions to tell"
+    first, last = times[int(EDGE * len(times))], times[int((1 - EDGE) * len(times)) - 1]
+    span = max(last - first, 1e-9)
+    count = lambda kind: sum(1 for at, k in done if k == kind and first <= at <= last)
+    rate = count("submission") / span
+    behind = ("\n  below the offered rate: the supervisors fell behind their schedule and queued, so the latencies above "
+              "are those of an overloaded machine; --rate near the sustained rate gives the latencies at that load"
+              if rate < 0.9 * offered else "")
+    return (f"sustained over the middle {100 - 200 * EDGE:.0f} % of the submissions ({span:.0f} s): "
+            f"{rate:.1f} submissions/s and {count('photo') / span:.1f} photos/s "
+            f"(offered: {offered:g} visits/s, a photo on a quarter){behind}")
+
+
+def where(spent: dict[str, float], seconds: float, submissions: int, endpoints: list[accounting.Row]) -> None:
+    """Where the CPU went: seconds and share per component, the web tier's per submission and per endpoint."""
     total = sum(spent.values()) or 1.0
     capacity = (os.cpu_count() or 1) * seconds
     print(f"\nwhere the CPU goes ({total:.0f} CPU s in {seconds:.0f} s, {100 * total / capacity:.0f} % of the "
@@ -254,7 +298,9 @@ def where(spent: dict[str, float], seconds: float, submissions: int) -> None:
     if submissions:
         print(f"  web hosts per visit (start, phone page, submission, its share of photos, logins, market pages): "
               f"{1000 * web / submissions:.0f} ms CPU")
-    print("  inside the app: python -m tests.load.profile; CPU per request: python -m tests.bench visits (bench_cpu)")
+    print("\nthe web workers' CPU by endpoint (time.process_time per request; per visit: requests per submitted visit):")
+    print("\n".join(accounting.table(endpoints, web, submissions)))
+    print("\ninside the app: python -m tests.load.profile; CPU per request: python -m tests.bench visits (bench_cpu)")
     sys.stdout.flush()
 
 

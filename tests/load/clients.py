@@ -35,6 +35,8 @@ class Log:
     records: list[Record] = field(default_factory=list)
     submitted: dict[str, str] = field(default_factory=dict)  # submission id -> visit uid
     photos: set[str] = field(default_factory=set)  # client ids of photos uploaded
+    #: When each submission and photo was acknowledged (``time.monotonic()``, "submission" or "photo").
+    done: list[tuple[float, str]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -120,14 +122,16 @@ def form(page: str, css_class: str) -> dict[str, str]:
 
 
 def supervisor(base: str, log: Log, stop: threading.Event, username: str, password: str, jobs: list,
-               photos: list[bytes], photo_share: float) -> None:
-    """L1: log in, then for each visit: start, open the phone page, maybe upload a photo, submit."""
+               photos: list[bytes], photo_share: float, schedule: list[float]) -> None:
+    """L1: log in, then for each visit, not before its time in ``schedule`` (``time.monotonic()``; the offered
+    load) or as soon as the previous one is done if it is late: start, open the phone page, maybe upload a
+    photo, submit."""
     client = Client(base, log, stop)
     try:
         client.login(username, password)
         client.csrf = client.call("GET /my/csrf-token", "GET", "/my/csrf-token", {200}).json()["token"]
-        for job in jobs:
-            if stop.is_set():
+        for job, due in zip(jobs, schedule, strict=True):
+            if stop.wait(max(0.0, due - time.monotonic())):
                 return
             client.call("POST /my/visits/<uid>/start", "POST", f"/my/visits/{job.uid}/start", {302, 409},
                         headers={"X-CSRFToken": client.csrf})
@@ -139,11 +143,13 @@ def supervisor(base: str, log: Log, stop: threading.Event, username: str, passwo
                             files={"file": ("IMG_0001.JPG", random.choice(photos), "image/jpeg")})
                 with log.lock:
                     log.photos.add(client_id)
+                    log.done.append((time.monotonic(), "photo"))
             submission = str(uuid.uuid4())
             client.call("POST /my/visits/<uid>/submit", "POST", f"/my/visits/{job.uid}/submit", {200},
                         headers=client.json_headers(), json={"submission_id": submission, "fields": job.fields})
             with log.lock:
                 log.submitted[submission] = job.uid
+                log.done.append((time.monotonic(), "submission"))
     except RuntimeError as exc:
         with log.lock:
             log.failures.append(f"{username}: {exc}")

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from tests import s3
-from tests.load import net
+from tests.load import accounting, net
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "load test password"
@@ -61,6 +61,8 @@ class Stack:
     start_worker: Callable[[], subprocess.Popen] | None = None
     worker: subprocess.Popen | None = None
     jobs_url: str = ""
+    #: The hosts' instance folders and logs (``host0/``, ``host1/``: their CPU per request, see ``accounting``).
+    folder: Path = Path()
 
     def cut(self, name: str) -> None:
         net.command(self.control_port, "cut", name)
@@ -221,6 +223,16 @@ def last_month(unit: Any, version: Any) -> Month:
     return Month(first.strftime("%Y-%m"), publisher.username, len(halls))
 
 
+def started(folder: Path, workers: int, timeout: float = 120) -> None:
+    """Wait until the hosts' ``workers`` have started (imported the app and made it): their start is not the
+    run's work. A master listens on its port before its workers are ready."""
+    deadline = time.monotonic() + timeout
+    while sum(name == accounting.WORKER_START for name, _ in accounting.lines(folder)) < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the hosts' {workers} workers did not start in {timeout:.0f} s (see {folder})")
+        time.sleep(0.2)
+
+
 REDIS_SERVER = "/usr/bin/redis-server"
 #: The job worker's timings in the suite: a killed worker's job is run again within seconds.
 JOBS = {"SURVEYAPP_JOBS_STALE_SECONDS": "3", "SURVEYAPP_JOBS_HEARTBEAT_SECONDS": "0.5"}
@@ -264,7 +276,8 @@ def running(base_database_url: str, supervisors: int, visits_each: int, market: 
         }
         stack = Stack(database_url, environment["SURVEYAPP_PHOTO_STORAGE_URL"].replace(
             f"127.0.0.1:{ports['s3']}", endpoint.split("//")[1]), f"http://127.0.0.1:{ports['front']}",
-            ports["control"], jobs=jobs, market=market_users, month=month, jobs_url=jobs_url)
+            ports["control"], jobs=jobs, market=market_users, month=month, jobs_url=jobs_url,
+            folder=Path(tmp))
         workers: list[subprocess.Popen] = []
 
         def start_worker() -> subprocess.Popen:
@@ -287,13 +300,16 @@ def running(base_database_url: str, supervisors: int, visits_each: int, market: 
                 folder.mkdir()
                 stack.hosts.append(subprocess.Popen(
                     [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{ports[f'host{host}']}",
-                     "--timeout", "30", "--graceful-timeout", "5", "surveyapp:create_app()"],
-                    cwd=ROOT, env={**environment, "SURVEYAPP_INSTANCE_PATH": str(folder)},
+                     "--timeout", "30", "--graceful-timeout", "5", "-c", "python:tests.load.accounting",
+                     "surveyapp:create_app()"],
+                    cwd=ROOT, env={**environment, "SURVEYAPP_INSTANCE_PATH": str(folder),
+                                   accounting.FOLDER: str(folder)},
                     stdout=subprocess.DEVNULL, stderr=logs.enter_context((folder / "gunicorn.log").open("w")),
                     start_new_session=True))
             start_worker()
             for port in (ports["front"], ports["host0"], ports["host1"], ports["control"]):
                 s3.wait_for_port(port)
+            started(Path(tmp), workers=4)
             yield stack
         finally:
             for process in [*stack.hosts, *workers]:
