@@ -58,8 +58,11 @@ _MONTHS = MonthStamp.__table__
 EVERY_MONTH = "*"
 _lock = threading.Lock()
 _entries: OrderedDict[Hashable, Any] = OrderedDict()
+#: ``session.info`` key set while the session's transaction has replaced the token (cleared when it ends): what it
+#: computes then includes its own uncommitted changes, which :mod:`.store` never writes for other processes.
+WROTE = "surveyapp.assessment.wrote"
 #: What :func:`recall` returns for a key nothing is kept under.
-_MISSING = object()
+MISSING = _MISSING = object()
 
 
 def touch(session: Session, *, every_month: bool = True) -> None:
@@ -75,6 +78,7 @@ def touch(session: Session, *, every_month: bool = True) -> None:
 
 
 def _replace_token(session: Session) -> None:
+    session.info[WROTE] = True
     connection = session.connection()
     token = str(uuid.uuid4())
     if connection.execute(sa.update(_STAMP).where(_STAMP.c.id == 1).values(token=token)).rowcount == 0:
@@ -189,6 +193,12 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
         return
     _replace_token(session)
     touch_months(session, _months_changed(session, changed))
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _transaction_ended(session: Session) -> None:
+    session.info.pop(WROTE, None)
 
 
 @event.listens_for(Session, "do_orm_execute")

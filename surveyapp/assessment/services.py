@@ -55,7 +55,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from surveyapp import clock
-from surveyapp.assessment import adjust, cache, labels, queries, ranking
+from surveyapp.assessment import adjust, cache, labels, queries, ranking, store
 from surveyapp.assessment import policy as policy_rules
 from surveyapp.assessment.models import PolicyVersion
 from surveyapp.assessment.policy import Policy
@@ -134,7 +134,9 @@ def assess(session: Session, period: str, unit: Unit | str | None = None,
     ``[policy.calibration] adjust = true`` assesses severity-adjusted visit scores (:mod:`.adjust`). Reads only.
 
     Each process keeps the months it assessed until a change of the data or the policy (:mod:`.cache`): the
-    same month asked again costs one small read. The results are immutable; share them, never change them.
+    same month asked again costs one small read. The process that computes a month also stores it in the database
+    under the same key (:mod:`.store`), so another process reads it instead of computing it again. The results
+    are immutable; share them, never change them.
 
     :param policy: the policy to apply: a stored version, a plain :class:`Policy`, or ``None`` for the newest.
     :param closed_at: when the month was closed, if it was: halls added later are not listed.
@@ -148,7 +150,7 @@ def assess(session: Session, period: str, unit: Unit | str | None = None,
     number = version.number if isinstance(version, PolicyVersion) else None
     key = ("assess", period, scope.code if scope else None, number, json.dumps(rules.to_json(), sort_keys=True),
            closed_at.isoformat() if closed_at else None)
-    return cache.cached(session, key, lambda: _assess(session, period, scope, rules, number, closed_at))
+    return store.assessed(session, key, rules, lambda: _assess(session, period, scope, rules, number, closed_at))
 
 
 def _assess(session: Session, period: str, scope: Unit | None, rules: Policy, number: int | None,
