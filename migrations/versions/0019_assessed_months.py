@@ -23,7 +23,7 @@ def upgrade() -> None:
     sa.Column('period', sa.String(length=7), nullable=False),
     sa.Column('token', sa.String(length=36), nullable=False),
     sa.Column('stored_at', surveyapp.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('data', sa.Text(), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
     sa.PrimaryKeyConstraint('slot', name=op.f('pk_assessed_month'))
     )
 

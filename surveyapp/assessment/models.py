@@ -106,5 +106,5 @@ class AssessedMonth(Model):
     period: Mapped[str] = mapped_column(sa.String(7))
     token: Mapped[str] = mapped_column(sa.String(36))
     stored_at: Mapped[dt.datetime]
-    #: The results as compact JSON (:func:`surveyapp.assessment.store.encode`).
-    data: Mapped[str] = mapped_column(sa.Text)
+    #: The results as compact JSON, zlib-compressed (:func:`surveyapp.assessment.store.encode`).
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
