@@ -23,7 +23,8 @@ import hashlib
 import json
 import logging
 import zlib
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from fractions import Fraction
 from math import gcd
@@ -53,14 +54,16 @@ def assessed(session: Session, key: tuple[Any, ...], policy: Policy, compute: Ca
     cache, else from the database when stored under the current token, else ``compute()``, then kept in both."""
     full_key = cache.stamped_key(session, key)
     if full_key is None:  # no stamp (an emptied database): nothing may be kept anywhere
-        return compute()
+        with collector_paused():
+            return compute()
     month = cache.recall(full_key)
     if month is not cache.MISSING:
         return month  # type: ignore[no-any-return]
     token, where = full_key[1], slot(key)  # type: ignore[index]
     month = load(session, where, token, policy)
     if month is None:
-        month = compute()
+        with collector_paused():
+            month = compute()
         save(session, where, token, month)
     cache.keep(full_key, month)
     return month
@@ -151,15 +154,12 @@ def encode(month: MonthResults) -> bytes:
 def decode(blob: bytes, policy: Policy) -> MonthResults:
     """Read :func:`encode`'s output back: equal to the month encoded (with ``policy``).
 
-    The garbage collector pauses meanwhile: the month is a few hundred thousand new objects without a cycle, whose
-    allocation would otherwise run full collections over everything the process holds (three times the decoding).
+    The cycle collector pauses meanwhile (:func:`collector_paused`; three times quicker).
 
     :raise ValueError: not compressed JSON, another layout, columns of different lengths, or a score that is not a
         reduced fraction.
     """
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         data = json.loads(zlib.decompress(blob))
         if not isinstance(data, dict) or data.get("layout") != LAYOUT:
             raise ValueError("another layout")
@@ -170,8 +170,21 @@ def decode(blob: bytes, policy: Policy) -> MonthResults:
             computed_at=dt.datetime.fromisoformat(data["computed_at"]), halls=halls,
             summary=Summary.from_json(data["summary"]),
         )
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a month is made (computed or decoded): a month of 5,000 halls is a few
+    hundred thousand new objects without a cycle, whose allocation would otherwise run full collections over
+    everything the process holds, which cost about as much as the work itself (measured on the bench: 334 ms of
+    CPU for a computed month, 160–200 ms paused). Objects are still freed as they go; any cycle is collected when
+    the collector runs again afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
-        if paused:
+        if was_enabled:
             gc.enable()
 
 

@@ -295,7 +295,7 @@ def measure(label: str, url: str) -> Iterator[Figure]:
         store_median, _, _ = _timed(lambda: store.save(session, "bench", "bench", month), 5)
         forget_stored(session)
         yield Figure("  of which storing the month for the other processes (encode, write)", label, store_median, "ms",
-                     f"{len(store.encode(month).encode()) / 1024:,.0f} KiB")
+                     f"{len(store.encode(month)) / 1024:,.0f} KiB compressed")
         services.assess(session, PERIOD)  # computed and stored
         stored_median, stored_best, stored = _timed(lambda: services.assess(session, PERIOD), 5, new_process)
         assert replace(stored, computed_at=month.computed_at) == month, "the month read back differs from the computed"
