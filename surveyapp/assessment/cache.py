@@ -105,6 +105,13 @@ def month_key(session: Session, period: str) -> str | None:
     return f"{tokens[EVERY_MONTH]} {tokens.get(period, '-')}"
 
 
+def month_stamped_key(session: Session, period: str, key: Hashable) -> Hashable | None:
+    """``key`` under the month's current key (:func:`month_key`), for :func:`keep` and :func:`recall`: what depends
+    only on that month's visits and answers, and on halls and units (``None``: nothing may be kept)."""
+    current = month_key(session, period)
+    return None if current is None else (str(session.get_bind().url), "month " + current, key)
+
+
 def token(session: Session) -> str | None:
     """The stamp's token now (``None``: no stamp, nothing may be cached)."""
     return session.connection().execute(sa.select(_STAMP.c.token).where(_STAMP.c.id == 1)).scalar()

@@ -304,16 +304,19 @@ def consecutive_last(hall_id: int, standings: Sequence[Standing]) -> int:
     return count
 
 
-def evaluate(halls: Sequence[HallInfo], tallies: Tallies, policy: Policy,
-             periods: Sequence[str]) -> tuple[list[HallResult], Summary]:
+def evaluate(halls: Sequence[HallInfo], tallies: Tallies, policy: Policy, periods: Sequence[str],
+             earlier: Sequence[Standing] | None = None) -> tuple[list[HallResult], Summary]:
     """Every hall's line for ``periods[0]`` and the month's summary.
 
     :param halls: the halls to list, in any order (those with visits this month must be among them).
     :param tallies: from :func:`tally`, for ``periods`` (this month, then the months before it, newest first).
     :param periods: at least two: this month and the previous one (for the change); escalation over N
         months needs the N − 1 before this one.
+    :param earlier: the standings of ``periods[1:]`` when the caller has them (then ``tallies`` needs this month
+        only): the months before only give scores, ranks and last places.
     """
-    standings = [Standing.of(tallies.get(p, {}), policy) for p in periods]
+    standings = [Standing.of(tallies.get(periods[0], {}), policy), *(
+        earlier if earlier is not None else [Standing.of(tallies.get(p, {}), policy) for p in periods[1:]])]
     now, before = standings[0], standings[1]
     this_month = tallies.get(periods[0], {})
     rewards = rank_rewards(now.ranks, policy, {hall.id: hall.code for hall in halls})

@@ -158,15 +158,37 @@ def _assess(session: Session, period: str, scope: Unit | None, rules: Policy, nu
     back = max(1, rules.penalties.escalate_after_consecutive_last - 1)
     periods = [shift_period(period, -n) for n in range(back + 1)]
     unit_id = scope.id if scope is not None else None
-    groups = (adjust.adjusted_groups(session, periods, unit_id, rules.calibration) if rules.calibration.adjust
-              else queries.visit_groups(session, periods, unit_id))
+    if rules.calibration.adjust:  # adjusted scores depend on a window of months: each month is made afresh
+        tallies, earlier = ranking.tally(adjust.adjusted_groups(session, periods, unit_id, rules.calibration)), None
+    else:
+        tallies, earlier = _with_earlier_months(session, periods, unit_id, rules)
     halls = queries.halls_listed(session, period, unit_id, closed_at)
-    halls_results, summary = ranking.evaluate(halls, ranking.tally(groups), rules, periods)
+    halls_results, summary = ranking.evaluate(halls, tallies, rules, periods, earlier)
     return MonthResults(
         period=period, previous_period=periods[1], unit_code=scope.code if scope else None,
         unit_name=scope.name if scope else None, policy=rules, policy_number=number,
         computed_at=clock.now(), halls=tuple(halls_results), summary=summary,
     )
+
+
+def _with_earlier_months(session: Session, periods: list[str], unit_id: int | None,
+                         rules: Policy) -> tuple[ranking.Tallies, list[ranking.Standing]]:
+    """The tallies of ``periods[0]`` and the standings of the months before it (change, escalation).
+
+    A month before only gives its scores, ranks and last places, and they change only with that month's visits (or
+    with a hall or a unit): each is kept in the process under the month's key (:func:`cache.month_key`, read before
+    the data), so assessing this month again after a new visit groups and ranks this month alone.
+    """
+    policy_text = json.dumps(rules.to_json(), sort_keys=True)
+    keys = {p: cache.month_stamped_key(session, p, ("standing", p, unit_id, policy_text)) for p in periods[1:]}
+    kept = {p: cache.recall(key) for p, key in keys.items() if key is not None}
+    missing = [p for p in periods[1:] if kept.get(p, cache.MISSING) is cache.MISSING]
+    tallies = ranking.tally(queries.visit_groups(session, [periods[0], *missing], unit_id))
+    for p in missing:
+        kept[p] = ranking.Standing.of(tallies.get(p, {}), rules)
+        if keys[p] is not None:
+            cache.keep(keys[p], kept[p])
+    return tallies, [kept[p] for p in periods[1:]]
 
 
 def hall_scores(session: Session, periods: Sequence[str],
