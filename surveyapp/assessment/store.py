@@ -242,19 +242,20 @@ def _fraction_columns(columns: dict[str, Any], name: str, values: Sequence[Fract
 
 
 def _fractions(columns: dict[str, Any], name: str) -> list[Fraction | None]:
-    """The scores of :func:`_fraction_columns`, checked to be what it writes: integers, a positive denominator,
-    already reduced. ``Fraction(n, d)`` would reduce them again, several times slower, and a month has 25,000 of
-    them; the slots are set directly as the reduced fractions they are."""
+    """The scores of :func:`_fraction_columns`, checked to be what it writes: integers (``gcd`` takes nothing
+    else), denominators not negative, each fraction reduced. ``Fraction(n, d)`` would reduce them again, several
+    times slower, and a month has 25,000 of them; the slots are set directly as the reduced fractions they are."""
+    numerators, denominators = columns[f"{name}.n"], columns[f"{name}.d"]
+    if len(numerators) != len(denominators) or (denominators and min(denominators) < 0) or not set(
+            map(gcd, numerators, denominators)) <= {0, 1}:  # gcd 0: no score (0/0); 1: reduced
+        raise ValueError(f"{name} are not reduced fractions")
     out: list[Fraction | None] = []
-    for numerator, denominator in zip(columns[f"{name}.n"], columns[f"{name}.d"], strict=True):
-        if type(numerator) is not int or type(denominator) is not int or denominator < 0:
-            raise ValueError(f"{numerator}/{denominator} is not a score")
-        if denominator == 0:
-            out.append(None)
-            continue
-        if gcd(numerator, denominator) != 1:
-            raise ValueError(f"{numerator}/{denominator} is not reduced")
-        fraction = _new(Fraction)
-        fraction._numerator, fraction._denominator = numerator, denominator
-        out.append(fraction)
+    append = out.append
+    for numerator, denominator in zip(numerators, denominators):
+        if denominator:
+            fraction = _new(Fraction)
+            fraction._numerator, fraction._denominator = numerator, denominator
+            append(fraction)
+        else:
+            append(None)
     return out
