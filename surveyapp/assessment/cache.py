@@ -15,6 +15,9 @@ Why this is safe on several hosts and in any order of events:
   never comes back.
 - A database without the stamp row (emptied) disables the cache until the next change writes one.
 
+:mod:`.store` keeps the assessed months in the database under the same token, so the other processes (gunicorn
+workers, hosts) read a month one of them computed instead of computing it again.
+
 Writes that bypass the ORM (raw SQL, bulk loads by the benchmarks) must replace the token themselves with
 :func:`touch`; visits' own such write (the release in bulk) says so with its signal ``visit_rows_updated``.
 
