@@ -15,6 +15,9 @@ Why this is safe on several hosts and in any order of events:
   never comes back.
 - A database without the stamp row (emptied) disables the cache until the next change writes one.
 
+:mod:`.store` keeps the assessed months in the database under the same token, so the other processes (gunicorn
+workers, hosts) read a month one of them computed instead of computing it again.
+
 Writes that bypass the ORM (raw SQL, bulk loads by the benchmarks) must replace the token themselves with
 :func:`touch`; visits' own such write (the release in bulk) says so with its signal ``visit_rows_updated``.
 
@@ -58,8 +61,11 @@ _MONTHS = MonthStamp.__table__
 EVERY_MONTH = "*"
 _lock = threading.Lock()
 _entries: OrderedDict[Hashable, Any] = OrderedDict()
+#: ``session.info`` key set while the session's transaction has replaced the token (cleared when it ends): what it
+#: computes then includes its own uncommitted changes, which :mod:`.store` never writes for other processes.
+WROTE = "surveyapp.assessment.wrote"
 #: What :func:`recall` returns for a key nothing is kept under.
-_MISSING = object()
+MISSING = _MISSING = object()
 
 
 def touch(session: Session, *, every_month: bool = True) -> None:
@@ -75,6 +81,7 @@ def touch(session: Session, *, every_month: bool = True) -> None:
 
 
 def _replace_token(session: Session) -> None:
+    session.info[WROTE] = True
     connection = session.connection()
     token = str(uuid.uuid4())
     if connection.execute(sa.update(_STAMP).where(_STAMP.c.id == 1).values(token=token)).rowcount == 0:
@@ -99,6 +106,13 @@ def month_key(session: Session, period: str) -> str | None:
     if EVERY_MONTH not in tokens:
         return None
     return f"{tokens[EVERY_MONTH]} {tokens.get(period, '-')}"
+
+
+def month_stamped_key(session: Session, period: str, key: Hashable) -> Hashable | None:
+    """``key`` under the month's current key (:func:`month_key`), for :func:`keep` and :func:`recall`: what depends
+    only on that month's visits and answers, and on halls and units (``None``: nothing may be kept)."""
+    current = month_key(session, period)
+    return None if current is None else (str(session.get_bind().url), "month " + current, key)
 
 
 def token(session: Session) -> str | None:
@@ -189,6 +203,12 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
         return
     _replace_token(session)
     touch_months(session, _months_changed(session, changed))
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _transaction_ended(session: Session) -> None:
+    session.info.pop(WROTE, None)
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -92,3 +92,19 @@ class HeatTally(Model):
     answered: Mapped[int]
     earned: Mapped[int]
     possible: Mapped[int]
+
+
+class AssessedMonth(Model):
+    """A month's results as :func:`~surveyapp.assessment.services.assess` computed them, kept for the other processes
+    (:mod:`surveyapp.assessment.store`): one row per month, scope, policy and closing time (``slot``, a digest of
+    them), holding the results computed under the assessment stamp's ``token``; a reader trusts it only while the
+    stamp still has that token, so every change that makes a process recompute makes the row stale too."""
+
+    __tablename__ = "assessed_month"
+
+    slot: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(sa.String(7))
+    token: Mapped[str] = mapped_column(sa.String(36))
+    stored_at: Mapped[dt.datetime]
+    #: The results as compact JSON, zlib-compressed (:func:`surveyapp.assessment.store.encode`).
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)

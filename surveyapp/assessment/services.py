@@ -55,7 +55,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from surveyapp import clock
-from surveyapp.assessment import adjust, cache, labels, queries, ranking
+from surveyapp.assessment import adjust, cache, labels, queries, ranking, store
 from surveyapp.assessment import policy as policy_rules
 from surveyapp.assessment.models import PolicyVersion
 from surveyapp.assessment.policy import Policy
@@ -134,7 +134,9 @@ def assess(session: Session, period: str, unit: Unit | str | None = None,
     ``[policy.calibration] adjust = true`` assesses severity-adjusted visit scores (:mod:`.adjust`). Reads only.
 
     Each process keeps the months it assessed until a change of the data or the policy (:mod:`.cache`): the
-    same month asked again costs one small read. The results are immutable; share them, never change them.
+    same month asked again costs one small read. The process that computes a month also stores it in the database
+    under the same key (:mod:`.store`), so another process reads it instead of computing it again. The results
+    are immutable; share them, never change them.
 
     :param policy: the policy to apply: a stored version, a plain :class:`Policy`, or ``None`` for the newest.
     :param closed_at: when the month was closed, if it was: halls added later are not listed.
@@ -148,7 +150,7 @@ def assess(session: Session, period: str, unit: Unit | str | None = None,
     number = version.number if isinstance(version, PolicyVersion) else None
     key = ("assess", period, scope.code if scope else None, number, json.dumps(rules.to_json(), sort_keys=True),
            closed_at.isoformat() if closed_at else None)
-    return cache.cached(session, key, lambda: _assess(session, period, scope, rules, number, closed_at))
+    return store.assessed(session, key, rules, lambda: _assess(session, period, scope, rules, number, closed_at))
 
 
 def _assess(session: Session, period: str, scope: Unit | None, rules: Policy, number: int | None,
@@ -156,15 +158,37 @@ def _assess(session: Session, period: str, scope: Unit | None, rules: Policy, nu
     back = max(1, rules.penalties.escalate_after_consecutive_last - 1)
     periods = [shift_period(period, -n) for n in range(back + 1)]
     unit_id = scope.id if scope is not None else None
-    groups = (adjust.adjusted_groups(session, periods, unit_id, rules.calibration) if rules.calibration.adjust
-              else queries.visit_groups(session, periods, unit_id))
+    if rules.calibration.adjust:  # adjusted scores depend on a window of months: each month is made afresh
+        tallies, earlier = ranking.tally(adjust.adjusted_groups(session, periods, unit_id, rules.calibration)), None
+    else:
+        tallies, earlier = _with_earlier_months(session, periods, unit_id, rules)
     halls = queries.halls_listed(session, period, unit_id, closed_at)
-    halls_results, summary = ranking.evaluate(halls, ranking.tally(groups), rules, periods)
+    halls_results, summary = ranking.evaluate(halls, tallies, rules, periods, earlier)
     return MonthResults(
         period=period, previous_period=periods[1], unit_code=scope.code if scope else None,
         unit_name=scope.name if scope else None, policy=rules, policy_number=number,
         computed_at=clock.now(), halls=tuple(halls_results), summary=summary,
     )
+
+
+def _with_earlier_months(session: Session, periods: list[str], unit_id: int | None,
+                         rules: Policy) -> tuple[ranking.Tallies, list[ranking.Standing]]:
+    """The tallies of ``periods[0]`` and the standings of the months before it (change, escalation).
+
+    A month before only gives its scores, ranks and last places, and they change only with that month's visits (or
+    with a hall or a unit): each is kept in the process under the month's key (:func:`cache.month_key`, read before
+    the data), so assessing this month again after a new visit groups and ranks this month alone.
+    """
+    policy_text = json.dumps(rules.to_json(), sort_keys=True)
+    keys = {p: cache.month_stamped_key(session, p, ("standing", p, unit_id, policy_text)) for p in periods[1:]}
+    kept = {p: cache.recall(key) for p, key in keys.items() if key is not None}
+    missing = [p for p in periods[1:] if kept.get(p, cache.MISSING) is cache.MISSING]
+    tallies = ranking.tally(queries.visit_groups(session, [periods[0], *missing], unit_id))
+    for p in missing:
+        kept[p] = ranking.Standing.of(tallies.get(p, {}), rules)
+        if keys[p] is not None:
+            cache.keep(keys[p], kept[p])
+    return tallies, [kept[p] for p in periods[1:]]
 
 
 def hall_scores(session: Session, periods: Sequence[str],

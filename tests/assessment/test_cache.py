@@ -6,6 +6,7 @@ from fractions import Fraction
 import sqlalchemy as sa
 
 from surveyapp.assessment import cache, services
+from surveyapp.assessment.models import AssessedMonth
 from surveyapp.db import db
 from surveyapp.org.models import Hall
 from surveyapp.visits import validation
@@ -72,3 +73,31 @@ def test_releasing_visits_in_bulk_makes_their_month_stale(app, make_hall, make_s
     assert cache.month_key(db.session, NOV) != keys[NOV]
     assert cache.month_key(db.session, "2026-10") == keys["2026-10"]  # the stored counts of October stay
     assert services.assess(db.session, NOV) is not first
+
+
+def test_the_months_before_are_kept_until_one_of_their_visits_changes(app, make_hall, make_scored_visit):
+    """The change and the escalation read last month's standing, kept in the process while only this month's visits
+    come in; a change to last month's visits shows at once."""
+    h1, h2 = make_hall("H1"), make_hall("H2")
+    make_scored_visit(h1, score=80, visited_at=at("2026-10"))
+    make_scored_visit(h2, score=60, visited_at=at("2026-10"))
+    make_scored_visit(h1, score=90, visited_at=at(NOV))
+    make_scored_visit(h2, score=70, visited_at=at(NOV))
+    db.session.commit()
+    first = services.assess(db.session, NOV)
+    assert first.hall("H1").change == 10 and first.hall("H2").flags == ("last", "escalate", "below_threshold")
+
+    make_scored_visit(h1, score=100, visited_at=at(NOV))  # this month changes, October is kept
+    db.session.commit()
+    second = services.assess(db.session, NOV)
+    assert second.hall("H1").score == 95 and second.hall("H1").change == 15 and second.hall("H2").consecutive_last == 2
+
+    make_scored_visit(h2, score=100, visited_at=at("2026-10"))  # October changes: H1 and H2 tie at 80, nobody last
+    db.session.commit()
+    third = services.assess(db.session, NOV)
+    assert third.hall("H2").previous_score == 80 and third.hall("H2").previous_rank == 1
+    assert "escalate" not in third.hall("H2").flags and third.hall("H2").consecutive_last == 1
+    db.session.execute(sa.delete(AssessedMonth))  # computed from nothing: the same as with October kept
+    db.session.commit()
+    cache.forget()
+    assert services.assess(db.session, NOV) == third
