@@ -199,6 +199,40 @@ def test_a_remembered_preview_is_written_again_without_error_and_old_ones_are_pr
     assert closing.remembered(db.session, "a" * 64) == "b" * 64
 
 
+def test_a_notice_that_fails_to_render_publishes_nothing_and_its_retry_publishes_it(client, login_as, month,
+                                                                                    monkeypatch):
+    """The PDF renders in a process of its own while the visits are released: when it fails, the job fails with
+    the reason, nothing of the publication stays (no revision, no released visit, no message), and the retry
+    button publishes it."""
+    from surveyapp.feedback.models import Finding
+    from surveyapp.notices import rendering
+
+    login_as(Role.MARKET)
+    client.post("/notices/", data={"period": NOV})
+    messages = db.session.scalar(sa.select(sa.func.count()).select_from(Notification))
+    real = rendering.notice_pdf
+
+    def broken(snapshot, **options):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(rendering, "notice_pdf", broken)
+    assert publish(client).status_code == 302
+    job = db.session.scalar(sa.select(Job))
+    assert job.status == "failed" and "disk full" in job.error and "没有发布" in job.error
+    assert revisions() == [] and not db.session.scalar(sa.select(Notice.closed_at))
+    assert db.session.scalars(sa.select(Visit.released_at)).all() == [None, None]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Finding)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == messages
+    page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert "disk full" in page and f"/jobs/{job.id}/retry" in page
+
+    monkeypatch.setattr(rendering, "notice_pdf", real)
+    assert client.post(f"/jobs/{job.id}/retry").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Job, job.id).status == "done" and [r.number for r in revisions()] == [1]
+    assert revisions()[0].pdf.startswith(b"%PDF") and None not in db.session.scalars(sa.select(Visit.released_at)).all()
+
+
 def test_open_work_needs_a_confirmation_naming_the_counts(client, login_as, month, make_visit):
     h1, h2, _ = month
     make_visit(h1, "announced", status="submitted", visited_at=at(NOV, 25))
