@@ -13,6 +13,7 @@ it, and its transaction, never committed, leaves nothing.
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import multiprocessing
 import os
@@ -86,6 +87,7 @@ class Forked(Generic[T]):
 
 def _child(answer: Any, parent: int, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
     _die_with_parent(parent)
+    _own_resources()
     me = os.getpid()
     # what this child forks (the render's part processes) dies with it in turn
     os.register_at_fork(after_in_child=lambda: _die_with_parent(me))
@@ -95,6 +97,22 @@ def _child(answer: Any, parent: int, function: Callable[..., Any], args: tuple[A
         outcome = (False, (f"{exc.__class__.__name__}: {exc}", traceback.format_exc()))
     answer.send(outcome)
     answer.close()
+
+
+def _own_resources() -> None:
+    """Keep the child off what it shares with its parent. The database connections are the parent's sockets,
+    in use by its transaction: a query of the child (the templates' context loads the current user) must not
+    be sent on them, so the child gets pools of its own and this context's session is dropped (the child's
+    queries, if any, open their own connection). What the parent left for the garbage collector (a session,
+    a connection) is never collected here: its finalizer would talk on the parent's socket."""
+    from flask import g, has_app_context
+
+    from surveyapp.db import db
+
+    gc.freeze()
+    if has_app_context():
+        db.engine.dispose(close=False)  # new pools; the parent's connections are left to it, unclosed
+        g.pop("_db_session", None)  # db.session makes a new one, on a connection of the child's own
 
 
 def _die_with_parent(parent: int) -> None:

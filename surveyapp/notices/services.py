@@ -316,6 +316,7 @@ def publish(session: Session, actor: User | None, notice: Notice, reason: str | 
         closing.check_draft(session, notice, draft_version, preview_sha256, previewed_at, snapshot)
     number = latest.number + 1 if latest else 1
     snapshot["revision"], snapshot["reason"] = number, reason
+    draft = notice.version  # the draft published (the notice's own changes below move its version on)
     # The notice's PDF depends on the snapshot alone: it renders in a forked process while this one releases
     # the visits, in this same transaction; the revision is stored with it once it is there (never without).
     with forked.Forked(rendering.notice_pdf, snapshot) as render:
@@ -334,8 +335,7 @@ def publish(session: Session, actor: User | None, notice: Notice, reason: str | 
                                       error=str(exc))) from exc
     revision = NoticeRevision(notice=notice, number=number, reason=reason, snapshot=snapshot,
                               policy_version_id=version.id, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(),
-                              published_at=now, published_by=actor, draft_version=notice.version,
-                              preview_sha256=digest)
+                              published_at=now, published_by=actor, draft_version=draft, preview_sha256=digest)
     session.add(revision)
     flush(session)
     progress("notify")

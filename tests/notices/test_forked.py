@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from surveyapp.auth.models import Role, User
 from surveyapp.notices.forked import Forked, ForkedCallFailed
 
 
@@ -78,3 +80,26 @@ def test_leaving_the_block_early_stops_the_child():
     with Forked(time.sleep, 60) as render:
         pid = render._process.pid
     assert not alive(pid)
+
+
+def _own_connection(parents: int) -> tuple[bool, int]:
+    from surveyapp.db import db
+
+    mine = db.session.connection().connection.dbapi_connection
+    return id(mine) != parents, db.session.scalar(sa.select(sa.func.count()).select_from(User))
+
+
+def test_the_child_queries_on_a_connection_of_its_own(app, make_user):
+    """The templates' context may query (the current user): never on the parent's connection, which its
+    transaction is using at the same moment (the release)."""
+    from surveyapp.db import db
+
+    make_user(Role.MARKET)
+    db.session.commit()
+    users = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    parents = db.session.connection().connection.dbapi_connection
+    with Forked(_own_connection, id(parents)) as child:
+        for _ in range(50):  # the parent talks on its connection meanwhile
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == users
+        assert child.result() == (True, users)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == users
