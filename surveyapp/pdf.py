@@ -24,6 +24,7 @@ import gc
 import io
 import logging
 import multiprocessing
+import os
 import threading
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -158,6 +159,15 @@ def fast_font_subsetting() -> bool:
 # configuration keeps the fonts loaded between renders. PDFs are rendered rarely (publishing, letters).
 _lock = threading.Lock()
 _font_config: FontConfiguration | None = None
+
+
+def _free_lock_after_fork() -> None:
+    global _lock
+    _lock = threading.Lock()  # held, maybe, by another thread of the parent when it forked
+
+
+# a process forked from one where another thread renders (a job worker's) starts with the lock free
+os.register_at_fork(after_in_child=_free_lock_after_fork)
 
 
 @contextmanager

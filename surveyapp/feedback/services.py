@@ -109,6 +109,7 @@ def on_release(session: Session, actor: User | None, visits: Sequence[Visit]) ->
     for finding in make_findings(session, visits):
         by_visit[finding["visit_id"]].append(finding)
     managers = inbox.hall_managers_of(session, sorted({v.hall_id for v in visits}))
+    told: list[inbox.Message] = []
     for visit in visits:
         if not managers.get(visit.hall_id):
             continue
@@ -116,8 +117,9 @@ def on_release(session: Session, actor: User | None, visits: Sequence[Visit]) ->
         params: dict[str, Any] = {"hall": visit.hall.name, "date": _day(visit.visited_at), "count": len(own)}
         if own:
             params.update(due=min(f["rectify_due"] for f in own).isoformat(), appeal=own[0]["appeal_until"].isoformat())
-        inbox.notify(session, managers[visit.hall_id], "released" if own else "released_clean",
-                     params, "hall_visits.detail", {"uid": visit.uid})
+        told.append((managers[visit.hall_id], "released" if own else "released_clean", params,
+                         "hall_visits.detail", {"uid": visit.uid}))
+    inbox.notify_many(session, told)
 
 
 def on_return(session: Session, actor: User | None, visit: Visit, comment: str) -> None:
@@ -138,12 +140,14 @@ def on_notice(session: Session, revision: NoticeRevision) -> None:
     period = revision.notice.period
     lines = revision.snapshot["results"]["halls"]
     managers = inbox.hall_managers_of(session, [line["hall_id"] for line in lines])
+    told: list[inbox.Message] = []
     for line in lines:
         params = {"period": period, "hall": line["name"]}
         kind = "notice_published"
         if revision.number > 1:
             kind, params = "notice_revised", {**params, "number": revision.number, "reason": revision.reason or ""}
-        inbox.notify(session, managers.get(line["hall_id"], []), kind, params, "feedback.home", {"hall": line["hall_id"]})
+        told.append((managers.get(line["hall_id"], []), kind, params, "feedback.home", {"hall": line["hall_id"]}))
+    inbox.notify_many(session, told)
 
 
 def _day(moment: dt.datetime | None) -> str:

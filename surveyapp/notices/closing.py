@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from surveyapp import clock
@@ -34,9 +36,11 @@ from surveyapp.auth.models import Role, User
 from surveyapp.checklists.labels import visit_type_label
 from surveyapp.errors import Conflict, InvalidTransition, ValidationError
 from surveyapp.notices import narrative, queries, sources
-from surveyapp.notices.models import Notice, NoticeRevision
+from surveyapp.notices.models import Notice, NoticeRevision, PreviewDigest
 from surveyapp.visits.models import Visit, VisitEvent, VisitStatus
 from surveyapp.visits.signals import late_visit_validated
+
+log = logging.getLogger("surveyapp.notices")
 
 #: Parts of a snapshot a preview's hash covers: the results and everything chosen or written from them.
 #: (The issue date and the deadlines counted from it are the day's, not the preview's.)
@@ -44,6 +48,8 @@ HASHED = ("period", "doc_number", "policy_number", "results", "problems", "cases
           "trend", "narrative")
 #: Visit events that change a month's results.
 RESULT_EVENTS = ("approve", "reject", "correct", "late")
+#: How long a preview's remembered hash is kept (older rows are pruned when a new one is written).
+DIGEST_KEPT = dt.timedelta(days=1)
 
 
 def is_closed(session: Session, period: str) -> bool:
@@ -249,38 +255,66 @@ def check_publish(session: Session, notice: Notice, *, draft_version: int | None
     :raise OpenWorkUnconfirmed: open work in the month and no confirmation of its counts.
     """
     key = _draft_key(session, notice)
-    if not (digest and draft_version == notice.version and key is not None and cache.recall(key) == digest):
-        # not the draft this process previewed as it stands now: the whole snapshot, built again, decides
+    if not (digest and draft_version == notice.version and key is not None and remembered(session, key) == digest):
+        # not a draft previewed (by any process) as it stands now: the whole snapshot, built again, decides
         check_draft(session, notice, draft_version, digest, previewed_at, draft_preview(session, notice)[0])
     check_open_work(open_work(session, notice.period), confirmed)
 
 
 def draft_preview(session: Session, notice: Notice) -> tuple[dict[str, Any], str]:
     """The notice's draft snapshot (what publishing now would freeze) and its hash (:func:`snapshot_digest`),
-    remembered so that the publish request (:func:`check_publish`) recognises an unchanged draft without
-    building the snapshot again."""
+    remembered in the database (:func:`remember`) so that the publish request (:func:`check_publish`), in
+    whichever process it runs, recognises an unchanged draft without building the snapshot again."""
     from surveyapp.notices.services import draft_snapshot
 
     key = _draft_key(session, notice)  # read before the snapshot: a change committed meanwhile gives a new key
     snapshot = draft_snapshot(session, notice)
     digest = snapshot_digest(snapshot)
     if key is not None:
-        cache.keep(key, digest)
+        remember(session, key, digest)
     return snapshot, digest
 
 
-def _draft_key(session: Session, notice: Notice) -> Any:
-    """What the hashed part of a draft snapshot is built from: the assessment stamp's token (a new one with any
-    change to visits, answers, halls, units or the policy, and with every publication), the draft's version,
-    its latest revision, today (the deadlines) and the document's language. ``None``: no stamp, no shortcut.
+def remember(session: Session, key: str, digest: str) -> None:
+    """Keep a preview's hash under its draft's key, in a short transaction of its own (the page's stays a
+    read), pruning what is older than :data:`DIGEST_KEPT`. A concurrent writer of the same key makes no error
+    (an upsert: the same key always gives the same hash); a failure is logged and costs only the shortcut."""
+    now = clock.now()
+    table = PreviewDigest.__table__
+    try:
+        with session.get_bind().begin() as connection:
+            upsert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+            statement = upsert(table).values(key=key, digest=digest, made_at=now)
+            connection.execute(statement.on_conflict_do_update(
+                index_elements=[table.c.key], set_={"digest": statement.excluded.digest, "made_at": now}))
+            connection.execute(sa.delete(table).where(table.c.made_at < now - DIGEST_KEPT))
+    except sa.exc.SQLAlchemyError as exc:
+        log.info("preview hash not remembered: %s", exc.__class__.__name__)
+
+
+def remembered(session: Session, key: str) -> str | None:
+    """The hash of the draft previewed under ``key`` (:func:`_draft_key`) within :data:`DIGEST_KEPT`, or ``None``."""
+    return session.scalar(sa.select(PreviewDigest.digest).where(
+        PreviewDigest.key == key, PreviewDigest.made_at >= clock.now() - DIGEST_KEPT))
+
+
+def _draft_key(session: Session, notice: Notice) -> str | None:
+    """What the hashed part of a draft snapshot is built from, hashed (SHA-256, hex): the assessment stamp's
+    token (a new one with any change to visits, answers, halls, units or the policy, and with every
+    publication), the notice, the draft's version, its latest revision, today (the deadlines) and the
+    document's language. ``None``: no stamp, no shortcut.
 
     Names outside the stamp (a member of staff renamed in the star list, a photo) are not part of it: the
     publish job builds the snapshot again and checks the hash in full (:func:`check_draft`)."""
     from surveyapp.notices.rendering import document_language
 
+    stamp = cache.token(session)
+    if stamp is None:
+        return None
     latest = notice.latest
-    return cache.stamped_key(session, ("draft digest", notice.id, notice.version, latest.number if latest else 0,
-                                       clock.today(), document_language()))
+    text = json.dumps(["draft digest", stamp, notice.id, notice.version, latest.number if latest else 0,
+                       clock.today().isoformat(), document_language()])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 # --- late visits --------------------------------------------------------------------------------------

@@ -136,3 +136,17 @@ class NoticeLetter(Model):
     #: SHA-256 (hex) of ``pdf``.
     sha256: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[dt.datetime]
+
+
+class PreviewDigest(Model):
+    """The hash of a draft previewed (:func:`surveyapp.notices.closing.draft_preview`), kept under what the
+    draft was built from, so that the publish request, in whichever process it runs, recognises an unchanged
+    draft without building its snapshot again. Rows older than a day are pruned when a new one is written."""
+
+    __tablename__ = "notice_preview_digest"
+
+    #: SHA-256 (hex) of the draft's key (:func:`surveyapp.notices.closing._draft_key`).
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    #: The preview's :func:`~surveyapp.notices.closing.snapshot_digest`.
+    digest: Mapped[str] = mapped_column(sa.String(64))
+    made_at: Mapped[dt.datetime] = mapped_column(index=True)

@@ -38,11 +38,13 @@ LETTERS_PER_COMMIT = 10
 #: A letter job tells its progress at most this often (seconds).
 PROGRESS_SECONDS = 1.0
 
+#: In the order the page shows them: the notice renders in a process of its own from the snapshot on, while the
+#: visits are released; ``pdf`` is the wait for it (:func:`surveyapp.notices.services.publish`).
 STAGES = {
     "assess": _l("Assessing the month"),
     "snapshot": _l("Freezing the results"),
-    "pdf": _l("Rendering the notice"),
     "release": _l("Releasing visits to halls, with their findings"),
+    "pdf": _l("Rendering the notice"),
     "notify": _l("Notifying the halls"),
 }
 

@@ -39,10 +39,11 @@ from surveyapp.auth.access import require_role
 from surveyapp.auth.models import Role, User
 from surveyapp.errors import (
     Conflict,
+    DomainError,
     InvalidTransition,
     ValidationError,
 )
-from surveyapp.notices import closing, document, narrative, queries, rendering, settings
+from surveyapp.notices import closing, document, forked, narrative, queries, rendering, settings
 from surveyapp.notices.models import DRAFT, FORMAL_KEYS, LAYOUTS, PUBLISHED, Notice, NoticeRevision
 from surveyapp.notices.settings import Letterhead
 from surveyapp.notices.signals import notice_published
@@ -54,6 +55,12 @@ log = logging.getLogger("surveyapp.notices")
 MAX_REASON = 2000
 MAX_DOC_NUMBER = 100
 MAX_FORMAL_LINE = 200
+
+
+class NoticeNotRendered(DomainError):
+    """The notice's PDF could not be made: nothing is published (the transaction is rolled back)."""
+
+    status = 500
 
 
 class RevisionFrozen(InvalidTransition):
@@ -269,7 +276,8 @@ def publish(session: Session, actor: User | None, notice: Notice, reason: str | 
             previewed_at: dt.datetime | None = None, confirmed_open: str | None = None,
             progress: Callable[..., None] = _no_progress, letterhead: Letterhead | None = None) -> NoticeRevision:
     """Publish the notice: freeze results, policy and text into a new revision, render its PDF once and store
-    it with its SHA-256, close the month, and release the month's validated visits to their halls.
+    it with its SHA-256, close the month, and release the month's validated visits to their halls. Nothing is
+    committed here: the caller commits it all, or nothing.
 
     The first publication uses the policy in force; a revision (a correction) keeps the policy of the first
     publication, states its reason and records which hall lines changed since the previous revision.
@@ -280,8 +288,10 @@ def publish(session: Session, actor: User | None, notice: Notice, reason: str | 
     are refused, and so is open work in the month unless ``confirmed_open`` is the token of its very counts
     (:func:`closing.token`) — the request checked all this already; the publish job checks it again.
 
-    ``progress(stage, done, total)`` hears of each step (``assess``, ``snapshot``, ``pdf``, ``release``,
-    ``notify``): the publish job shows them.
+    ``progress(stage, done, total)`` hears of each step (``assess``, ``snapshot``, ``release``, ``pdf``,
+    ``notify``): the publish job shows them. The PDF renders in a forked process (:mod:`surveyapp.notices.forked`)
+    from the snapshot on, while this one releases the visits; ``pdf`` is the wait for it. The revision is added
+    once its PDF is there; a failed render fails the whole publication (:class:`NoticeNotRendered`).
 
     :raise ValidationError: a revision without a reason, or a reason too long.
     :raise closing.PreviewStale: the draft or the results are not those previewed.
@@ -306,26 +316,28 @@ def publish(session: Session, actor: User | None, notice: Notice, reason: str | 
         closing.check_draft(session, notice, draft_version, preview_sha256, previewed_at, snapshot)
     number = latest.number + 1 if latest else 1
     snapshot["revision"], snapshot["reason"] = number, reason
-    progress("pdf")
-    pdf = rendering.notice_pdf(snapshot)
+    draft = notice.version  # the draft published (the notice's own changes below move its version on)
+    # The notice's PDF depends on the snapshot alone: it renders in a forked process while this one releases
+    # the visits, in this same transaction; the revision is stored with it once it is there (never without).
+    with forked.Forked(rendering.notice_pdf, snapshot) as render:
+        closing.mark_closed_by_publication(notice, actor, now)
+        notice.status, notice.revision_pending, notice.pending_reason = PUBLISHED, False, None
+        notice.updated_at, notice.updated_by = now, actor
+        flush(session)
+        cache.touch(session, every_month=False)  # pages that read published months (trends) must see this revision
+        released = _release(session, actor, notice.period, progress)
+        progress("pdf")
+        try:
+            pdf = render.result()
+        except forked.ForkedCallFailed as exc:
+            raise NoticeNotRendered(_("The notice's PDF could not be rendered (%(error)s), so nothing was "
+                                      "published. Try again, and tell the administrator if it happens again.",
+                                      error=str(exc))) from exc
     revision = NoticeRevision(notice=notice, number=number, reason=reason, snapshot=snapshot,
                               policy_version_id=version.id, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(),
-                              published_at=now, published_by=actor, draft_version=notice.version,
-                              preview_sha256=digest)
+                              published_at=now, published_by=actor, draft_version=draft, preview_sha256=digest)
     session.add(revision)
-    closing.mark_closed_by_publication(notice, actor, now)
-    notice.status, notice.revision_pending, notice.pending_reason = PUBLISHED, False, None
-    notice.updated_at, notice.updated_by = now, actor
     flush(session)
-    cache.touch(session, every_month=False)  # pages that read published months (trends) must see this revision
-    # each released visit's history and audit line name its hall: loaded with the visits, not one by one
-    visits = list(session.scalars(
-        sa.select(Visit).options(selectinload(Visit.hall)).where(Visit.period == notice.period, Visit.status == VisitStatus.VALIDATED,
-                               Visit.released_at.is_(None)).order_by(Visit.id)))
-    released = 0
-    for start in range(0, len(visits), RELEASE_BATCH):  # each step makes its visits' findings and messages
-        progress("release", start, len(visits))
-        released += release_visits(session, actor, visits[start:start + RELEASE_BATCH])
     progress("notify")
     record(session, actor, "notice.publish", "notice", notice.id, f"{notice.period} #{number}",
            {"revision": number, "reason": reason, "sha256": revision.sha256, "policy_version": version.number,
@@ -334,6 +346,20 @@ def publish(session: Session, actor: User | None, notice: Notice, reason: str | 
              actor.username if actor else "the system", released)
     notice_published.send(session, actor=actor, revision=revision)
     return revision
+
+
+def _release(session: Session, actor: User | None, period: str, progress: Callable[..., None]) -> int:
+    """Release the month's validated visits not released yet, :data:`RELEASE_BATCH` at a time (each step makes
+    its visits' findings and messages); how many were released."""
+    # each released visit's history and audit line name its hall: loaded with the visits, not one by one
+    visits = list(session.scalars(
+        sa.select(Visit).options(selectinload(Visit.hall)).where(Visit.period == period, Visit.status == VisitStatus.VALIDATED,
+                               Visit.released_at.is_(None)).order_by(Visit.id)))
+    released = 0
+    for start in range(0, len(visits), RELEASE_BATCH):
+        progress("release", start, len(visits))
+        released += release_visits(session, actor, visits[start:start + RELEASE_BATCH])
+    return released
 
 
 def mark_revision_pending(session: Session, actor: User | None, period: str, reason: str) -> Notice | None:

@@ -3,7 +3,8 @@ job for 3,000), with real ``flask jobs worker`` processes on the embedded SQLite
 
 Each hall has one validated mystery visit of last month failing two items (cloned in SQL from one visit made
 through the services), one hall manager, nothing released yet. ``publish request`` is the POST that starts
-the job (median of 5); ``publish job`` runs from that request until the revision is visible to halls
+the job (median of 5; the process's memory is emptied before each, as when another worker made the preview:
+the preview's hash is found in the database); ``publish job`` runs from that request until the revision is visible to halls
 (assessment, snapshot, notice PDF, release with findings and messages); ``letters`` from then until every
 hall's letter is stored, by two worker processes.
 
@@ -156,17 +157,21 @@ def measure(label: str, url: str, halls: int, letters: bool) -> Iterator[Figure]
         # in the request, so its time is part of the figure.
         form = {**publish_fields(client, period), "confirm_open": "y"}
         times = []
+        from surveyapp.assessment import cache
+
         for _ in range(5 if letters else 1):
             db.session.execute(sa.delete(Job))
             db.session.commit()
             app.extensions["surveyapp.jobs"].huey.flush()
+            cache.forget()  # the request is answered by another worker than the preview's: nothing in memory
             start = time.perf_counter()
             response = client.post(f"/notices/{period}/publish", data=form)
             times.append(time.perf_counter() - start)
             assert response.status_code == 302 and "/jobs/" in response.headers["Location"], response.status_code
         if letters:
             yield Figure(f"publish request, {halls:,} halls", label, statistics.median(times) * 1000, "ms",
-                         f"median of 5, max {max(times) * 1000:.0f} ms (target: 200 ms)")
+                         f"median of 5, max {max(times) * 1000:.0f} ms, this process's memory emptied before each "
+                         "(the preview as if made by another worker) (target: 200 ms)")
         # The workers use the print font, as installed by `make run` (`flask pdf fonts`, built once).
         from surveyapp import print_font
 

@@ -151,6 +151,88 @@ def test_an_unchanged_preview_is_published_without_building_the_draft_again(clie
     assert [r.number for r in revisions()] == [1]
 
 
+def test_a_preview_made_by_another_worker_spares_the_rebuild_too(client, login_as, month, make_scored_visit,
+                                                                 monkeypatch):
+    """The preview's hash is kept in the database, not in the previewing process: a publish request answered by
+    another worker (here: this process's memory emptied) recognises the draft without building it again; the
+    request does rebuild when no preview of the draft as it stands is remembered, and a month changed since the
+    preview is refused naming what changed."""
+    from surveyapp.assessment import cache
+    from surveyapp.notices import services
+    from surveyapp.notices.models import PreviewDigest
+
+    _h1, h2, _ = month
+    login_as(Role.MARKET)
+    client.post("/notices/", data={"period": NOV})
+    built = []
+    real = services.draft_snapshot
+    monkeypatch.setattr(services, "draft_snapshot", lambda *args: built.append(1) or real(*args))
+
+    fields = publish_fields(client)
+    assert db.session.scalar(sa.select(PreviewDigest.digest)) == fields["digest"]
+    db.session.execute(sa.delete(PreviewDigest))  # nothing remembered: the request builds the draft to check it
+    db.session.commit()
+    make_scored_visit(h2, score=40, visited_at=at(NOV, 20))
+    refused = publish(client, fields=fields)
+    assert refused.status_code == 409 and "H2" in refused.get_data(as_text=True) and revisions() == []
+
+    fields = publish_fields(client)
+    cache.forget()  # the worker answering the publish request is not the one that previewed
+    built.clear()
+    assert publish(client, fields=fields).status_code == 302 and built == []
+    assert publish_jobs() == 1
+
+
+def test_a_remembered_preview_is_written_again_without_error_and_old_ones_are_pruned(app, month):
+    from surveyapp import clock
+    from surveyapp.notices import closing
+    from surveyapp.notices.models import PreviewDigest
+
+    old = clock.now() - closing.DIGEST_KEPT - dt.timedelta(minutes=1)
+    db.session.add(PreviewDigest(key="0" * 64, digest="1" * 64, made_at=old))
+    db.session.commit()
+    assert closing.remembered(db.session, "0" * 64) is None  # too old to be trusted
+    closing.remember(db.session, "a" * 64, "b" * 64)
+    closing.remember(db.session, "a" * 64, "b" * 64)  # the same draft previewed twice at once: no error
+    db.session.rollback()
+    assert db.session.scalars(sa.select(PreviewDigest.key)).all() == ["a" * 64]
+    assert closing.remembered(db.session, "a" * 64) == "b" * 64
+
+
+def test_a_notice_that_fails_to_render_publishes_nothing_and_its_retry_publishes_it(client, login_as, month,
+                                                                                    monkeypatch):
+    """The PDF renders in a process of its own while the visits are released: when it fails, the job fails with
+    the reason, nothing of the publication stays (no revision, no released visit, no message), and the retry
+    button publishes it."""
+    from surveyapp.feedback.models import Finding
+    from surveyapp.notices import rendering
+
+    login_as(Role.MARKET)
+    client.post("/notices/", data={"period": NOV})
+    messages = db.session.scalar(sa.select(sa.func.count()).select_from(Notification))
+    real = rendering.notice_pdf
+
+    def broken(snapshot, **options):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(rendering, "notice_pdf", broken)
+    assert publish(client).status_code == 302
+    job = db.session.scalar(sa.select(Job))
+    assert job.status == "failed" and "disk full" in job.error and "没有发布" in job.error
+    assert revisions() == [] and not db.session.scalar(sa.select(Notice.closed_at))
+    assert db.session.scalars(sa.select(Visit.released_at)).all() == [None, None]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Finding)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == messages
+    page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert "disk full" in page and f"/jobs/{job.id}/retry" in page
+
+    monkeypatch.setattr(rendering, "notice_pdf", real)
+    assert client.post(f"/jobs/{job.id}/retry").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Job, job.id).status == "done" and [r.number for r in revisions()] == [1]
+    assert revisions()[0].pdf.startswith(b"%PDF") and None not in db.session.scalars(sa.select(Visit.released_at)).all()
+
+
 def test_open_work_needs_a_confirmation_naming_the_counts(client, login_as, month, make_visit):
     h1, h2, _ = month
     make_visit(h1, "announced", status="submitted", visited_at=at(NOV, 25))

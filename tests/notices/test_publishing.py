@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,6 +45,28 @@ def count(model: Any, *where: Any) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0
 
 
+def descendants(pid: int) -> list[int]:
+    """The processes forked by ``pid``, and by them in turn (Linux: ``/proc/<pid>/task/*/children``)."""
+    found, todo = [], [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += children
+            todo += children
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def test_a_worker_killed_mid_publish_leaves_nothing_and_another_worker_completes_it(
         app, client, login_as, make_hall, make_user, make_visit, start_worker):
     halls = [make_hall(f"H{n}") for n in range(1, 4)]
@@ -64,9 +87,13 @@ def test_a_worker_killed_mid_publish_leaves_nothing_and_another_worker_completes
     job = db.session.scalar(sa.select(Job))
 
     worker = start_worker()
+    # the overlap: the visits are released (in the job's transaction) while a child of the worker renders
     wait_for(lambda: jobs.live(db.session.get(Job, job.id))["stage"] == "pdf", what="the notice being rendered")
+    renderers = descendants(worker.pid)
     worker.send_signal(signal.SIGKILL)
     worker.wait(10)
+    assert renderers, "the notice was not being rendered in a child process"
+    wait_for(lambda: not any(alive(pid) for pid in renderers), timeout=10, what="the renderers to die with it")
     db.session.rollback()
     assert db.session.get(Job, job.id).status == "running"
     assert count(NoticeRevision) == 0 and count(Visit, Visit.released_at.is_not(None)) == 0
