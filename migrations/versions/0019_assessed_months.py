@@ -1,7 +1,7 @@
 """assessed months: a month's results kept in the database under the assessment stamp, for every process
 
 Revision ID: 0019_assessed_months
-Revises: 0017_notice_formal
+Revises: 0018_preview_digest
 Create Date: 2026-12-03 18:45:00.000000
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import surveyapp.db
 
 revision = '0019_assessed_months'
-down_revision = '0017_notice_formal'
+down_revision = '0018_preview_digest'
 branch_labels = None
 depends_on = None
 
