@@ -19,7 +19,7 @@ from surveyapp.assessment.labels import score_text
 from surveyapp.charts import Bar, ranking_chart
 from surveyapp.notices import charts, labels, narrative
 from surveyapp.notices.document import Document, case_id
-from surveyapp.pdf import footer_pages, render_parts, render_pdf, stylesheet
+from surveyapp.pdf import footer_pages, header_page, render_parts, render_pdf, stylesheet
 
 
 def charts_of(doc: Document) -> dict[str, Any]:
@@ -86,9 +86,10 @@ def notice_pdf(snapshot: Mapping[str, Any], *, draft: bool = False) -> bytes:
         halls = len(doc.data["results"]["halls"])
         if (os.cpu_count() or 1) > 1 and halls >= current_app.config["NOTICE_PARALLEL_HALLS"]:
             parts = [render_template("notices/pdf_notice.html", thumbnail=lambda uid: thumbnail(doc, uid), part=part,
-                                     pdf_margins="head", pdf_css_passed=True, **context) for part in ("body", "annex")]
-            return render_parts(parts, lambda pages: footer_pages(pages, document_lang()), title=context["title"],
-                                author=context["author"])
+                                     pdf_margins="none", pdf_css_passed=True, **context) for part in ("body", "annex")]
+            return render_parts(parts, lambda pages: footer_pages(pages, document_lang()),
+                                header=header_page(context["company"], context["header"], document_lang()),
+                                title=context["title"], author=context["author"])
         html = render_template("notices/pdf_notice.html", thumbnail=lambda uid: thumbnail(doc, uid), **context)
         return render_pdf(html, title=context["title"], author=context["author"])
 
