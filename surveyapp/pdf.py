@@ -69,11 +69,12 @@ def css_string(text: str) -> str:
     return '"' + "".join(ch if ch.isalnum() or ch == " " else f"\\{ord(ch):06x} " for ch in text) + '"'
 
 
-def page_css(company: str, header: str, margins: str = "all") -> Markup:
+def page_css(company: str, header: str, margins: str = "all", total: int | None = None) -> Markup:
     """The page rules of every PDF (``templates/pdf/base.html``): the print font's faces, when it is built,
     and the page margins: ``company | header`` on top, "第 X 页 / 共 Y 页" at the bottom. ``margins``:
     ``"head"`` leaves the footer out, ``"foot"`` the header, ``"none"`` both (a document rendered in parts,
-    :func:`render_parts`).
+    :func:`render_parts`). ``total``: the "Y" of the footer, for pages that are part of a longer document
+    (by default the document's own page count).
 
     The margins' text is CSS strings, not running elements: WeasyPrint lays out a running element again
     on every page, a few percent of a long notice's render time."""
@@ -84,7 +85,8 @@ def page_css(company: str, header: str, margins: str = "all") -> Markup:
         for weight, path in faces.items()
     ]
     # The translated footer, split around its two numbers: odd parts are the CSS counters.
-    footer = gettext("Page %(page)s of %(pages)s", page="\x00counter(page)\x00", pages="\x00counter(pages)\x00")
+    footer = gettext("Page %(page)s of %(pages)s", page="\x00counter(page)\x00",
+                     pages="\x00counter(pages)\x00" if total is None else str(total))
     content = " ".join(part if n % 2 else css_string(part) for n, part in enumerate(footer.split("\x00")) if part)
     head = f"@top-left {{ content: {css_string(company)} }} @top-right {{ content: {css_string(header)} }}"
     foot = f"@bottom-center {{ content: {content} }}"
@@ -267,7 +269,7 @@ def _render(html: str, base_url: str, fonts: Mapping[str, Path], *, title: str |
 # --- a long document rendered in parts, in parallel ---------------------------------------------------
 
 
-def render_parts(parts: Sequence[str], footers: Callable[[int], str], *, header: str, title: str,
+def render_parts(parts: Sequence[str], footers: Callable[[int, int, int], str], *, header: str, title: str,
                  author: str | None = None, stylesheets: Sequence[str] = ("pdf.css",)) -> bytes:
     """A long PDF rendered as independent parts at once, one process each (WeasyPrint lays out on one core),
     then joined. Each part is a whole HTML document whose pages carry neither header nor footer
@@ -275,8 +277,9 @@ def render_parts(parts: Sequence[str], footers: Callable[[int], str], *, header:
     The header is the same on every page: it is rendered once, as a document of one empty page (``header``:
     its HTML, ``margins="head"``, :func:`header_page`), and stamped onto every page; laying out its two margin
     boxes on every page was a twentieth of a part's time. The footers ("第 X 页 / 共 Y 页") depend on the
-    joined page count, so they are rendered last, as a document of that many empty pages (``footers(pages)``:
-    its HTML, ``margins="foot"``, :func:`footer_pages`), and stamped onto the joined pages.
+    joined page count, so they are rendered last, as documents of empty pages (``footers(first, count,
+    total)``: the HTML of ``count`` pages numbered from ``first``, of ``total``, :func:`footer_pages`), one
+    run of pages per process at once, and stamped onto the joined pages.
 
     The same parts give the same bytes; text stays text and the fonts embedded (each part embeds its own
     subset). Every part is rendered in a forked process that already holds the fonts and stylesheets (the
@@ -294,17 +297,22 @@ def render_parts(parts: Sequence[str], footers: Callable[[int], str], *, header:
         futures = [pool.submit(_render_part, html, fonts, names) for html in parts]
         heading = _render(header, INTERNAL_BASE_URL, fonts, stylesheets=[stylesheet(name) for name in names])[0]
         rendered = [future.result() for future in futures]
-        # the footers are rendered in another process while this one joins the parts
-        stamps = pool.submit(_render_part, footers(sum(pages for _data, pages in rendered)), fonts, names)
+        # the footers are rendered in the other processes, a run of pages each, while this one joins the parts
+        total = sum(pages for _data, pages in rendered)
+        size = -(-total // len(parts))  # pages per run, rounded up
+        stamps = [pool.submit(_render_part, footers(first, min(size, total + 1 - first), total), fonts, names)
+                  for first in range(1, total + 1, size)]
         with _cycle_collector_paused():
             writer = _joined([data for data, _pages in rendered])
-            return _stamped(writer, stamps.result()[0], heading, title=title, author=author)
+            return _stamped(writer, [stamp.result()[0] for stamp in stamps], heading, title=title, author=author)
 
 
-def footer_pages(pages: int, lang: str) -> str:
-    """A document of ``pages`` empty pages carrying only the footer, for :func:`render_parts`."""
-    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><style>{page_css("", "", "foot")}\n'
-            ".page + .page { break-before: page }</style></head><body>" + '<div class="page"></div>' * pages
+def footer_pages(first: int, count: int, total: int, lang: str) -> str:
+    """A document of ``count`` empty pages carrying only the footer, numbered from ``first`` of ``total``, for
+    :func:`render_parts`."""
+    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><style>{page_css("", "", "foot", total)}\n'
+            f"@page :first {{ counter-reset: page {first} }}\n"
+            ".page + .page { break-before: page }</style></head><body>" + '<div class="page"></div>' * count
             + "</body></html>")
 
 
@@ -333,20 +341,20 @@ def _joined(parts: Sequence[bytes]) -> Any:
     return writer
 
 
-def _stamped(writer: Any, footers: bytes, header: bytes, *, title: str, author: str | None = None) -> bytes:
-    """The joined PDF with page N of ``footers`` and the one page of ``header`` drawn over its page N, as form
+def _stamped(writer: Any, footers: Sequence[bytes], header: bytes, *, title: str, author: str | None = None) -> bytes:
+    """The joined PDF with page N of ``footers`` (their pages in order) and the one page of ``header`` drawn over its page N, as form
     XObjects of that page (their content and resources as they are; the header's is one object shared by all
     pages): cheaper than merging pages, which parses and renames every content stream."""
     from pypdf import PdfReader
     from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 
-    stamps = PdfReader(io.BytesIO(footers))
+    stamps = [stamp for data in footers for stamp in PdfReader(io.BytesIO(data)).pages]
     heading = writer._add_object(_form(writer, PdfReader(io.BytesIO(header)).pages[0]))
     opening, closing = DecodedStreamObject(), DecodedStreamObject()
     opening.set_data(b"q\n")
     closing.set_data(b"\nQ q /SurveyappFooter Do Q q /SurveyappHeader Do Q\n")
     opening, closing = writer._add_object(opening), writer._add_object(closing)
-    for page, stamp in zip(writer.pages, stamps.pages, strict=True):
+    for page, stamp in zip(writer.pages, stamps, strict=True):
         if page.mediabox != stamp.mediabox:
             raise ValueError("a document rendered in parts has pages of one size only")
         # WeasyPrint's pages share their resources: the page gets its own copy, naming its own footer

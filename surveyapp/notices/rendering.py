@@ -87,7 +87,7 @@ def notice_pdf(snapshot: Mapping[str, Any], *, draft: bool = False) -> bytes:
         if (os.cpu_count() or 1) > 1 and halls >= current_app.config["NOTICE_PARALLEL_HALLS"]:
             parts = [render_template("notices/pdf_notice.html", thumbnail=lambda uid: thumbnail(doc, uid), part=part,
                                      pdf_margins="none", pdf_css_passed=True, **context) for part in ("body", "annex")]
-            return render_parts(parts, lambda pages: footer_pages(pages, document_lang()),
+            return render_parts(parts, lambda first, count, total: footer_pages(first, count, total, document_lang()),
                                 header=header_page(context["company"], context["header"], document_lang()),
                                 title=context["title"], author=context["author"])
         html = render_template("notices/pdf_notice.html", thumbnail=lambda uid: thumbnail(doc, uid), **context)
