@@ -269,10 +269,12 @@ def _render(html: str, base_url: str, fonts: Mapping[str, Path], *, title: str |
 # --- a long document rendered in parts, in parallel ---------------------------------------------------
 
 
-def render_parts(parts: Sequence[str], footers: Callable[[int, int, int], str], *, header: str, title: str,
-                 author: str | None = None, stylesheets: Sequence[str] = ("pdf.css",)) -> bytes:
+def render_parts(parts: Sequence[Callable[[], str]], footers: Callable[[int, int, int], str], *, header: str,
+                 title: str, author: str | None = None, stylesheets: Sequence[str] = ("pdf.css",)) -> bytes:
     """A long PDF rendered as independent parts at once, one process each (WeasyPrint lays out on one core),
-    then joined. Each part is a whole HTML document whose pages carry neither header nor footer
+    then joined. Each part (``part()``: its HTML, made in its process, which inherits this one's app and
+    request context; a thousand halls' templates and charts took a quarter of a second before the first
+    part could start) is a whole HTML document whose pages carry neither header nor footer
     (``page_css(..., margins="none")``); each part starts on a new page, and all pages have the same size.
     The header is the same on every page: it is rendered once, as a document of one empty page (``header``:
     its HTML, ``margins="head"``, :func:`header_page`), and stamped onto every page; laying out its two margin
@@ -288,13 +290,18 @@ def render_parts(parts: Sequence[str], footers: Callable[[int, int, int], str], 
     large process (the app, the snapshot): its cycle collector, run by the join's many small objects over
     everything it holds, cost more than the join itself (0.56 s against 0.24 s for a 1,000-hall notice),
     so it pauses meanwhile, and no layout's garbage of hundreds of thousands of objects is left here for it."""
+    global _parts
     fonts = _print_font_files()
     names = list(stylesheets)
     for name in names:
         stylesheet(name)  # parsed before forking: every process has them
-    with ProcessPoolExecutor(len(parts), mp_context=multiprocessing.get_context("fork"),
-                             initializer=_in_part_process) as pool:
-        futures = [pool.submit(_render_part, html, fonts, names) for html in parts]
+    with _parts_lock, ProcessPoolExecutor(len(parts), mp_context=multiprocessing.get_context("fork"),
+                                          initializer=_in_part_process) as pool:
+        _parts = parts  # the processes start at the first submit (all of them, when forking): they have them
+        try:
+            futures = [pool.submit(_render_nth_part, n, fonts, names) for n in range(len(parts))]
+        finally:
+            _parts = ()
         heading = _render(header, INTERNAL_BASE_URL, fonts, stylesheets=[stylesheet(name) for name in names])[0]
         rendered = [future.result() for future in futures]
         # the footers are rendered in the other processes, a run of pages each, while this one joins the parts
@@ -329,6 +336,15 @@ def _in_part_process() -> None:
 
 def _render_part(html: str, fonts: Mapping[str, Path], stylesheets: list[str]) -> tuple[bytes, int]:
     return _render(html, INTERNAL_BASE_URL, fonts, stylesheets=[stylesheet(name) for name in stylesheets])
+
+
+#: The parts of the document :func:`render_parts` renders, for the processes it forks (not sent: functions).
+_parts: Sequence[Callable[[], str]] = ()
+_parts_lock = threading.Lock()
+
+
+def _render_nth_part(n: int, fonts: Mapping[str, Path], stylesheets: list[str]) -> tuple[bytes, int]:
+    return _render_part(_parts[n](), fonts, stylesheets)
 
 
 def _joined(parts: Sequence[bytes]) -> Any:
