@@ -273,7 +273,7 @@ def render_parts(parts: Sequence[Callable[[], str]], footers: Callable[[int, int
                  title: str, author: str | None = None, stylesheets: Sequence[str] = ("pdf.css",)) -> bytes:
     """A long PDF rendered as independent parts at once, one process each (WeasyPrint lays out on one core),
     then joined. Each part (``part()``: its HTML, made in its process, which inherits this one's app and
-    request context; a thousand halls' templates and charts took a quarter of a second before the first
+    request context: a thousand halls' templates and charts took a quarter of a second before the other
     part could start) is a whole HTML document whose pages carry neither header nor footer
     (``page_css(..., margins="none")``); each part starts on a new page, and all pages have the same size.
     The header is the same on every page: it is rendered once, as a document of one empty page (``header``:
@@ -284,12 +284,13 @@ def render_parts(parts: Sequence[Callable[[], str]], footers: Callable[[int, int
     run of pages per process at once, and stamped onto the joined pages.
 
     The same parts give the same bytes; text stays text and the fonts embedded (each part embeds its own
-    subset). Every part is rendered in a forked process that already holds the fonts and stylesheets (the
-    stylesheets named are passed to every render, :func:`stylesheet`); this process renders the header
-    meanwhile, then joins. It is a
-    large process (the app, the snapshot): its cycle collector, run by the join's many small objects over
-    everything it holds, cost more than the join itself (0.56 s against 0.24 s for a 1,000-hall notice),
-    so it pauses meanwhile, and no layout's garbage of hundreds of thousands of objects is left here for it."""
+    subset). The first part is made and rendered in this process, with the header; the others in forked
+    processes that already hold the fonts and stylesheets (the stylesheets named are passed to every render,
+    :func:`stylesheet`), each made there (``part()``). Rendering every part in a forked process cost more:
+    its writes to the memory it shares with this process made the kernel copy it, 1.5 s of system time for
+    1,000 halls. This process then joins the parts with its cycle collector paused: it holds the app, the
+    snapshot and the first part's garbage, and the collector, set off by the join's many small objects,
+    cost more than the join itself (1.15 s of CPU against 0.26 s for 1,000 halls)."""
     global _parts
     fonts = _print_font_files()
     names = list(stylesheets)
@@ -299,11 +300,13 @@ def render_parts(parts: Sequence[Callable[[], str]], footers: Callable[[int, int
                                           initializer=_in_part_process) as pool:
         _parts = parts  # the processes start at the first submit (all of them, when forking): they have them
         try:
-            futures = [pool.submit(_render_nth_part, n, fonts, names) for n in range(len(parts))]
+            futures = [pool.submit(_render_nth_part, n, fonts, names) for n in range(1, len(parts))]
         finally:
             _parts = ()
-        heading = _render(header, INTERNAL_BASE_URL, fonts, stylesheets=[stylesheet(name) for name in names])[0]
-        rendered = [future.result() for future in futures]
+        sheets = [stylesheet(name) for name in names]
+        heading = _render(header, INTERNAL_BASE_URL, fonts, stylesheets=sheets)[0]
+        rendered = [_render(parts[0](), INTERNAL_BASE_URL, fonts, stylesheets=sheets)]
+        rendered += [future.result() for future in futures]
         # the footers are rendered in the other processes, a run of pages each, while this one joins the parts
         total = sum(pages for _data, pages in rendered)
         size = -(-total // len(parts))  # pages per run, rounded up
