@@ -70,10 +70,12 @@ def css_string(text: str) -> str:
     return '"' + "".join(ch if ch.isalnum() or ch == " " else f"\\{ord(ch):06x} " for ch in text) + '"'
 
 
-def page_css(company: str, header: str, margins: str = "all") -> Markup:
+def page_css(company: str, header: str, margins: str = "all", total: int | None = None) -> Markup:
     """The page rules of every PDF (``templates/pdf/base.html``): the print font's faces, when it is built,
     and the page margins: ``company | header`` on top, "第 X 页 / 共 Y 页" at the bottom. ``margins``:
-    ``"head"`` leaves the footer out, ``"foot"`` the header (a document rendered in parts, :func:`render_parts`).
+    ``"head"`` leaves the footer out, ``"foot"`` the header, ``"none"`` both (a document rendered in parts,
+    :func:`render_parts`). ``total``: the "Y" of the footer, for pages that are part of a longer document
+    (by default the document's own page count).
 
     The margins' text is CSS strings, not running elements: WeasyPrint lays out a running element again
     on every page, a few percent of a long notice's render time."""
@@ -84,11 +86,12 @@ def page_css(company: str, header: str, margins: str = "all") -> Markup:
         for weight, path in faces.items()
     ]
     # The translated footer, split around its two numbers: odd parts are the CSS counters.
-    footer = gettext("Page %(page)s of %(pages)s", page="\x00counter(page)\x00", pages="\x00counter(pages)\x00")
+    footer = gettext("Page %(page)s of %(pages)s", page="\x00counter(page)\x00",
+                     pages="\x00counter(pages)\x00" if total is None else str(total))
     content = " ".join(part if n % 2 else css_string(part) for n, part in enumerate(footer.split("\x00")) if part)
     head = f"@top-left {{ content: {css_string(company)} }} @top-right {{ content: {css_string(header)} }}"
     foot = f"@bottom-center {{ content: {content} }}"
-    rules.append(f"@page {{ {head if margins != 'foot' else ''} {foot if margins != 'head' else ''} }}")
+    rules.append(f"@page {{ {head if margins in ('all', 'head') else ''} {foot if margins in ('all', 'foot') else ''} }}")
     return Markup("\n".join(rules))
 
 
@@ -180,13 +183,19 @@ def _rendering() -> Iterator[FontConfiguration]:
             _font_config = FontConfiguration()
         # Layout allocates hundreds of thousands of objects that live until the PDF is written: pausing
         # the cycle collector meanwhile saves a tenth to a fifth of the time. It runs again afterwards.
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with _cycle_collector_paused():
             yield _font_config
-        finally:
-            if was_enabled:
-                gc.enable()
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 _stylesheets: dict[str, CSS] = {}
@@ -270,36 +279,67 @@ def _render(html: str, base_url: str, fonts: Mapping[str, Path], *, title: str |
 # --- a long document rendered in parts, in parallel ---------------------------------------------------
 
 
-def render_parts(parts: Sequence[str], footers: Callable[[int], str], *, title: str, author: str | None = None,
-                 stylesheets: Sequence[str] = ("pdf.css",)) -> bytes:
+def render_parts(parts: Sequence[Callable[[], str]], footers: Callable[[int, int, int], str], *, header: str,
+                 title: str, author: str | None = None, stylesheets: Sequence[str] = ("pdf.css",)) -> bytes:
     """A long PDF rendered as independent parts at once, one process each (WeasyPrint lays out on one core),
-    then joined. Each part is a whole HTML document whose pages carry the header but no footer
-    (``page_css(..., margins="head")``); each part starts on a new page. The footers ("第 X 页 / 共 Y 页")
-    depend on the joined page count, so they are rendered last, as a document of that many empty pages
-    (``footers(pages)``: its HTML, ``margins="foot"``), and stamped onto the joined pages.
+    then joined. Each part (``part()``: its HTML, made in its process, which inherits this one's app and
+    request context: a thousand halls' templates and charts took a quarter of a second before the other
+    part could start) is a whole HTML document whose pages carry neither header nor footer
+    (``page_css(..., margins="none")``); each part starts on a new page, and all pages have the same size.
+    The header is the same on every page: it is rendered once, as a document of one empty page (``header``:
+    its HTML, ``margins="head"``, :func:`header_page`), and stamped onto every page; laying out its two margin
+    boxes on every page was a twentieth of a part's time. The footers ("第 X 页 / 共 Y 页") depend on the
+    joined page count, so they are rendered last, as documents of empty pages (``footers(first, count,
+    total)``: the HTML of ``count`` pages numbered from ``first``, of ``total``, :func:`footer_pages`), one
+    run of pages per process at once, and stamped onto the joined pages.
 
     The same parts give the same bytes; text stays text and the fonts embedded (each part embeds its own
-    subset). The first part is rendered in this process, the others in forked processes that already hold
-    the fonts and stylesheets; the stylesheets named are passed to every render (:func:`stylesheet`)."""
+    subset). The first part is made and rendered in this process, with the header; the others in forked
+    processes that already hold the fonts and stylesheets (the stylesheets named are passed to every render,
+    :func:`stylesheet`), each made there (``part()``). Rendering every part in a forked process cost more:
+    its writes to the memory it shares with this process made the kernel copy it, 1.5 s of system time for
+    1,000 halls. This process then joins the parts with its cycle collector paused: it holds the app, the
+    snapshot and the first part's garbage, and the collector, set off by the join's many small objects,
+    cost more than the join itself (1.15 s of CPU against 0.26 s for 1,000 halls)."""
+    global _parts
     fonts = _print_font_files()
     names = list(stylesheets)
-    sheets = [stylesheet(name) for name in names]  # parsed before forking: every process has them
-    with ProcessPoolExecutor(max(1, len(parts) - 1), mp_context=multiprocessing.get_context("fork"),
-                             initializer=_in_part_process) as pool:
-        futures = [pool.submit(_render_part, html, fonts, names) for html in parts[1:]]
-        rendered = [_render(parts[0], INTERNAL_BASE_URL, fonts, stylesheets=sheets)]
+    for name in names:
+        stylesheet(name)  # parsed before forking: every process has them
+    with _parts_lock, ProcessPoolExecutor(len(parts), mp_context=multiprocessing.get_context("fork"),
+                                          initializer=_in_part_process) as pool:
+        _parts = parts  # the processes start at the first submit (all of them, when forking): they have them
+        try:
+            futures = [pool.submit(_render_nth_part, n, fonts, names) for n in range(1, len(parts))]
+        finally:
+            _parts = ()
+        sheets = [stylesheet(name) for name in names]
+        heading = _render(header, INTERNAL_BASE_URL, fonts, stylesheets=sheets)[0]
+        rendered = [_render(parts[0](), INTERNAL_BASE_URL, fonts, stylesheets=sheets)]
         rendered += [future.result() for future in futures]
-        # the footers are rendered in another process while this one joins the parts
-        stamps = pool.submit(_render_part, footers(sum(pages for _data, pages in rendered)), fonts, names)
-        writer = _joined([data for data, _pages in rendered])
-        return _stamped(writer, stamps.result()[0], title=title, author=author)
+        # the footers are rendered in the other processes, a run of pages each, while this one joins the parts
+        total = sum(pages for _data, pages in rendered)
+        size = -(-total // len(parts))  # pages per run, rounded up
+        stamps = [pool.submit(_render_part, footers(first, min(size, total + 1 - first), total), fonts, names)
+                  for first in range(1, total + 1, size)]
+        with _cycle_collector_paused():
+            writer = _joined([data for data, _pages in rendered])
+            return _stamped(writer, [stamp.result()[0] for stamp in stamps], heading, title=title, author=author)
 
 
-def footer_pages(pages: int, lang: str) -> str:
-    """A document of ``pages`` empty pages carrying only the footer, for :func:`render_parts`."""
-    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><style>{page_css("", "", "foot")}\n'
-            ".page + .page { break-before: page }</style></head><body>" + '<div class="page"></div>' * pages
+def footer_pages(first: int, count: int, total: int, lang: str) -> str:
+    """A document of ``count`` empty pages carrying only the footer, numbered from ``first`` of ``total``, for
+    :func:`render_parts`."""
+    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><style>{page_css("", "", "foot", total)}\n'
+            f"@page :first {{ counter-reset: page {first} }}\n"
+            ".page + .page { break-before: page }</style></head><body>" + '<div class="page"></div>' * count
             + "</body></html>")
+
+
+def header_page(company: str, header: str, lang: str) -> str:
+    """A document of one empty page carrying only the header ``company | header``, for :func:`render_parts`."""
+    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><style>{page_css(company, header, "head")}'
+            "</style></head><body></body></html>")
 
 
 def _in_part_process() -> None:
@@ -309,6 +349,15 @@ def _in_part_process() -> None:
 
 def _render_part(html: str, fonts: Mapping[str, Path], stylesheets: list[str]) -> tuple[bytes, int]:
     return _render(html, INTERNAL_BASE_URL, fonts, stylesheets=[stylesheet(name) for name in stylesheets])
+
+
+#: The parts of the document :func:`render_parts` renders, for the processes it forks (not sent: functions).
+_parts: Sequence[Callable[[], str]] = ()
+_parts_lock = threading.Lock()
+
+
+def _render_nth_part(n: int, fonts: Mapping[str, Path], stylesheets: list[str]) -> tuple[bytes, int]:
+    return _render_part(_parts[n](), fonts, stylesheets)
 
 
 def _joined(parts: Sequence[bytes]) -> Any:
@@ -321,28 +370,27 @@ def _joined(parts: Sequence[bytes]) -> Any:
     return writer
 
 
-def _stamped(writer: Any, footers: bytes, *, title: str, author: str | None = None) -> bytes:
-    """The joined PDF with page N of ``footers`` drawn over its page N, as a form XObject of that page (its
-    content and resources as they are): cheaper than merging pages, which parses and renames every content
-    stream."""
+def _stamped(writer: Any, footers: Sequence[bytes], header: bytes, *, title: str, author: str | None = None) -> bytes:
+    """The joined PDF with page N of ``footers`` (their pages in order) and the one page of ``header`` drawn over its page N, as form
+    XObjects of that page (their content and resources as they are; the header's is one object shared by all
+    pages): cheaper than merging pages, which parses and renames every content stream."""
     from pypdf import PdfReader
     from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 
-    stamps = PdfReader(io.BytesIO(footers))
+    stamps = [stamp for data in footers for stamp in PdfReader(io.BytesIO(data)).pages]
+    heading = writer._add_object(_form(writer, PdfReader(io.BytesIO(header)).pages[0]))
     opening, closing = DecodedStreamObject(), DecodedStreamObject()
     opening.set_data(b"q\n")
-    closing.set_data(b"\nQ q /SurveyappFooter Do Q\n")
+    closing.set_data(b"\nQ q /SurveyappFooter Do Q q /SurveyappHeader Do Q\n")
     opening, closing = writer._add_object(opening), writer._add_object(closing)
-    for page, stamp in zip(writer.pages, stamps.pages, strict=True):
-        form = DecodedStreamObject()
-        form.set_data(stamp.get_contents().get_data())
-        form.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
-                     NameObject("/BBox"): stamp.mediabox,
-                     NameObject("/Resources"): stamp["/Resources"].clone(writer)})
+    for page, stamp in zip(writer.pages, stamps, strict=True):
+        if page.mediabox != stamp.mediabox:
+            raise ValueError("a document rendered in parts has pages of one size only")
         # WeasyPrint's pages share their resources: the page gets its own copy, naming its own footer
         resources = DictionaryObject(page["/Resources"].get_object())
         xobjects = DictionaryObject(resources.get("/XObject", DictionaryObject()).get_object())
-        xobjects[NameObject("/SurveyappFooter")] = writer._add_object(form.flate_encode())
+        xobjects[NameObject("/SurveyappFooter")] = writer._add_object(_form(writer, stamp))
+        xobjects[NameObject("/SurveyappHeader")] = heading
         resources[NameObject("/XObject")] = xobjects
         page[NameObject("/Resources")] = resources
         contents = page["/Contents"]
@@ -353,3 +401,14 @@ def _stamped(writer: Any, footers: bytes, *, title: str, author: str | None = No
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _form(writer: Any, page: Any) -> Any:
+    """A rendered page's content and resources as a form XObject of ``writer``."""
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    form = DecodedStreamObject()
+    form.set_data(page.get_contents().get_data())
+    form.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
+                 NameObject("/BBox"): page.mediabox, NameObject("/Resources"): page["/Resources"].clone(writer)})
+    return form.flate_encode()

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
+import threading
 import time
 from typing import Any
 
@@ -20,7 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from surveyapp import clock, jobs
 from surveyapp.auth.models import Role, User
@@ -144,16 +146,21 @@ def _start_letters(session: Session, revision: NoticeRevision) -> list[Job]:
 
 @jobs.define("letters", _l("Storing hall letters"), {"letters": _l("Rendering letters")}, roles=(Role.MARKET,))
 def run_letters(session: Session, job: Job, progress: jobs.Progress) -> None:
-    revision = session.get(NoticeRevision, job.params["revision_id"])
+    # neither the notice's PDF nor the snapshot, which store_letters reads once per process (_letters_of)
+    revision = session.get(NoticeRevision, job.params["revision_id"],
+                           options=[defer(NoticeRevision.snapshot), defer(NoticeRevision.pdf)])
     store_letters(session, revision, job.params["hall_ids"], progress)
 
 
 def store_letters(session: Session, revision: NoticeRevision, hall_ids: list[int],
                   progress: jobs.Progress | None = None) -> None:
     """Render and store the letters of ``hall_ids`` not stored yet, committed :data:`LETTERS_PER_COMMIT` at a
-    time; the snapshot is read once for them all (:class:`~surveyapp.notices.rendering.Letters`), so each costs
-    one render."""
-    revision_id, period, snapshot = revision.id, revision.period, revision.snapshot  # the commits expire revision
+    time; the snapshot is read once for them all (:class:`~surveyapp.notices.rendering.Letters`, kept by the
+    process for the revision's next batch: :func:`_letters_of`), so each costs one render."""
+    revision_id = revision.id  # the commits expire revision
+    batch = _letters_of(session, revision_id)
+    snapshot = batch.doc.data
+    period = snapshot["period"]
     lines = {line["hall_id"]: line for line in snapshot["results"]["halls"]}
     todo = [hall_id for hall_id in hall_ids if hall_id in lines]
     stored = set(session.scalars(sa.select(NoticeLetter.hall_id).where(NoticeLetter.revision_id == revision_id,
@@ -161,7 +168,6 @@ def store_letters(session: Session, revision: NoticeRevision, hall_ids: list[int
     todo = [hall_id for hall_id in todo if hall_id not in stored]
     # what the halls have already rectified and had verified when their letters are rendered is not listed again
     settled = queries.settled_findings_of(session, [lines[hall_id]["code"] for hall_id in todo], period)
-    batch = rendering.Letters(snapshot)
     told = 0.0
     rendered: list[dict[str, Any]] = []
     for n, hall_id in enumerate(todo):
@@ -177,6 +183,25 @@ def store_letters(session: Session, revision: NoticeRevision, hall_ids: list[int
             _store_many(session, rendered)
             rendered = []
     _store_many(session, rendered)
+
+
+#: The last revision's letters (:func:`_letters_of`), by the SHA-256 of its snapshot as stored.
+_batch: tuple[str, rendering.Letters] | None = None
+_batch_lock = threading.Lock()
+
+
+def _letters_of(session: Session, revision_id: int) -> rendering.Letters:
+    """The letters of a revision's snapshot, read once per process: the letters of a thousand halls are ten jobs,
+    and decoding the snapshot (3 MB of JSON for a thousand halls) and reading it back into a document took a
+    few tenths of a second each. Kept by the digest of the snapshot's stored text, not by the revision's id: a
+    database made again (the tests) may give another revision the same id."""
+    global _batch
+    text = session.scalar(sa.select(sa.cast(NoticeRevision.snapshot, sa.Text)).where(NoticeRevision.id == revision_id))
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    with _batch_lock:
+        if _batch is None or _batch[0] != digest:
+            _batch = (digest, rendering.Letters(json.loads(text)))
+        return _batch[1]
 
 
 def _store_many(session: Session, rows: list[dict[str, Any]]) -> None:

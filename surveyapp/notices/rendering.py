@@ -6,7 +6,7 @@ when asked for, so they always say what the revision said.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from flask import current_app, render_template
@@ -19,7 +19,7 @@ from surveyapp.assessment.labels import score_text
 from surveyapp.charts import Bar, ranking_chart
 from surveyapp.notices import charts, labels, narrative
 from surveyapp.notices.document import Document, case_id
-from surveyapp.pdf import footer_pages, render_parts, render_pdf, stylesheet
+from surveyapp.pdf import footer_pages, header_page, render_parts, render_pdf, stylesheet
 
 
 def charts_of(doc: Document) -> dict[str, Any]:
@@ -79,16 +79,29 @@ def notice_pdf(snapshot: Mapping[str, Any], *, draft: bool = False) -> bytes:
     parts at once, the body and the annex (:func:`surveyapp.pdf.render_parts`): the annex of a thousand halls
     is half of the layout's time. A smaller one is one render (forking would cost more than it saves)."""
     doc = Document(snapshot)
-    with force_locale(document_language()):
-        context = _context(doc)
+
+    def context_of(with_charts: bool = True) -> dict[str, Any]:
+        context = _context(doc, with_charts)
         if draft:
             context["header"] = _("%(month)s · draft, not published", month=context["header"])
+        return context
+
+    def part(name: str) -> Callable[[], str]:
+        def html() -> str:  # in the part's own process
+            with force_locale(document_language()):
+                return render_template("notices/pdf_notice.html", thumbnail=lambda uid: thumbnail(doc, uid), part=name,
+                                       pdf_margins="none", pdf_css_passed=True, **context_of(name == "body"))
+        return html
+
+    with force_locale(document_language()):
         halls = len(doc.data["results"]["halls"])
         if (os.cpu_count() or 1) > 1 and halls >= current_app.config["NOTICE_PARALLEL_HALLS"]:
-            parts = [render_template("notices/pdf_notice.html", thumbnail=lambda uid: thumbnail(doc, uid), part=part,
-                                     pdf_margins="head", pdf_css_passed=True, **context) for part in ("body", "annex")]
-            return render_parts(parts, lambda pages: footer_pages(pages, document_lang()), title=context["title"],
-                                author=context["author"])
+            context = context_of(with_charts=False)
+            return render_parts([part("body"), part("annex")],
+                                lambda first, count, total: footer_pages(first, count, total, document_lang()),
+                                header=header_page(context["company"], context["header"], document_lang()),
+                                title=context["title"], author=context["author"])
+        context = context_of()
         html = render_template("notices/pdf_notice.html", thumbnail=lambda uid: thumbnail(doc, uid), **context)
         return render_pdf(html, title=context["title"], author=context["author"])
 

@@ -108,3 +108,25 @@ def test_letters_stored_in_a_batch_are_the_letters_a_hall_would_render_alone(mak
         assert stored[hall.id] == alone and f"{hall.name}分区标识缺失" in squeeze(read_pdf(alone).text)
     publishing.store_letters(db.session, revision, [h.id for h in halls])  # again (a job run twice): nothing new
     assert db.session.scalar(sa.select(sa.func.count()).select_from(NoticeLetter)) == 3
+
+
+def test_the_letters_of_a_correction_are_the_correction_s_even_right_after_the_first_revision_s(make_hall, make_user,
+                                                                                                 make_visit):
+    """A worker keeps the snapshot it read for the next batch of letters: the next revision's are its own."""
+    from surveyapp.notices import publishing, rendering
+    from surveyapp.notices.models import NoticeLetter
+
+    market = make_user(Role.MARKET, password=None)
+    hall = make_hall("H1", "人民路营业厅")
+    make_visit(hall, "unannounced", visited_at=at(NOV), market=market, answers={"interior.zones": "fail"})
+    notice = services.create_notice(db.session, market, NOV)
+    first = services.publish(db.session, market, notice, None)
+    db.session.commit()
+    publishing.store_letters(db.session, first, [hall.id])
+    services.mark_revision_pending(db.session, market, NOV, "申诉成立：人民路营业厅")
+    second = services.publish(db.session, market, notice, "申诉成立，更正人民路营业厅得分")
+    db.session.commit()
+    publishing.store_letters(db.session, second, [hall.id])
+    letters = dict(db.session.execute(sa.select(NoticeLetter.revision_id, NoticeLetter.pdf)).all())
+    assert letters[second.id] == rendering.letter_pdf(second.snapshot, "H1") != letters[first.id]
+    assert "第2版" in squeeze(read_pdf(letters[second.id]).text)
