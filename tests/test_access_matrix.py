@@ -279,10 +279,14 @@ def _proposal(checklist: Any) -> Any:
 #: Tables a request may write to without changing data: the session's last-seen time, login attempts.
 #: A hall letter is stored the first time it is read (the letter itself never changes).
 BOOKKEEPING = {"user_session", "login_attempt", "notice_letter"}
+#: What reads keep for the next reader, derived from the data and trusted only under the token they were made
+#: under (a month's heat counts, an assessed month, a previewed draft's hash): a page may write them.
+CACHES = {"heat_tally", "heat_tally_month", "assessed_month", "notice_preview_digest"}
 
 
 def _fingerprint(ignore: set[str] | frozenset[str] = frozenset()) -> str:
-    """A digest of every row of every table (but bookkeeping and ``ignore``), to prove a request changed nothing."""
+    """A digest of every row of every table (but bookkeeping, caches and ``ignore``), to prove a request changed
+    nothing."""
     import hashlib
 
     from surveyapp.db import Model
@@ -290,7 +294,7 @@ def _fingerprint(ignore: set[str] | frozenset[str] = frozenset()) -> str:
     digest = hashlib.sha256()
     db.session.expire_all()
     for table in Model.metadata.sorted_tables:
-        if table.name in BOOKKEEPING or table.name in ignore:
+        if table.name in BOOKKEEPING or table.name in CACHES or table.name in ignore:
             continue
         rows = db.session.execute(sa.select(table)).all()
         digest.update(table.name.encode() + repr(sorted(map(repr, rows))).encode())
