@@ -3,7 +3,9 @@
 Pages and commands assess the same months again and again (the results page assesses the whole month to show
 one page of it; trends assess twelve months). A month's results change only when a visit, an answer, a hall,
 a unit or the policy changes, and every such change replaces the stamp's token in the same transaction (the
-session hooks below), so a process may reuse what it computed under the token it reads now.
+session hooks below; the flush notes what changed, and the new tokens are written just before the commit, so
+that the one stamp row every writer updates is locked for an instant, not for the writer's whole transaction),
+so a process may reuse what it computed under the token it reads now.
 
 Why this is safe on several hosts and in any order of events:
 
@@ -64,6 +66,10 @@ _entries: OrderedDict[Hashable, Any] = OrderedDict()
 #: ``session.info`` key set while the session's transaction has replaced the token (cleared when it ends): what it
 #: computes then includes its own uncommitted changes, which :mod:`.store` never writes for other processes.
 WROTE = "surveyapp.assessment.wrote"
+#: ``session.info`` key: the months whose tokens the transaction's flushed changes will replace when it commits
+#: (``*``: every month), with the stamp's; until then nothing read in it is kept (:func:`token` is ``None``).
+PENDING = "surveyapp.assessment.pending"
+_COMMITTING = "surveyapp.assessment.committing"
 #: What :func:`recall` returns for a key nothing is kept under.
 MISSING = _MISSING = object()
 
@@ -100,7 +106,10 @@ def touch_months(session: Session, periods: set[str]) -> None:
 
 def month_key(session: Session, period: str) -> str | None:
     """What the month's stored counts are kept under now: the ``*`` token and the month's (``None``: no ``*`` row,
-    the database was emptied; nothing may be stored or reused until a change writes one)."""
+    the database was emptied; nothing may be stored or reused until a change writes one; or changes of this
+    transaction whose new tokens are not written yet)."""
+    if PENDING in session.info:
+        return None
     tokens = dict(session.connection().execute(
         sa.select(_MONTHS.c.period, _MONTHS.c.token).where(_MONTHS.c.period.in_([EVERY_MONTH, period]))).all())
     if EVERY_MONTH not in tokens:
@@ -116,7 +125,10 @@ def month_stamped_key(session: Session, period: str, key: Hashable) -> Hashable 
 
 
 def token(session: Session) -> str | None:
-    """The stamp's token now (``None``: no stamp, nothing may be cached)."""
+    """The stamp's token now (``None``: no stamp, or changes of this transaction whose new tokens are not written
+    yet: nothing may be cached)."""
+    if PENDING in session.info:
+        return None
     return session.connection().execute(sa.select(_STAMP.c.token).where(_STAMP.c.id == 1)).scalar()
 
 
@@ -201,14 +213,38 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
     changed = [obj for obj in (*session.new, *session.dirty, *session.deleted) if _changes_results(session, obj)]
     if not changed:
         return
+    session.info[WROTE] = True
+    pending: set[str] = session.info.setdefault(PENDING, set())
+    pending.update(_months_changed(session, changed))
+    if session.info.get(_COMMITTING):  # a flush after the tokens were written (a hook's late change)
+        _write_pending(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    """The new tokens are written last, just before the commit: the stamp is one row that every change writes, so
+    a writer holds its lock only for the moment its commit takes, not for the rest of its transaction (a phone
+    submission's whole work), and writers do not queue behind each other."""
+    if session.in_nested_transaction():
+        return  # a savepoint's commit: the outer transaction writes them
+    session.flush()
+    _write_pending(session)
+    session.info[_COMMITTING] = True
+
+
+def _write_pending(session: Session) -> None:
+    months = session.info.pop(PENDING, None)
+    if months is None:
+        return
     _replace_token(session)
-    touch_months(session, _months_changed(session, changed))
+    touch_months(session, months)
 
 
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _transaction_ended(session: Session) -> None:
-    session.info.pop(WROTE, None)
+    for key in (WROTE, PENDING, _COMMITTING):
+        session.info.pop(key, None)
 
 
 @event.listens_for(Session, "do_orm_execute")

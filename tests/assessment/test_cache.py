@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import pytest
 import sqlalchemy as sa
 
 from surveyapp.assessment import cache, services
@@ -10,7 +11,7 @@ from surveyapp.assessment.models import AssessedMonth
 from surveyapp.db import db
 from surveyapp.org.models import Hall
 from surveyapp.visits import validation
-from surveyapp.visits.models import Visit
+from surveyapp.visits.models import Visit, VisitStatus
 from tests.assessment.conftest import at
 
 NOV = "2026-11"
@@ -101,3 +102,30 @@ def test_the_months_before_are_kept_until_one_of_their_visits_changes(app, make_
     db.session.commit()
     cache.forget()
     assert services.assess(db.session, NOV) == third
+
+
+def test_two_writers_do_not_queue_on_the_stamp_and_both_changes_are_seen(app, make_hall, make_scored_visit):
+    """Every change replaces the one stamp row's token: written just before the commit, so a phone submission's
+    transaction does not hold its lock while it works, and another writer goes on meanwhile."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time anyway")
+    hall = make_hall("H1")
+    first = make_scored_visit(hall, score=80, visited_at=at(NOV))
+    second = make_scored_visit(hall, score=60, visited_at=at(NOV))
+    db.session.commit()
+    before = cache.token(db.session)
+    assert services.assess(db.session, NOV).hall("H1").score == Fraction(70)
+    db.session.rollback()
+
+    db.session.get(Visit, first.id).status = VisitStatus.CANCELLED
+    db.session.flush()  # this writer's change is in the database, its transaction still open
+    assert cache.token(db.session) is None  # nothing read now may be kept under the old token
+    with app.extensions["surveyapp.db"][1]() as other:  # another request, meanwhile
+        other.execute(sa.text("SET lock_timeout = '2s'"))
+        other.get(Visit, second.id).earned = 0  # lowers the visit's score: the ORM hooks replace the tokens
+        other.commit()  # would wait for the first writer's commit (and time out) if its flush had locked the stamp
+    db.session.commit()
+
+    after = cache.token(db.session)
+    assert after is not None and after != before
+    assert services.assess(db.session, NOV).hall("H1").score == Fraction(0)  # both changes, none lost
