@@ -17,7 +17,7 @@ import surveyapp
 #: A root module (``surveyapp/pdf.py``) is a room of its own; a package is one room.
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("infrastructure", frozenset({
-        "config", "db", "clock", "errors", "inputs", "urls", "resources", "extensions", "locks", "terminal",
+        "config", "db", "clock", "collector", "errors", "inputs", "urls", "resources", "extensions", "locks", "terminal",
         "geo", "print_font", "pdf", "charts", "photo_store", "photos", "photos_cli", "tabular", "pagination",
         "webforms", "i18n", "i18n_tool", "labels", "nav", "bulk", "bulk_cli", "migrate", "security",
     })),

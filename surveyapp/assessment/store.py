@@ -18,13 +18,11 @@ that computes a month writes it to :class:`~surveyapp.assessment.models.Assessed
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 import json
 import logging
 import zlib
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from math import gcd
@@ -34,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from surveyapp import clock
+from surveyapp import clock, collector
 from surveyapp.assessment import cache
 from surveyapp.assessment.models import AssessedMonth
 from surveyapp.assessment.policy import CHANNELS, Policy
@@ -54,7 +52,7 @@ def assessed(session: Session, key: tuple[Any, ...], policy: Policy, compute: Ca
     cache, else from the database when stored under the current token, else ``compute()``, then kept in both."""
     full_key = cache.stamped_key(session, key)
     if full_key is None:  # no stamp (an emptied database): nothing may be kept anywhere
-        with collector_paused():
+        with collector.paused():
             return compute()
     month = cache.recall(full_key)
     if month is not cache.MISSING:
@@ -62,7 +60,7 @@ def assessed(session: Session, key: tuple[Any, ...], policy: Policy, compute: Ca
     token, where = full_key[1], slot(key)  # type: ignore[index]
     month = load(session, where, token, policy)
     if month is None:
-        with collector_paused():
+        with collector.paused():
             month = compute()
         save(session, where, token, month)
     cache.keep(full_key, month)
@@ -154,12 +152,12 @@ def encode(month: MonthResults) -> bytes:
 def decode(blob: bytes, policy: Policy) -> MonthResults:
     """Read :func:`encode`'s output back: equal to the month encoded (with ``policy``).
 
-    The cycle collector pauses meanwhile (:func:`collector_paused`; three times quicker).
+    The cycle collector pauses meanwhile (:func:`surveyapp.collector.paused`; three times quicker).
 
     :raise ValueError: not compressed JSON, another layout, columns of different lengths, or a score that is not a
         reduced fraction.
     """
-    with collector_paused():
+    with collector.paused():
         data = json.loads(zlib.decompress(blob))
         if not isinstance(data, dict) or data.get("layout") != LAYOUT:
             raise ValueError("another layout")
@@ -170,22 +168,6 @@ def decode(blob: bytes, policy: Policy) -> MonthResults:
             computed_at=dt.datetime.fromisoformat(data["computed_at"]), halls=halls,
             summary=Summary.from_json(data["summary"]),
         )
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while a month is made (computed or decoded): a month of 5,000 halls is a few
-    hundred thousand new objects without a cycle, whose allocation would otherwise run full collections over
-    everything the process holds, which cost about as much as the work itself (measured on the bench: 334 ms of
-    CPU for a computed month, 160–200 ms paused). Objects are still freed as they go; any cycle is collected when
-    the collector runs again afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _halls(columns: dict[str, Any], texts: list[str]) -> tuple[HallResult, ...]:
