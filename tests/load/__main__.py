@@ -58,6 +58,8 @@ SHORT = Shape(supervisors=8, visits_each=4, market=2, seconds=40, rate=1)
 #: Submissions (and photos) per second are counted over the middle of the run: from the submission at this share of
 #: all to the one at 1 - this share (the supervisors' logins before, the last stragglers after, left out).
 EDGE = 0.10
+#: The share of visits that send a photo, and the most different photos made for a run.
+PHOTO_SHARE, PHOTO_POOL = 0.25, 400
 
 
 def main() -> int:
@@ -73,14 +75,16 @@ def main() -> int:
         print("set SURVEYAPP_TEST_DATABASE_URL to a PostgreSQL server (the load suite makes its own database)")
         return 2
     print("making the photos and the company ...", flush=True)
-    photos = [clients.phone_jpeg(seed) for seed in range(3)]
+    # as many different photos as a quarter of the visits may send, at most PHOTO_POOL (0.1 s of CPU and 1.8 MB each)
+    wanted = math.ceil(shape.supervisors * shape.visits_each * PHOTO_SHARE * 1.1)
+    photos = clients.Photos(clients.phone_jpegs(min(wanted, PHOTO_POOL)))
     with stack.running(base, shape.supervisors, shape.visits_each, shape.market) as running:
         print(f"two hosts behind {running.base_url}; {len(running.jobs)} visits to submit", flush=True)
         log, stop, faults = clients.Log(), threading.Event(), []
         begin = time.monotonic() + 2  # the supervisors log in first
         threads = [threading.Thread(target=clients.supervisor, args=(
             running.base_url, log, stop, f"sup{n}", stack.PASSWORD,
-            [j for j in running.jobs if j.username == f"sup{n}"], photos, 0.25, shape.schedule(begin, n)))
+            [j for j in running.jobs if j.username == f"sup{n}"], photos, PHOTO_SHARE, shape.schedule(begin, n)))
             for n in range(shape.supervisors)]
         threads += [threading.Thread(target=clients.market, args=(running.base_url, log, stop, name, stack.PASSWORD))
                     for name in running.market]

@@ -45,16 +45,36 @@ class Log:
             self.records.append(record)
 
 
-def phone_jpeg(seed: int) -> bytes:
-    """A 12-megapixel phone-like JPEG of about 1.8 MB."""
-    rng = random.Random(seed)
+def phone_jpegs(count: int) -> list[bytes]:
+    """``count`` different 12-megapixel phone-like JPEGs of about 1.8 MB each: different pixels, so different
+    SHA-256 and perceptual hashes, as real phones send (a photo sent again is what the evidence check flags, and
+    its duplicate pairs grow with every reuse: three photos sent over and over made every submission with a photo
+    check hundreds of pairs). Each is a coarse random pattern blended with one shared noise layer (for a real
+    photo's size after JPEG): about 0.1 s of CPU each."""
     noise = Image.effect_noise((4032, 3024), 12).convert("RGB")
-    base = Image.linear_gradient("L").resize((4032, 3024)).convert("RGB")
-    image = Image.blend(noise, base, 0.7)  # noise and mix chosen for the size of a real 12-MP photo
-    image.paste((rng.randrange(256), 40, 40), (0, 0, 400, 3024))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=88)
-    return buffer.getvalue()
+    out = []
+    for seed in range(count):
+        rng = random.Random(seed)
+        coarse = Image.new("L", (8, 6))
+        coarse.putdata([rng.randrange(256) for _ in range(48)])
+        image = Image.blend(noise, coarse.resize((4032, 3024), Image.BILINEAR).convert("RGB"), 0.7)
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=88)
+        out.append(buffer.getvalue())
+    return out
+
+
+class Photos:
+    """The photos the supervisors send, each in turn (a photo comes round again only after all the others)."""
+
+    def __init__(self, photos: list[bytes]) -> None:
+        self._photos, self._next, self._lock = photos, 0, threading.Lock()
+
+    def take(self) -> bytes:
+        with self._lock:
+            photo = self._photos[self._next % len(self._photos)]
+            self._next += 1
+            return photo
 
 
 class Client:
@@ -122,7 +142,7 @@ def form(page: str, css_class: str) -> dict[str, str]:
 
 
 def supervisor(base: str, log: Log, stop: threading.Event, username: str, password: str, jobs: list,
-               photos: list[bytes], photo_share: float, schedule: list[float]) -> None:
+               photos: Photos, photo_share: float, schedule: list[float]) -> None:
     """L1: log in, then for each visit, not before its time in ``schedule`` (``time.monotonic()``; the offered
     load) or as soon as the previous one is done if it is late: start, open the phone page, maybe upload a
     photo, submit."""
@@ -140,7 +160,7 @@ def supervisor(base: str, log: Log, stop: threading.Event, username: str, passwo
                 client_id = str(uuid.uuid4())
                 client.call("POST /my/visits/<uid>/photos", "POST", f"/my/visits/{job.uid}/photos", {200, 201},
                             headers=client.json_headers(), data={"item": "", "client_id": client_id},
-                            files={"file": ("IMG_0001.JPG", random.choice(photos), "image/jpeg")})
+                            files={"file": ("IMG_0001.JPG", photos.take(), "image/jpeg")})
                 with log.lock:
                     log.photos.add(client_id)
                     log.done.append((time.monotonic(), "photo"))
