@@ -10,6 +10,7 @@ from typing import Any, ClassVar, TypeVar
 import sqlalchemy as sa
 from flask import Flask, current_app, g
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -121,6 +122,12 @@ class Database:
         session = g.pop("_db_session", None)
         if session is not None:
             _close_quietly(session)
+
+
+def insert_for(bind: Any) -> Any:
+    """The ``insert`` of ``bind``'s dialect (a connection, an engine or a session's bind), for the statements
+    that need its ``on_conflict_do_nothing`` / ``on_conflict_do_update`` (PostgreSQL's and SQLite's are alike)."""
+    return postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
 
 
 def commit_keeping_loaded(session: Session) -> None:

@@ -39,10 +39,10 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from surveyapp.assessment.models import AssessmentStamp, MonthStamp, PolicyVersion
+from surveyapp.db import insert_for
 from surveyapp.org.models import Hall, Unit
 from surveyapp.visits.models import Answer, Visit
 from surveyapp.visits.signals import visit_rows_updated
@@ -97,7 +97,7 @@ def _replace_token(session: Session) -> None:
 def touch_months(session: Session, periods: set[str]) -> None:
     """Give the months ``periods`` (``*``: every month) new tokens in the session's transaction."""
     connection = session.connection()
-    upsert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    upsert = insert_for(connection)
     for period in sorted(periods):  # always in the same order, so two writers never wait for each other in a ring
         statement = upsert(_MONTHS).values(period=period, token=str(uuid.uuid4()))
         connection.execute(statement.on_conflict_do_update(index_elements=[_MONTHS.c.period],

@@ -29,7 +29,6 @@ from math import gcd
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from surveyapp import clock, collector
@@ -37,6 +36,7 @@ from surveyapp.assessment import cache
 from surveyapp.assessment.models import AssessedMonth
 from surveyapp.assessment.policy import CHANNELS, Policy
 from surveyapp.assessment.results import HallResult, MonthResults, Summary
+from surveyapp.db import insert_for
 
 log = logging.getLogger("surveyapp.assessment")
 
@@ -98,7 +98,7 @@ def save(session: Session, where: str, token: str, month: MonthResults) -> None:
             connection.dialect.name == "sqlite" and connection.connection.driver_connection.in_transaction):
         return
     data = encode(month)
-    upsert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    upsert = insert_for(connection)
     statement = upsert(_TABLE).values(slot=where, period=month.period, token=token, stored_at=clock.now(), data=data)
     statement = statement.on_conflict_do_update(index_elements=[_TABLE.c.slot], set_={
         "period": statement.excluded.period, "token": statement.excluded.token,

@@ -23,7 +23,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from surveyapp import clock
@@ -34,6 +33,7 @@ from surveyapp.audit.services import record
 from surveyapp.auth.access import require_role
 from surveyapp.auth.models import Role, User
 from surveyapp.checklists.labels import visit_type_label
+from surveyapp.db import insert_for
 from surveyapp.errors import Conflict, InvalidTransition, ValidationError
 from surveyapp.notices import narrative, queries, sources
 from surveyapp.notices.models import Notice, NoticeRevision, PreviewDigest
@@ -283,7 +283,7 @@ def remember(session: Session, key: str, digest: str) -> None:
     table = PreviewDigest.__table__
     try:
         with session.get_bind().begin() as connection:
-            upsert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+            upsert = insert_for(connection)
             statement = upsert(table).values(key=key, digest=digest, made_at=now)
             connection.execute(statement.on_conflict_do_update(
                 index_elements=[table.c.key], set_={"digest": statement.excluded.digest, "made_at": now}))

@@ -20,12 +20,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from surveyapp import clock, jobs
 from surveyapp.auth.models import Role, User
+from surveyapp.db import insert_for
 from surveyapp.errors import Conflict
 from surveyapp.jobs.models import FAILED, Job
 from surveyapp.notices import closing, queries, rendering, services, settings
@@ -209,7 +209,7 @@ def _store_many(session: Session, rows: list[dict[str, Any]]) -> None:
     as :func:`_store` keeps the first stored."""
     if not rows:
         return
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session.get_bind())
     session.execute(insert(NoticeLetter).values(rows).on_conflict_do_nothing(
         index_elements=[NoticeLetter.revision_id, NoticeLetter.hall_id]))
     session.commit()
