@@ -104,12 +104,14 @@ EXPORT_JOB_ROWS = 5000
 #: Evidence integrity (README "Evidence integrity"): hours a photo's capture time may lie from the visit's time;
 #: seconds a supervisor needs at least per item answered (shorter visits, and visits that overlap, are flagged);
 #: the fastest plausible travel between halls (km/h); bits two perceptual hashes may differ in to count as the same
-#: picture (0 to 3); metres from the hall a photo's GPS position may lie (checked at upload, position not kept).
+#: picture (0 to 3); metres from the hall a photo's GPS position may lie (checked at upload, position not kept);
+#: how many other visits (the earliest) each use of a reused picture links to.
 EVIDENCE_MAX_PHOTO_OFFSET = 2
 EVIDENCE_SECONDS_PER_ITEM = 10
 EVIDENCE_MAX_SPEED_KMH = 60
 EVIDENCE_SIMILAR_PHOTO_BITS = 3
 EVIDENCE_GEOFENCE_METRES = 500
+EVIDENCE_LINKED_VISITS = 5
 
 #: How many years back a visit time may lie (never before 2000): older times are refused as mistakes.
 VISIT_MAX_AGE_YEARS = 2

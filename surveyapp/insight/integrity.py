@@ -52,6 +52,8 @@ class Rules:
     max_speed_kmh: float = 60.0
     similar_bits: int = 3
     geofence_m: int = 500
+    #: A photo used on many visits links each use to this many others (the earliest), not to all of them.
+    linked_visits: int = 5
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Rules:
@@ -67,12 +69,13 @@ class Rules:
             max_speed_kmh=float(config.get("EVIDENCE_MAX_SPEED_KMH", default.max_speed_kmh)),
             similar_bits=int(config.get("EVIDENCE_SIMILAR_PHOTO_BITS", default.similar_bits)),
             geofence_m=int(config.get("EVIDENCE_GEOFENCE_METRES", default.geofence_m)),
+            linked_visits=int(config.get("EVIDENCE_LINKED_VISITS", default.linked_visits)),
         )
         if not 0 <= rules.similar_bits < PHASH_BANDS:
             raise ValueError(f"EVIDENCE_SIMILAR_PHOTO_BITS must be from 0 to {PHASH_BANDS - 1}")
-        if rules.max_speed_kmh <= 0 or rules.seconds_per_item < 0 or rules.geofence_m <= 0:
-            raise ValueError("EVIDENCE_MAX_SPEED_KMH and EVIDENCE_GEOFENCE_METRES must be positive, "
-                             "EVIDENCE_SECONDS_PER_ITEM not negative")
+        if rules.max_speed_kmh <= 0 or rules.seconds_per_item < 0 or rules.geofence_m <= 0 or rules.linked_visits < 1:
+            raise ValueError("EVIDENCE_MAX_SPEED_KMH, EVIDENCE_GEOFENCE_METRES and EVIDENCE_LINKED_VISITS must be "
+                             "positive, EVIDENCE_SECONDS_PER_ITEM not negative")
         return rules
 
 
@@ -160,26 +163,39 @@ def visit_flags(visit: VisitFacts, rules: Rules) -> list[Flag]:
     return flags
 
 
-def duplicate_flags(photos: Iterable[PhotoFacts], pairs: Iterable[tuple[int, int]], rules: Rules) -> list[Flag]:
+def duplicate_flags(photos: Iterable[PhotoFacts], pairs: Iterable[tuple[int, int]], rules: Rules,
+                    uses: Mapping[int, int] | None = None) -> list[Flag]:
     """Photos used as evidence on two visits: the same picture, or one within ``similar_bits`` of the other.
 
+    A picture used on many visits links each photo to ``rules.linked_visits`` other visits, the earliest (by
+    photo), not to every one: reused N times it makes on the order of N flags, not N², and the flag says how many
+    other visits use it in all.
+
     :param photos: every photo named in ``pairs``.
-    :param pairs: candidate pairs of photo ids (same SHA-256, or a shared perceptual-hash slice); each pair gives
-        one flag, on the visit of its first photo, linking the visit of the second.
+    :param pairs: candidate pairs of photo ids (same SHA-256, or a shared perceptual-hash slice); a pair that
+        holds gives one flag, on the visit of its first photo, linking the visit of the second.
+    :param uses: photo id → how many other visits use the same picture (SHA-256), when known.
     """
     by_id = {p.id: p for p in photos}
     flags: dict[tuple[int, int, str | None], Flag] = {}
-    for a_id, b_id in pairs:
+    linked: dict[int, set[int]] = defaultdict(set)
+    for a_id, b_id in sorted(set(pairs)):
         a, b = by_id.get(a_id), by_id.get(b_id)
         if a is None or b is None or a.visit_id == b.visit_id:
             continue
         if a.sha256 == b.sha256:
-            flag = Flag(a.visit_id, SAME_PHOTO, a.item_key, b.visit_id, {"photo": a.id, "other_item": b.item_key})
+            details = {"photo": a.id, "other_item": b.item_key}
+            if uses and uses.get(a.id, 0) > rules.linked_visits:
+                details["uses"] = uses[a.id]
+            flag = Flag(a.visit_id, SAME_PHOTO, a.item_key, b.visit_id, details)
         elif a.phash and b.phash and (bits := hamming(a.phash, b.phash)) <= rules.similar_bits:
             flag = Flag(a.visit_id, SIMILAR_PHOTO, a.item_key, b.visit_id,
                         {"photo": a.id, "other_item": b.item_key, "bits": bits})
         else:
             continue
+        if b.visit_id not in linked[a.id] and len(linked[a.id]) >= rules.linked_visits:
+            continue
+        linked[a.id].add(b.visit_id)
         known = flags.get((a.visit_id, b.visit_id, a.item_key))
         if known is None or (known.kind == SIMILAR_PHOTO and flag.kind == SAME_PHOTO):
             flags[(a.visit_id, b.visit_id, a.item_key)] = flag

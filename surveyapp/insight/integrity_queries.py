@@ -41,7 +41,7 @@ from surveyapp.insight.integrity import (
 )
 from surveyapp.org.models import Hall
 from surveyapp.visits.content import answer_text
-from surveyapp.visits.flags import FLAGS, PAIRED, flag_reason
+from surveyapp.visits.flags import FLAGS, PAIRED, SAME_PHOTO, SIMILAR_PHOTO, flag_reason
 from surveyapp.visits.models import Answer, Photo, PhotoHashBand, Visit, VisitFlag, VisitRevision, VisitStatus
 
 #: Visits whose evidence is checked: everything submitted at least once.
@@ -117,19 +117,40 @@ def visit_facts(session: Session, condition: Any, *, details: bool = True) -> di
                              int(r[8]), tuple(sorted(wrong[r[0]])), tuple(photos[r[0]])) for r in rows}
 
 
-def _candidate_pairs(session: Session, condition: Any) -> list[tuple[int, int]]:
-    """Pairs (photo of a visit matching ``condition``, another photo) with the same SHA-256 or a shared slice of
-    the perceptual hash: an index lookup each, whatever the number of photos stored."""
+def _candidate_pairs(session: Session, condition: Any, rules: Rules) -> tuple[list[tuple[int, int]], dict[int, int]]:
+    """Pairs (photo of a visit matching ``condition``, another visit's photo) with the same SHA-256 or a shared
+    slice of the perceptual hash, and how many other visits use each photo's picture.
+
+    Bounded whatever the reuse: per photo, the same picture on the ``rules.linked_visits`` earliest other visits
+    (one photo each), and at most four times as many near-duplicate candidates (a shared slice is not yet a match).
+    Each is an index lookup, whatever the number of photos stored."""
     ours = sa.select(Photo.id).join(Visit, Visit.id == Photo.visit_id).where(
         condition, Visit.status.in_(CHECKED), Photo.removed_at.is_(None))
     a, b = aliased(Photo), aliased(Photo)
-    same = session.execute(sa.select(a.id, b.id).join(b, sa.and_(b.sha256 == a.sha256, b.id != a.id))
-                           .where(a.id.in_(ours), b.removed_at.is_(None))).all()
+    # Photos on cancelled visits do not count (as _photo_rows): they must not take a linked visit's place.
+    live = sa.select(Visit.id).where(Visit.status != VisitStatus.CANCELLED)
+    per_visit = (sa.select(a.id.label("a"), sa.func.min(b.id).label("b"))
+                 .join(b, sa.and_(b.sha256 == a.sha256, b.visit_id != a.visit_id))
+                 .where(a.id.in_(ours), b.removed_at.is_(None), b.visit_id.in_(live))
+                 .group_by(a.id, b.visit_id).subquery())
+    ranked = sa.select(per_visit.c.a, per_visit.c.b,
+                       sa.func.row_number().over(partition_by=per_visit.c.a, order_by=per_visit.c.b).label("n"),
+                       sa.func.count().over(partition_by=per_visit.c.a).label("uses")).subquery()
+    same = session.execute(sa.select(ranked.c.a, ranked.c.b, ranked.c.uses)
+                           .where(ranked.c.n <= rules.linked_visits)).all()
     x, y = aliased(PhotoHashBand), aliased(PhotoHashBand)
-    near = session.execute(sa.select(x.photo_id, y.photo_id).distinct()
-                           .join(y, sa.and_(y.band == x.band, y.value == x.value, y.photo_id != x.photo_id))
-                           .where(x.photo_id.in_(ours))).all()
-    return list({(p, q) for p, q in [*same, *near]})
+    px, py = aliased(Photo), aliased(Photo)
+    shared = (sa.select(x.photo_id.label("a"), y.photo_id.label("b")).distinct()
+              .join(y, sa.and_(y.band == x.band, y.value == x.value, y.photo_id != x.photo_id))
+              .join(px, px.id == x.photo_id).join(py, py.id == y.photo_id)
+              # The same picture is the query above's; another photo of the same visit is no reuse.
+              .where(x.photo_id.in_(ours), py.sha256 != px.sha256, py.visit_id != px.visit_id,
+                     py.removed_at.is_(None), py.visit_id.in_(live)).subquery())
+    near_ranked = sa.select(shared.c.a, shared.c.b, sa.func.row_number().over(
+        partition_by=shared.c.a, order_by=shared.c.b).label("n")).subquery()
+    near = session.execute(sa.select(near_ranked.c.a, near_ranked.c.b)
+                           .where(near_ranked.c.n <= 4 * rules.linked_visits)).all()
+    return sorted({(p, q) for p, q, *_ in [*same, *near]}), {p: uses for p, _, uses in same}
 
 
 def find_flags(session: Session, condition: Any, rules: Rules) -> tuple[list[Flag], set[int]]:
@@ -138,14 +159,14 @@ def find_flags(session: Session, condition: Any, rules: Rules) -> tuple[list[Fla
     facts = visit_facts(session, condition)
     flags = [flag for visit in facts.values() for flag in visit_flags(visit, rules)]
     # Pairs start from a photo of these visits: none (most submissions carry no photo) means no query to make.
-    pairs = _candidate_pairs(session, condition) if any(v.photos for v in facts.values()) else []
+    pairs, uses = _candidate_pairs(session, condition, rules) if any(v.photos for v in facts.values()) else ([], {})
     known = {p.id for v in facts.values() for p in v.photos}
     others = sorted({q for _, q in pairs} - known)
     photos = [p for v in facts.values() for p in v.photos]
     if others:
         rows = [row for chunk in _chunks(others) for row in _photo_rows(session, Photo.id.in_(chunk))]
         photos += _photo_facts(rows, _definitions(session, {r.version_id for r in rows}))
-    flags += duplicate_flags(photos, pairs, rules)
+    flags += duplicate_flags(photos, pairs, rules, uses)
     flags += _schedule(session, facts, rules)
     return with_mirrors(flags), set(facts)
 
@@ -170,6 +191,12 @@ def check(session: Session, condition: Any, rules: Rules) -> int:
 
     :return: how many flags the visits checked now have.
     """
+    # A visit that reuses a picture links the earliest other visits using it (duplicate_flags), so its links into
+    # these visits are its own to find: check it too, or recomputing these would drop them.
+    linkers = sa.select(VisitFlag.visit_id).where(
+        VisitFlag.kind.in_((SAME_PHOTO, SIMILAR_PHOTO)), VisitFlag.other_visit_id.in_(sa.select(Visit.id).where(condition).correlate(None))).correlate(None)
+    if session.execute(linkers.limit(1)).first() is not None:
+        condition = sa.or_(condition, Visit.id.in_(linkers))
     flags, checked = find_flags(session, condition, rules)
     ids = sorted(checked)
     for chunk in _chunks(ids):

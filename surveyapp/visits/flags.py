@@ -63,6 +63,9 @@ def flag_reason(kind: str, details: Mapping[str, Any], item: Item | None = None)
         return _("Answered “%(answer)s” where a supervisor who was there answers “%(expected)s”.",
                  answer=answer_label(item, d.get("answer")), expected=answer_label(item, d.get("expected")))
     if kind == SAME_PHOTO:
+        if d.get("uses"):
+            return _("The same picture (identical SHA-256) is evidence on %(count)s other visits; the earliest are "
+                     "linked.", count=d["uses"])
         return _("The same picture (identical SHA-256) is evidence on the other visit.")
     if kind == SIMILAR_PHOTO:
         return _("A near-identical picture (perceptual hash %(bits)s of 64 bits apart: re-encoded or resized) is "

@@ -246,6 +246,49 @@ def test_an_integrity_question_never_reaches_the_hall(visit_by, make_user, login
     assert f'<span class="score">{visit.score:.1f}</span>' in texts[1]  # the visit itself, with its score
 
 
+def test_a_picture_reused_on_many_visits_links_each_use_to_the_earliest_few(app, visit_by, runner, make_user):
+    """Reused N times, a picture makes on the order of N flags, not N²: each use links the earliest
+    EVIDENCE_LINKED_VISITS other uses and says how many there are; recomputing the month or taking the first
+    use's photo off keeps the flags as the rule says."""
+    app.config["EVIDENCE_LINKED_VISITS"] = 2
+    photo = jpeg(picture(9), VISIT_TIME)
+    uses = [visit_by(photo=photo, visited_at=VISIT_TIME + dt.timedelta(hours=3 * n)) for n in range(8)]
+    ids = [v.id for v in uses]
+
+    def links() -> dict[int, set[int]]:
+        rows = db.session.execute(sa.select(VisitFlag.visit_id, VisitFlag.other_visit_id)
+                                  .where(VisitFlag.kind == "same_photo")).all()
+        out: dict[int, set[int]] = {i: set() for i in ids}
+        for visit_id, other in rows:
+            out[visit_id].add(other)
+        return out
+
+    found = links()
+    assert sum(map(len, found.values())) < 8 * 7  # unbounded, every use would link all seven others
+    for later in ids[3:]:
+        assert found[later] == set(ids[:2])  # the earliest two, from the last use as from the fourth
+    assert found[ids[0]] == set(ids[1:])  # the first use is linked by every later one (mirrored)
+    details = db.session.scalar(sa.select(VisitFlag.details).where(
+        VisitFlag.visit_id == ids[-1], VisitFlag.other_visit_id == ids[0]))
+    assert details["uses"] == 7
+    assert "evidence on 7 other visits" in runner.invoke(args=["integrity", "2026-11", "--lang", "en"]).output
+    db.session.execute(sa.delete(VisitFlag))
+    db.session.commit()
+    assert runner.invoke(args=["integrity", "2026-11", "--recompute"]).exit_code == 0
+    db.session.expire_all()
+    assert links() == found  # the month recomputed gives the same links
+    # The first use's photo taken off: the later uses link the next earliest instead.
+    first = uses[0]
+    evidence_visit = db.session.get(Visit, first.id)
+    validation.return_visit(db.session, make_user(Role.MARKET, password=None), evidence_visit, None, "请重拍")
+    evidence.remove_photo(db.session, evidence_visit.supervisor, evidence_visit, evidence_visit.photos[0].uid)
+    db.session.commit()
+    after = links()
+    assert after[ids[0]] == set()
+    for later in ids[3:]:
+        assert after[later] == set(ids[1:3])  # now the earliest two are the second and third use
+
+
 def test_the_month_report_and_the_command_list_the_flagged_visits(visit_by, login_as, client, runner):
     first = visit_by(photo=jpeg(picture(7), VISIT_TIME))
     reused = visit_by(photo=jpeg(picture(7), VISIT_TIME), visited_at=VISIT_TIME + dt.timedelta(days=2))
